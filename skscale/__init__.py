@@ -1,0 +1,36 @@
+"""skscale: every normalization method as a scikit-learn estimator.
+
+Each estimator learns its parameters on the training data and applies exactly
+the same transform to any later data.  ``SCALERS`` maps each method's name to
+its class, and :class:`Scaler` picks one by name (so a grid search can).
+"""
+
+from ._decimal import DecimalScaler
+from ._log import LogScaler
+from ._minmax import MinMaxScaler
+from ._scaler import Scaler
+from ._stats import ColumnStats
+from ._unit_norm import UnitNormScaler
+from ._zscore import ZScoreScaler
+
+#: Method name -> estimator class, for every method skscale implements.
+SCALERS = {
+    "minmax": MinMaxScaler,
+    "zscore": ZScoreScaler,
+    "decimal": DecimalScaler,
+    "log": LogScaler,
+    "unit_norm": UnitNormScaler,
+}
+
+__all__ = [
+    "SCALERS",
+    "ColumnStats",
+    "DecimalScaler",
+    "LogScaler",
+    "MinMaxScaler",
+    "Scaler",
+    "UnitNormScaler",
+    "ZScoreScaler",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,217 @@
+"""scikit-learn plumbing shared by every skscale estimator.
+
+Input validation, tags and the column-scaler skeleton live here so that each
+method module holds only what is particular to its method: how the learned
+statistics become parameters, and (for the nonlinear ones) the map itself.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._kernels import affine, column_label
+from ._stats import ColumnStats
+
+
+class BaseScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Validation and tags common to all skscale estimators."""
+
+    #: Whether this instance, with its current parameters, keeps zeros at zero
+    #: and so may take scipy sparse input.
+    def _accepts_sparse(self):
+        return False
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = self._accepts_sparse()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def _validate(self, X, *, reset):
+        """Checked 2-D float64/float32 array (or sparse matrix) without a copy
+        where none is needed.  Infinite values are left to the kernels, which
+        find them in the same pass that does the work and name their column."""
+        sparse = ["csr", "csc"] if self._accepts_sparse() else False
+        try:
+            X = validate_data(self, X, reset=reset, accept_sparse=sparse,
+                              dtype=[np.float64, np.float32], ensure_all_finite=False)
+        except (TypeError, ValueError) as err:
+            _explain_bad_columns(X, err)
+            raise
+        if sp.issparse(X) and not np.isfinite(X.data[~np.isnan(X.data)]).all():
+            raise ValueError("Input contains infinity; scaling needs finite values"
+                             " (NaN is allowed and passed through).")
+        return X
+
+    def _feature_names(self):
+        return getattr(self, "feature_names_in_", None)
+
+    def _output(self, X, copy):
+        """Where a transform writes: ``X`` itself when ``copy`` is False and
+        that is possible, else one fresh array."""
+        if not copy and X.flags.writeable:
+            return X
+        return np.empty(X.shape, dtype=X.dtype)
+
+
+def _explain_bad_columns(X, err):
+    """Re-raise a conversion failure naming the offending frame columns."""
+    dtypes = getattr(X, "dtypes", None)
+    columns = getattr(X, "columns", None)
+    if dtypes is None or columns is None:
+        return
+    bad = []
+    for name, dtype in zip(columns, dtypes):
+        kind = getattr(dtype, "kind", None)  # numpy and pandas dtypes
+        numeric = kind in "biuf" if kind else getattr(dtype, "is_numeric", lambda: False)()
+        if not numeric:
+            bad.append(f"{name!r} ({dtype})")
+    if bad:
+        raise ValueError(
+            f"Columns {', '.join(bad)} are not numeric; skscale scales numbers only."
+            " Drop or encode them first, e.g. with a ColumnTransformer.") from err
+
+
+class ColumnScaler(BaseScaler):
+    """A scaler that learns per-column statistics and applies a per-feature map.
+
+    Subclasses implement ``_learn(stats)``, which turns the accumulated
+    :class:`~skscale._stats.ColumnStats` into fitted attributes and returns the
+    ``(center, scale, shift)`` of the affine map
+    ``y = (x - center) / scale + shift`` (any of them None to skip), or
+    override ``_apply`` for a nonlinear map.
+    """
+
+    _clip_bounds = None  # (low, high) for output clipping, set by _learn
+
+    def _reset(self):
+        for attr in ("stats_", "n_samples_seen_", "n_features_in_", "feature_names_in_"):
+            self.__dict__.pop(attr, None)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the scaling parameters from the training data ``X``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Training data. NaN values are ignored.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Fitted scaler.
+        """
+        self._reset()
+        return self._update(X, None)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Update the scaling parameters with one more batch of rows.
+
+        Any split of the rows into batches gives the parameters of one
+        :meth:`fit` on all of them, to rounding.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            A batch of training rows. NaN values are ignored.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Updated scaler.
+        """
+        return self._update(X, None)
+
+    def _update(self, X, sample_weight):
+        first = not hasattr(self, "stats_")
+        X = self._validate(X, reset=first)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        if sp.issparse(X):
+            stats = ColumnStats.from_sparse(X, sample_weight)
+        else:
+            stats = ColumnStats.from_array(X, sample_weight, self._feature_names())
+        self.stats_ = stats if first else self.stats_.merge(stats)
+        # The narrowest float type of all batches: some parameters are settled
+        # in the arithmetic the training data will be transformed in.
+        self._fit_dtype = X.dtype if first else np.promote_types(self._fit_dtype, X.dtype)
+        self.n_samples_seen_ = self.stats_.n_rows
+        self._map = self._learn(self.stats_)
+        return self
+
+    def transform(self, X, copy=None):
+        """Scale ``X`` with the parameters learned in fit.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Data to scale. NaN values pass through.
+        copy : bool, default=None
+            Write into a fresh array (True) or into ``X`` where possible
+            (False). None uses the estimator's ``copy`` parameter.
+
+        Returns
+        -------
+        X_new : ndarray or sparse matrix of shape (n_samples, n_features)
+            Scaled data, float32 for float32 input and float64 otherwise.
+        """
+        return self._run(X, copy, inverse=False)
+
+    def inverse_transform(self, X, copy=None):
+        """Map scaled data back to the original units.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Scaled data.
+        copy : bool, default=None
+            As in :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray or sparse matrix of shape (n_samples, n_features)
+            Data in the original units.
+        """
+        return self._run(X, copy, inverse=True)
+
+    def _run(self, X, copy, inverse):
+        check_is_fitted(self)
+        X = self._validate(X, reset=False)
+        copy = self.copy if copy is None else copy
+        if sp.issparse(X):
+            X = X.copy() if copy else X
+            self._apply_sparse(X, inverse)
+            return X
+        return self._apply(X, self._output(X, copy), inverse)
+
+    def _apply(self, X, out, inverse):
+        center, scale, shift = self._map
+        bounds = None if inverse else self._clip_bounds
+        return affine(X, out, center, scale, shift, inverse=inverse, bounds=bounds,
+                      feature_names=self._feature_names())
+
+    def _apply_sparse(self, X, inverse):
+        center, scale, shift = self._map
+        assert center is None and shift is None, "sparse input needs a pure scaling"
+        if scale is None:
+            return
+        # Stored values of CSR/CSC belong to the column given by indices / indptr.
+        cols = X.indices if X.format == "csr" else np.repeat(
+            np.arange(X.shape[1]), np.diff(X.indptr))
+        if inverse:
+            X.data *= scale[cols]
+        else:
+            X.data /= scale[cols]
+
+
+def frame_label(scaler, j):
+    """Column ``j`` of ``scaler``'s input as an error message names it."""
+    return column_label(j, getattr(scaler, "feature_names_in_", None))

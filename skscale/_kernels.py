@@ -1,0 +1,147 @@
+"""Chunked row-block execution shared by every estimator.
+
+Scaling is memory-bound, so every kernel walks the data once in blocks of
+rows small enough to stay in cache while a handful of in-place numpy
+operations run on them, and never allocates a temporary the size of ``X``.
+Blocks run on a small thread pool: numpy releases the GIL inside its loops.
+
+Two kernels live here:
+
+* :func:`affine` -- the per-feature map ``y = (x - center) / scale + shift``
+  that min-max, z-score, decimal and batch-norm scaling all reduce to;
+* :func:`grouped` -- a per-sample map over groups of contiguous features,
+  which serves unit norm and layer, instance and group normalization.
+"""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from threadpoolctl import threadpool_info
+
+# About this many bytes of float64 per block: large enough that the Python
+# overhead of a block (a few microseconds) is small beside its work, small
+# enough to stay in a core's L2 cache while several passes run over it.
+BLOCK_BYTES = 1 << 19
+
+_POOL = None
+
+
+def _n_threads():
+    """Threads for row blocks: the CPUs we may use, capped by any BLAS limit
+    the caller set with threadpoolctl (so a caller's ``threadpool_limits(1)``
+    keeps skscale single-threaded too)."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        n = os.cpu_count() or 1
+    limits = [info["num_threads"] for info in threadpool_info()
+              if info.get("user_api") == "blas"]
+    return max(1, min([n, *limits]))
+
+
+def block_rows(n_features, itemsize=8):
+    """Rows per block for arrays with ``n_features`` columns."""
+    return max(1, BLOCK_BYTES // (max(n_features, 1) * max(itemsize, 8)))
+
+
+def for_each_block(n_rows, n_features, fn, rows_per_block=None):
+    """Call ``fn(slice)`` over consecutive row slices; return results in order.
+
+    Blocks are spread over threads when there is more than one block and more
+    than one thread.
+    """
+    step = rows_per_block or block_rows(n_features)
+    slices = [slice(i, min(i + step, n_rows)) for i in range(0, n_rows, step)]
+    n_threads = _n_threads() if len(slices) > 1 else 1
+    if n_threads == 1:
+        return [fn(s) for s in slices]
+    global _POOL
+    if _POOL is None or _POOL._max_workers < n_threads:
+        _POOL = ThreadPoolExecutor(n_threads, thread_name_prefix="skscale")
+    return list(_POOL.map(fn, slices))
+
+
+def column_label(j, feature_names=None):
+    """How an error message names column ``j``."""
+    if feature_names is not None:
+        return f"column {feature_names[j]!r}"
+    return f"column {j}"
+
+
+def raise_non_finite(X, nan_mask, row0, feature_names):
+    """Raise a ``ValueError`` naming the first infinite value of block ``X``."""
+    inf = ~nan_mask & ~np.isfinite(X)
+    if inf.any():
+        i, j = np.argwhere(inf)[0]
+        raise ValueError(
+            f"Input contains infinity ({X[i, j]}) in {column_label(j, feature_names)}"
+            f" at row {row0 + i}; scaling needs finite values (NaN is allowed and"
+            " passed through).")
+
+
+def affine(X, out, center, scale, shift, *, inverse=False, bounds=None,
+           feature_names=None):
+    """Apply ``y = (x - center) / scale + shift`` per feature, block by block.
+
+    With ``inverse=True`` apply ``x = (y - shift) * scale + center``.  Any of
+    ``center``, ``scale`` and ``shift`` may be None (skipped); ``bounds``
+    clips the result to ``(low, high)``.  Subtracting the center first keeps
+    the result accurate to the last bit even far from zero (``x * a + b``
+    loses ``|x * a| / |y|`` ulps to cancellation).  The arithmetic is float64
+    whatever the dtypes, so a float32 result is the float32 rounding of the
+    float64 one.  ``out`` may be ``X`` itself (in place).  An infinite input
+    raises a ``ValueError`` naming its column; NaN passes through.
+    """
+    direct = out.dtype == np.float64
+    first, second = (shift, center) if inverse else (center, shift)
+    scale_op = np.multiply if inverse else np.divide
+
+    def run(rows):
+        x = X[rows]
+        y = out[rows] if direct else np.empty(x.shape)
+        for operand, op in ((first, np.subtract), (scale, scale_op), (second, np.add)):
+            if operand is not None:
+                op(x, operand, out=y)
+                x = y
+        if x is not y:
+            y[...] = x
+        if not np.isfinite(np.add.reduce(y, axis=0)).all():
+            raise_non_finite(X[rows], np.isnan(X[rows]), rows.start, feature_names)
+        if bounds is not None:
+            np.clip(y, *bounds, out=y)
+        if not direct:
+            out[rows] = y
+
+    for_each_block(X.shape[0], X.shape[1], run)
+    return out
+
+
+def grouped(X, out, n_groups, stats_fn, apply_fn, *, feature_names=None):
+    """Per-sample map over ``n_groups`` groups of contiguous features.
+
+    Each block of rows is viewed in float64 as ``(rows, n_groups, group_size)``;
+    ``stats_fn(view)`` returns per-(row, group) statistics and
+    ``apply_fn(view, stats, out_view)`` writes the result into ``out_view``
+    (float64, same shape).  Returns ``out`` and the statistics of all rows
+    stacked along the first axis.
+    """
+    n_rows, n_features = X.shape
+    direct = out.dtype == np.float64
+
+    def run(rows):
+        x = X[rows]
+        if not np.isfinite(np.add.reduce(x, axis=None)):
+            raise_non_finite(x, np.isnan(x), rows.start, feature_names)
+        x = np.asarray(x, dtype=np.float64).reshape(x.shape[0], n_groups, -1)
+        stats = stats_fn(x)
+        y = out[rows] if direct else np.empty(x.shape[0:1] + (n_features,))
+        apply_fn(x, stats, y.reshape(x.shape))
+        if not direct:
+            out[rows] = y
+        return stats
+
+    parts = for_each_block(n_rows, n_features, run)
+    if isinstance(parts[0], tuple):
+        return out, tuple(np.concatenate(p) for p in zip(*parts))
+    return out, np.concatenate(parts)

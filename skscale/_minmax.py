@@ -1,0 +1,114 @@
+"""Min-max scaling to a feature range."""
+
+from numbers import Real
+
+import numpy as np
+
+from ._base import ColumnScaler
+
+
+class MinMaxScaler(ColumnScaler):
+    """Scale each feature linearly from its training range to ``feature_range``.
+
+    With ``(lo, hi) = feature_range`` and the training minimum and maximum
+    ``m, M`` of a feature (or the known ``data_range``)::
+
+        y = (x - m) / ((M - m) / (hi - lo)) + lo
+
+    The divisor is nudged by at most an ulp or two at fit so that, in exact
+    floating-point arithmetic, the training data can never leave
+    ``[lo, hi]`` -- not even by rounding.  A constant feature (``M == m``)
+    maps to ``lo``.  A feature with no non-NaN training value has NaN
+    parameters and maps to NaN.
+
+    Parameters
+    ----------
+    feature_range : tuple or list (lo, hi), default=(0, 1)
+        Desired range of the transformed training data; ``lo < hi``.
+    data_range : tuple or list (low, high), default=None
+        A known input range, e.g. ``(0, 255)`` for 8-bit pixels, used instead
+        of learning the minimum and maximum from the data.
+    clip : bool, default=False
+        Clip transformed values of unseen data to ``feature_range``.
+    copy : bool, default=True
+        False scales in place where the input is a writeable float array.
+
+    Attributes
+    ----------
+    data_min_, data_max_ : ndarray of shape (n_features,)
+        Per-feature minimum and maximum used (learned or ``data_range``).
+    data_range_ : ndarray of shape (n_features,)
+        ``data_max_ - data_min_``.
+    scale_ : ndarray of shape (n_features,)
+        Divisor of the map: ``(M - m) / (hi - lo)``, or ``1 / (hi - lo)`` for a
+        constant feature.
+    stats_ : ColumnStats
+        Accumulated column statistics.
+    n_samples_seen_ : int
+        Number of rows seen.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` had string column names.
+
+    See Also
+    --------
+    sklearn.preprocessing.MinMaxScaler : the scikit-learn counterpart.
+
+    Examples
+    --------
+    >>> from skscale import MinMaxScaler
+    >>> X = [[-1, 2], [-0.5, 6], [0, 10], [1, 18]]
+    >>> scaler = MinMaxScaler().fit(X)
+    >>> scaler.data_min_, scaler.data_max_
+    (array([-1.,  2.]), array([ 1., 18.]))
+    >>> scaler.transform(X)
+    array([[0.  , 0.  ],
+           [0.25, 0.25],
+           [0.5 , 0.5 ],
+           [1.  , 1.  ]])
+    >>> MinMaxScaler(data_range=(0, 255)).fit_transform([[0], [51], [255]]).ravel()
+    array([0. , 0.2, 1. ])
+    """
+
+    _parameter_constraints = {
+        "feature_range": [tuple, list],
+        "data_range": [None, tuple, list],
+        "clip": ["boolean"],
+        "copy": ["boolean"],
+    }
+
+    def __init__(self, feature_range=(0, 1), *, data_range=None, clip=False, copy=True):
+        self.feature_range = feature_range
+        self.data_range = data_range
+        self.clip = clip
+        self.copy = copy
+
+    def _learn(self, stats):
+        lo, hi = _pair(self.feature_range, "feature_range")
+        if self.data_range is None:
+            m, M = stats.min, stats.max
+        else:
+            low, high = _pair(self.data_range, "data_range")
+            m, M = np.full_like(stats.min, low), np.full_like(stats.max, high)
+        self.data_min_, self.data_max_, self.data_range_ = m, M, M - m
+        width = self.data_range_.copy()
+        width[width == 0] = 1.0  # constant feature: (x - m) is 0, lands on lo
+        scale = width / (hi - lo)
+        # Rounding could lift the image of M above hi by an ulp; the map is
+        # monotone in x and in 1/scale, so nudging scale up fixes it for all x.
+        with np.errstate(invalid="ignore"):
+            while (over := (self.data_range_ / scale + lo) > hi).any():
+                scale[over] = np.nextafter(scale[over], np.inf)
+        self.scale_ = scale
+        self._clip_bounds = (lo, hi) if self.clip else None
+        return m, scale, (lo if lo != 0 else None)
+
+
+def _pair(value, name):
+    """Validate a (low, high) pair of reals with low < high."""
+    if len(value) != 2 or not all(isinstance(v, Real) for v in value) or not (
+            value[0] < value[1]):
+        raise ValueError(f"{name} must be two numbers (low, high) with low < high;"
+                         f" got {value!r}.")
+    return float(value[0]), float(value[1])

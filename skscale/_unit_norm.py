@@ -1,0 +1,207 @@
+"""Unit-norm scaling of each sample."""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import _fit_context
+from sklearn.preprocessing import normalize
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import BaseScaler
+from ._kernels import grouped
+
+_NORMS = {
+    "l1": lambda x: np.nansum(np.abs(x), axis=-1),
+    "l2": lambda x: np.sqrt(np.nansum(x * x, axis=-1)),
+    "max": lambda x: np.fmax.reduce(np.abs(x), axis=-1),
+}
+
+
+class RowScaler(BaseScaler):
+    """Shared skeleton of the per-sample scalers.
+
+    Nothing is learned at fit beyond the number and names of the features:
+    each sample is scaled by statistics of its own, which :meth:`sample_stats`
+    returns.  The output alone cannot be mapped back, so
+    ``inverse_transform`` needs those statistics.
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Check ``X`` and record its number and names of features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Fitted scaler.
+        """
+        X = self._validate(X, reset=True)
+        self._check_layout(X.shape[1])
+        return self
+
+    def _check_layout(self, n_features):
+        """Validate parameters against the number of features."""
+
+    def transform(self, X, copy=None):
+        """Scale each sample by its own statistics.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to scale. NaN values are ignored in the statistics and pass
+            through.
+        copy : bool, default=None
+            Ignored unless the estimator has a ``copy`` parameter, which it
+            overrides.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features)
+            Scaled data, float32 for float32 input and float64 otherwise.
+        """
+        return self._forward(X, copy)[0]
+
+    def sample_stats(self, X):
+        """The per-sample statistics that :meth:`transform` divides by.
+
+        Keep them beside the transformed data to undo the scaling exactly
+        with ``inverse_transform(X_new, sample_stats=...)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data that is (or was) transformed.
+
+        Returns
+        -------
+        stats : ndarray or tuple of ndarrays
+            See the class documentation for their shape.
+        """
+        return self._forward(X, True)[1]
+
+    def _forward(self, X, copy):
+        check_is_fitted(self)
+        X = self._validate(X, reset=False)
+        copy = getattr(self, "copy", True) if copy is None else copy
+        if sp.issparse(X):
+            return self._compute(X, X.copy() if copy else X)
+        return self._compute(X, self._output_for_rows(X, copy))
+
+    def _output_for_rows(self, X, copy):
+        # The grouped kernel reshapes row blocks, which needs C order.
+        if not copy and X.flags.writeable and X.flags.c_contiguous:
+            return X
+        return np.empty(X.shape, dtype=X.dtype)
+
+    def inverse_transform(self, X, sample_stats=None):
+        """Undo :meth:`transform` given the per-sample statistics.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Transformed data.
+        sample_stats : ndarray or tuple of ndarrays
+            What :meth:`sample_stats` returned for the original rows.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            The original data, to rounding.
+        """
+        check_is_fitted(self)
+        if sample_stats is None:
+            raise ValueError(
+                f"{type(self).__name__} scales every sample by statistics of its own,"
+                " which the output alone does not hold. Keep them when transforming:"
+                " stats = scaler.sample_stats(X); X_new = scaler.transform(X); then"
+                " scaler.inverse_transform(X_new, sample_stats=stats).")
+        X = self._validate(X, reset=False)
+        return self._invert(X, sample_stats)
+
+
+class UnitNormScaler(RowScaler):
+    """Scale each sample to unit norm: ``y = x / ||x||``.
+
+    ``||x||`` is the l1 norm ``sum|x|``, the l2 norm ``sqrt(sum x**2)`` or the
+    max norm ``max|x|`` of the sample, ignoring NaN (which passes through).
+    A sample whose norm is zero stays zero.  Sparse input is accepted.
+
+    Per-sample scaling cannot be undone from its output alone:
+    :meth:`sample_stats` returns the norms of shape ``(n_samples,)`` and
+    ``inverse_transform(X_new, sample_stats=norms)`` multiplies them back.
+
+    Parameters
+    ----------
+    norm : {"l1", "l2", "max"}, default="l2"
+        The norm each sample is divided by.
+    copy : bool, default=True
+        False scales in place where the input is a writeable float array.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` had string column names.
+
+    See Also
+    --------
+    sklearn.preprocessing.Normalizer : the scikit-learn counterpart.
+
+    Examples
+    --------
+    >>> from skscale import UnitNormScaler
+    >>> X = [[3.0, 4.0], [0.0, 0.0], [1.0, -3.0]]
+    >>> scaler = UnitNormScaler().fit(X)
+    >>> scaler.transform(X)
+    array([[ 0.6       ,  0.8       ],
+           [ 0.        ,  0.        ],
+           [ 0.31622777, -0.9486833 ]])
+    >>> norms = scaler.sample_stats(X)
+    >>> norms
+    array([5.        , 0.        , 3.16227766])
+    >>> scaler.inverse_transform(scaler.transform(X), sample_stats=norms)
+    array([[ 3.,  4.],
+           [ 0.,  0.],
+           [ 1., -3.]])
+    """
+
+    _parameter_constraints = {
+        "norm": [StrOptions(set(_NORMS))],
+        "copy": ["boolean"],
+    }
+
+    def __init__(self, norm="l2", *, copy=True):
+        self.norm = norm
+        self.copy = copy
+
+    def _accepts_sparse(self):
+        return True
+
+    def _compute(self, X, out):
+        if sp.issparse(X):
+            return normalize(out, norm=self.norm, copy=False, return_norm=True)
+        norm = _NORMS[self.norm]
+
+        def divide(x, norms, y):
+            np.divide(x, np.where(norms == 0, 1.0, norms)[:, None, None], out=y)
+
+        out, norms = grouped(X, out, 1, lambda x: norm(x[:, 0, :]), divide,
+                             feature_names=self._feature_names())
+        return out, norms
+
+    def _invert(self, X, norms):
+        norms = np.asarray(norms, dtype=np.float64)
+        if norms.shape != (X.shape[0],):
+            raise ValueError(f"sample_stats must be the {X.shape[0]} row norms that"
+                             f" sample_stats(X) returned; got shape {norms.shape}.")
+        if sp.issparse(X):
+            return sp.diags(norms) @ X
+        return (X * norms[:, None]).astype(X.dtype, copy=False)

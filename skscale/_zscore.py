@@ -1,0 +1,143 @@
+"""Z-score standardization."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval
+
+from ._base import ColumnScaler, frame_label
+
+
+class ZScoreScaler(ColumnScaler):
+    """Standardize each feature to zero mean and unit standard deviation.
+
+    ``y = (x - mean) / std`` with ``std = sqrt(sum((x - mean)**2) / (n - ddof))``
+    over the non-NaN training values of the feature (weighted when
+    ``sample_weight`` is given: a weight of k counts like k repeated rows).
+    Statistics are accumulated in float64 with exactly mergeable updates.
+
+    A constant feature (training minimum equal to maximum, decided exactly
+    rather than by a tolerance on the variance) gets ``scale_ = 1``, so it
+    maps to 0.  A feature with no non-NaN training value maps to NaN.
+
+    Parameters
+    ----------
+    with_mean : bool, default=True
+        Subtract the mean. Must be False for sparse input.
+    with_std : bool, default=True
+        Divide by the standard deviation.
+    ddof : int, default=0
+        Delta degrees of freedom of the standard deviation; 1 gives the
+        unbiased variance's square root.
+    copy : bool, default=True
+        False scales in place where the input is a writeable float array.
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (n_features,)
+        Per-feature mean of the training data.
+    var_ : ndarray of shape (n_features,) or None
+        Per-feature variance with ``ddof``; None when ``with_std=False``.
+    scale_ : ndarray of shape (n_features,) or None
+        Per-feature divisor ``sqrt(var_)`` (1 for constant features); None
+        when ``with_std=False``.
+    stats_ : ColumnStats
+        Accumulated column statistics.
+    n_samples_seen_ : int
+        Number of rows seen.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` had string column names.
+
+    See Also
+    --------
+    sklearn.preprocessing.StandardScaler : the scikit-learn counterpart.
+
+    Examples
+    --------
+    >>> from skscale import ZScoreScaler
+    >>> scaler = ZScoreScaler().fit([[1], [3], [5]])
+    >>> scaler.mean_, scaler.scale_
+    (array([3.]), array([1.63299316]))
+    >>> scaler.transform([[1], [3], [5]]).ravel()
+    array([-1.22474487,  0.        ,  1.22474487])
+    >>> ZScoreScaler(ddof=1).fit([[1], [3], [5]]).scale_
+    array([2.])
+    """
+
+    _parameter_constraints = {
+        "with_mean": ["boolean"],
+        "with_std": ["boolean"],
+        "ddof": [Interval(Integral, 0, None, closed="left")],
+        "copy": ["boolean"],
+    }
+
+    def __init__(self, *, with_mean=True, with_std=True, ddof=0, copy=True):
+        self.with_mean = with_mean
+        self.with_std = with_std
+        self.ddof = ddof
+        self.copy = copy
+
+    def _accepts_sparse(self):
+        return not self.with_mean
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Learn the per-feature mean and standard deviation.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Training data. NaN values are ignored.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row.
+
+        Returns
+        -------
+        self : object
+            Fitted scaler.
+        """
+        self._reset()
+        return self._update(X, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Update the mean and standard deviation with one more batch of rows.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            A batch of training rows. NaN values are ignored.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row.
+
+        Returns
+        -------
+        self : object
+            Updated scaler.
+        """
+        return self._update(X, sample_weight)
+
+    def _learn(self, stats):
+        self.mean_ = stats.mean
+        if not self.with_std:
+            self.var_ = self.scale_ = None
+        else:
+            constant = stats.min == stats.max  # exact, unlike a variance tolerance
+            var = stats.var(self.ddof)
+            few = ~constant & (stats.count > 0) & (stats.count <= self.ddof)
+            if few.any():
+                j = int(np.flatnonzero(few)[0])
+                raise ValueError(
+                    f"ddof={self.ddof} needs more than {self.ddof} non-NaN values in"
+                    f" {frame_label(self, j)}, which has {stats.count[j]:g}.")
+            var[constant] = 0.0
+            self.var_ = var
+            self.scale_ = np.where(constant, 1.0, np.sqrt(var))
+        return (self.mean_ if self.with_mean else None), self.scale_, None
