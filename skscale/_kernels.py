@@ -80,6 +80,16 @@ def raise_non_finite(X, nan_mask, row0, feature_names):
             " passed through).")
 
 
+def check_finite(X, feature_names=None):
+    """Raise if dense ``X`` holds an infinity (NaN is allowed), block by block."""
+    def run(rows):
+        x = X[rows]
+        if not np.isfinite(np.add.reduce(x, axis=None)):
+            raise_non_finite(x, np.isnan(x), rows.start, feature_names)
+
+    for_each_block(X.shape[0], X.shape[1], run)
+
+
 def affine(X, out, center, scale, shift, *, inverse=False, bounds=None,
            feature_names=None):
     """Apply ``y = (x - center) / scale + shift`` per feature, block by block.

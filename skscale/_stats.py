@@ -131,12 +131,12 @@ def _block_stats(X, w, row0, feature_names):
         total = w @ X
         count = np.full(X.shape[1], w.sum())
     if np.isfinite(total).all():
-        mean = total / count
+        lo, hi = _extremes(X)
+        mean = _exact_if_constant(total / count, lo, hi)
         dev = np.subtract(X, mean, dtype=np.float64)
         np.multiply(dev, dev, out=dev)
         m2 = np.add.reduce(dev, axis=0) if w is None else w @ dev
-        return ColumnStats(count, mean, m2, np.fmin.reduce(X, axis=0).astype(np.float64),
-                           np.fmax.reduce(X, axis=0).astype(np.float64), n)
+        return ColumnStats(count, mean, m2, lo, hi, n)
     # Rare path: some column holds NaN (skipped) or infinity (an error).
     nan = np.isnan(X)
     raise_non_finite(X, nan, row0, feature_names)
@@ -144,10 +144,23 @@ def _block_stats(X, w, row0, feature_names):
     count = present.sum(axis=0, dtype=np.float64) if w is None else w @ present
     total = np.where(present, X, 0.0)
     total = total.sum(axis=0, dtype=np.float64) if w is None else w @ total
+    lo, hi = _extremes(X)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = total / count
+        mean = _exact_if_constant(total / count, lo, hi)
     dev = np.where(present, X - mean, 0.0)
     np.multiply(dev, dev, out=dev)
     m2 = dev.sum(axis=0) if w is None else w @ dev
-    return ColumnStats(count, mean, m2, np.fmin.reduce(X, axis=0).astype(np.float64),
-                       np.fmax.reduce(X, axis=0).astype(np.float64), n)
+    return ColumnStats(count, mean, m2, lo, hi, n)
+
+
+def _extremes(X):
+    """NaN-ignoring column minimum and maximum, in float64."""
+    return (np.fmin.reduce(X, axis=0).astype(np.float64),
+            np.fmax.reduce(X, axis=0).astype(np.float64))
+
+
+def _exact_if_constant(mean, lo, hi):
+    """The mean of a constant column is its value, exactly: ``sum / n`` can be
+    an ulp off (0.1 seven times), and a constant feature must scale to exactly
+    0, not to rounding noise."""
+    return np.where(lo == hi, lo, mean)

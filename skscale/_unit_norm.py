@@ -3,17 +3,24 @@
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import _fit_context
-from sklearn.preprocessing import normalize
 from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.extmath import row_norms
+from sklearn.utils.sparsefuncs import inplace_row_scale
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseScaler
-from ._kernels import grouped
+from ._kernels import check_finite, grouped
 
 _NORMS = {
     "l1": lambda x: np.nansum(np.abs(x), axis=-1),
     "l2": lambda x: np.sqrt(np.nansum(x * x, axis=-1)),
     "max": lambda x: np.fmax.reduce(np.abs(x), axis=-1),
+}
+
+_SPARSE_NORMS = {
+    "l1": lambda X: np.asarray(abs(X).sum(axis=1), dtype=np.float64).ravel(),
+    "l2": lambda X: row_norms(X).astype(np.float64),
+    "max": lambda X: abs(X).max(axis=1).toarray().astype(np.float64).ravel(),
 }
 
 
@@ -43,6 +50,8 @@ class RowScaler(BaseScaler):
             Fitted scaler.
         """
         X = self._validate(X, reset=True)
+        if not sp.issparse(X):
+            check_finite(X, self._feature_names())
         self._check_layout(X.shape[1])
         return self
 
@@ -187,7 +196,9 @@ class UnitNormScaler(RowScaler):
 
     def _compute(self, X, out):
         if sp.issparse(X):
-            return normalize(out, norm=self.norm, copy=False, return_norm=True)
+            norms = _SPARSE_NORMS[self.norm](out)
+            inplace_row_scale(out, 1.0 / np.where(norms == 0, 1.0, norms))
+            return out, norms
         norm = _NORMS[self.norm]
 
         def divide(x, norms, y):

@@ -19,7 +19,8 @@ class ZScoreScaler(ColumnScaler):
 
     A constant feature (training minimum equal to maximum, decided exactly
     rather than by a tolerance on the variance) gets ``scale_ = 1``, so it
-    maps to 0.  A feature with no non-NaN training value maps to NaN.
+    maps to 0 (so does a feature whose variance underflows to 0).  A feature
+    with no non-NaN training value maps to NaN.
 
     Parameters
     ----------
@@ -139,5 +140,8 @@ class ZScoreScaler(ColumnScaler):
                     f" {frame_label(self, j)}, which has {stats.count[j]:g}.")
             var[constant] = 0.0
             self.var_ = var
-            self.scale_ = np.where(constant, 1.0, np.sqrt(var))
+            scale = np.sqrt(var)
+            # A spread so small its square underflows (values ~1e-160) has no
+            # usable scale: treat it like a constant feature.
+            self.scale_ = np.where(constant | (scale == 0), 1.0, scale)
         return (self.mean_ if self.with_mean else None), self.scale_, None

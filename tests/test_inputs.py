@@ -1,0 +1,158 @@
+"""What goes in and what comes out: frames, sparse, dtypes, copies and bad input."""
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+import scipy.sparse as sp
+from sklearn import preprocessing as skp
+
+from skscale import (SCALERS, DecimalScaler, LogScaler, MinMaxScaler, UnitNormScaler,
+                     ZScoreScaler)
+
+COLUMN = [MinMaxScaler, ZScoreScaler, DecimalScaler, LogScaler]
+ALL = list(SCALERS.values())
+
+
+def _frame(seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(rng.uniform(1, 10, size=(40, 4)), columns=["a", "b", "c", "d"])
+
+
+@pytest.mark.parametrize("cls", ALL)
+@pytest.mark.parametrize("out", ["pandas", "polars"])
+def test_set_output_frames(cls, out):
+    df = _frame()
+    Xt = cls().set_output(transform=out).fit(df).transform(df)
+    expected = cls().fit(df.to_numpy()).transform(df.to_numpy())
+    assert list(Xt.columns) == ["a", "b", "c", "d"]
+    np.testing.assert_array_equal(Xt.to_numpy(), expected)
+
+
+@pytest.mark.parametrize("cls", COLUMN)
+def test_polars_input(cls):
+    df = _frame()
+    ours = cls().fit(pl.from_pandas(df))
+    np.testing.assert_array_equal(ours.get_feature_names_out(), ["a", "b", "c", "d"])
+    np.testing.assert_array_equal(ours.transform(pl.from_pandas(df)),
+                                  cls().fit(df.to_numpy()).transform(df.to_numpy()))
+
+
+@pytest.mark.parametrize("cls", COLUMN)
+def test_pandas_nullable_dtypes_treat_na_as_nan(cls):
+    df = pd.DataFrame({"i": pd.array([1, None, 3, 4], dtype="Int64"),
+                       "f": pd.array([0.5, 2.5, None, 1.0], dtype="Float64")})
+    Xt = cls().fit(df).transform(df)
+    plain = np.array([[1, 0.5], [np.nan, 2.5], [3, np.nan], [4, 1.0]])
+    np.testing.assert_array_equal(Xt, cls().fit(plain).transform(plain))
+    assert np.isnan(Xt[1, 0]) and np.isnan(Xt[2, 1])
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_dtypes(cls):
+    X = np.random.default_rng(1).uniform(1, 5, size=(30, 4))
+    assert cls().fit_transform(X.astype(np.float32)).dtype == np.float32
+    assert cls().fit_transform(X).dtype == np.float64
+    Xi = np.arange(1, 121).reshape(30, 4)
+    Xt = cls().fit_transform(Xi)
+    assert Xt.dtype == np.float64
+    np.testing.assert_array_equal(Xt, cls().fit_transform(Xi.astype(np.float64)))
+
+
+@pytest.mark.parametrize("cls", COLUMN)
+def test_copy_false_works_in_place(cls):
+    X = np.random.default_rng(2).uniform(1, 5, size=(30, 3))
+    expected = cls().fit(X).transform(X)
+    scaler = cls(copy=False).fit(X)
+    Xt = scaler.transform(X)
+    assert Xt is X
+    np.testing.assert_array_equal(X, expected)
+    back = scaler.inverse_transform(X)
+    assert back is X
+
+
+@pytest.mark.parametrize("cls", COLUMN)
+def test_copy_true_leaves_input_alone(cls):
+    X = np.random.default_rng(2).uniform(1, 5, size=(30, 3))
+    before = X.copy()
+    cls().fit(X).transform(X)
+    np.testing.assert_array_equal(X, before)
+
+
+@pytest.mark.parametrize("cls", COLUMN)
+def test_nan_ignored_in_fit_and_passed_through(cls):
+    rng = np.random.default_rng(3)
+    X = rng.uniform(1, 5, size=(50, 3))
+    X_nan = X.copy()
+    X_nan[::7, 1] = np.nan
+    fitted = cls().fit(X_nan)
+    reference = cls().fit(np.delete(X, np.s_[::7], axis=0)[:, [1]])  # same column, rows dropped
+    Xt = fitted.transform(X_nan)
+    assert np.isnan(Xt[::7, 1]).all() and not np.isnan(np.delete(Xt, np.s_[::7], 0)).any()
+    np.testing.assert_allclose(Xt[1:7, 1:2], reference.transform(X[1:7, 1:2]), rtol=1e-14)
+
+
+def test_sparse_matches_dense_where_zeros_stay_zero():
+    rng = np.random.default_rng(4)
+    dense = sp.random(60, 5, density=0.3, random_state=5, format="csr").toarray() * 100
+    for est in (ZScoreScaler(with_mean=False), DecimalScaler(), LogScaler(),
+                UnitNormScaler("l1"), UnitNormScaler("max")):
+        for fmt in ("csr", "csc"):
+            Xs = sp.csr_matrix(dense) if fmt == "csr" else sp.csc_matrix(dense)
+            Xt = est.fit(Xs).transform(Xs)
+            assert sp.issparse(Xt)
+            np.testing.assert_allclose(Xt.toarray(), est.fit(dense).transform(dense),
+                                       rtol=1e-14, err_msg=f"{est} {fmt}")
+    ref = skp.StandardScaler(with_mean=False).fit(sp.csr_matrix(dense))
+    ours = ZScoreScaler(with_mean=False).fit(sp.csr_matrix(dense))
+    np.testing.assert_allclose(ours.scale_, ref.scale_, rtol=1e-12)
+    del rng
+
+
+@pytest.mark.parametrize("est", [ZScoreScaler(), MinMaxScaler(), LogScaler(offset="auto")])
+def test_sparse_refused_where_zeros_would_move(est):
+    with pytest.raises(TypeError, match="[Ss]parse"):
+        est.fit(sp.random(5, 3, density=0.5, format="csr", random_state=0))
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_infinity_is_a_clear_error_naming_the_column(cls):
+    df = _frame()
+    scaler = cls().fit(df)
+    df.loc[3, "c"] = np.inf
+    with pytest.raises(ValueError, match="infinity.*column 'c'"):
+        scaler.transform(df)
+    with pytest.raises(ValueError, match="infinity.*column 'c'"):
+        cls().fit(df)
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_strings_are_a_clear_error_naming_the_column(cls):
+    df = _frame()
+    df["name"] = "x"
+    with pytest.raises(ValueError, match="'name' \\(.*\\) are not numeric"):
+        cls().fit(df)
+    with pytest.raises(ValueError, match="could not convert string to float"):
+        cls().fit([["a", 1.0]])
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_empty_wrong_width_and_renamed_columns(cls):
+    with pytest.raises(ValueError, match="0 sample"):
+        cls().fit(np.empty((0, 3)))
+    df = _frame()
+    scaler = cls().fit(df)
+    with pytest.raises(ValueError, match="X has 3 features, but .* is expecting 4"), \
+            pytest.warns(UserWarning, match="does not have valid feature names"):
+        scaler.transform(df.to_numpy()[:, :3])
+    with pytest.raises(ValueError, match="feature names should match"):
+        scaler.transform(df.rename(columns={"b": "B"}))
+
+
+def test_bad_parameters_are_clear_errors():
+    with pytest.raises(ValueError, match="feature_range must be two numbers"):
+        MinMaxScaler((1, 0)).fit([[1.0]])
+    with pytest.raises(ValueError, match="'norm' parameter of UnitNormScaler"):
+        UnitNormScaler("l3").fit([[1.0]])
+    with pytest.raises(ValueError, match="base=1"):
+        LogScaler(base=1).fit([[1.0]])
