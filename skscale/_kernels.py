@@ -24,6 +24,13 @@ from threadpoolctl import threadpool_info
 # enough to stay in a core's L2 cache while several passes run over it.
 BLOCK_BYTES = 1 << 19
 
+# Column-wise numpy operations on a (rows, d) block run their inner loop once
+# per row, only d elements long: for narrow data the per-row overhead, not the
+# memory, would set the speed.  Viewing k consecutive rows of a C-contiguous
+# block as one row of k*d elements (a free reshape) and tiling per-feature
+# operands k times makes every inner loop about WIDE elements long.
+WIDE = 2048
+
 _POOL = None
 
 
@@ -40,9 +47,44 @@ def _n_threads():
     return max(1, min([n, *limits]))
 
 
-def block_rows(n_features, itemsize=8):
-    """Rows per block for arrays with ``n_features`` columns."""
-    return max(1, BLOCK_BYTES // (max(n_features, 1) * max(itemsize, 8)))
+def fold(n_features):
+    """How many rows :func:`widen` folds into one wide row."""
+    return max(1, WIDE // max(n_features, 1))
+
+
+def block_rows(n_features):
+    """Rows per block for arrays with ``n_features`` columns: a multiple of
+    :func:`fold`, so every block but the last can be widened."""
+    k = fold(n_features)
+    return max(k, BLOCK_BYTES // (max(n_features, 1) * 8) // k * k)
+
+
+def widen(a, k):
+    """View a C-contiguous ``(rows, d)`` block with ``rows % k == 0`` as
+    ``(rows / k, k * d)``; any other block is returned as it is."""
+    if k > 1 and a.shape[0] % k == 0 and a.flags.c_contiguous:
+        return a.reshape(-1, k * a.shape[1])
+    return a
+
+
+def column_reduce(ufunc, a, k):
+    """``ufunc.reduce(a, axis=0)`` computed on the widened view of ``a``."""
+    wide = widen(a, k)
+    result = ufunc.reduce(wide, axis=0)
+    if wide is not a:
+        result = ufunc.reduce(result.reshape(k, a.shape[1]), axis=0)
+    return result
+
+
+class PerFeature:
+    """A per-feature operand (or None) with its tiled copy for wide views."""
+
+    def __init__(self, values, k):
+        self.plain = None if values is None else np.asarray(values, dtype=np.float64)
+        self.wide = None if values is None else np.tile(self.plain, k)
+
+    def for_(self, a, view):
+        return self.wide if view is not a else self.plain
 
 
 def for_each_block(n_rows, n_features, fn, rows_per_block=None):
@@ -103,23 +145,29 @@ def affine(X, out, center, scale, shift, *, inverse=False, bounds=None,
     float64 one.  ``out`` may be ``X`` itself (in place).  An infinite input
     raises a ``ValueError`` naming its column; NaN passes through.
     """
+    k = fold(X.shape[1])
     direct = out.dtype == np.float64
     first, second = (shift, center) if inverse else (center, shift)
-    scale_op = np.multiply if inverse else np.divide
+    steps = [(PerFeature(v, k), op) for v, op in (
+        (first, np.subtract), (scale, np.multiply if inverse else np.divide),
+        (second, np.add)) if v is not None]
 
     def run(rows):
         x = X[rows]
         y = out[rows] if direct else np.empty(x.shape)
-        for operand, op in ((first, np.subtract), (scale, scale_op), (second, np.add)):
-            if operand is not None:
-                op(x, operand, out=y)
-                x = y
-        if x is not y:
-            y[...] = x
-        if not np.isfinite(np.add.reduce(y, axis=0)).all():
-            raise_non_finite(X[rows], np.isnan(X[rows]), rows.start, feature_names)
+        xw, yw = widen(x, k), widen(y, k)
+        if xw.shape != yw.shape:  # one side could not be widened
+            xw, yw = x, y
+        src = xw
+        for operand, op in steps:
+            op(src, operand.for_(y, yw), out=yw)
+            src = yw
+        if src is not yw:
+            yw[...] = src
+        if not np.isfinite(column_reduce(np.add, y, k)).all():
+            raise_non_finite(x, np.isnan(x), rows.start, feature_names)
         if bounds is not None:
-            np.clip(y, *bounds, out=y)
+            np.clip(yw, *bounds, out=yw)
         if not direct:
             out[rows] = y
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._kernels import for_each_block, raise_non_finite
+from ._kernels import PerFeature, column_reduce, fold, for_each_block, raise_non_finite, widen
 
 
 @dataclass
@@ -123,19 +123,28 @@ class ColumnStats:
 
 def _block_stats(X, w, row0, feature_names):
     """Two-pass float64 statistics of one block of rows."""
-    n = X.shape[0]
+    n, d = X.shape
+    k = fold(d)
     if w is None:
-        total = np.add.reduce(X, axis=0, dtype=np.float64)
-        count = np.full(X.shape[1], float(n))
+        X64 = X if X.dtype == np.float64 else X.astype(np.float64)
+        total = column_reduce(np.add, X64, k)
+        count = np.full(d, float(n))
     else:
         total = w @ X
-        count = np.full(X.shape[1], w.sum())
+        count = np.full(d, w.sum())
     if np.isfinite(total).all():
         lo, hi = _extremes(X)
         mean = _exact_if_constant(total / count, lo, hi)
-        dev = np.subtract(X, mean, dtype=np.float64)
-        np.multiply(dev, dev, out=dev)
-        m2 = np.add.reduce(dev, axis=0) if w is None else w @ dev
+        if w is None:
+            dev = np.empty_like(X64)
+            wide = widen(dev, k)
+            np.subtract(widen(X64, k), PerFeature(mean, k).for_(dev, wide), out=wide)
+            np.multiply(wide, wide, out=wide)
+            m2 = column_reduce(np.add, dev, k)
+        else:
+            dev = np.subtract(X, mean, dtype=np.float64)
+            np.multiply(dev, dev, out=dev)
+            m2 = w @ dev
         return ColumnStats(count, mean, m2, lo, hi, n)
     # Rare path: some column holds NaN (skipped) or infinity (an error).
     nan = np.isnan(X)
@@ -155,8 +164,9 @@ def _block_stats(X, w, row0, feature_names):
 
 def _extremes(X):
     """NaN-ignoring column minimum and maximum, in float64."""
-    return (np.fmin.reduce(X, axis=0).astype(np.float64),
-            np.fmax.reduce(X, axis=0).astype(np.float64))
+    k = fold(X.shape[1])
+    return (column_reduce(np.fmin, X, k).astype(np.float64),
+            column_reduce(np.fmax, X, k).astype(np.float64))
 
 
 def _exact_if_constant(mean, lo, hi):
