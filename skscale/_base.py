@@ -22,6 +22,9 @@ class BaseScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def _accepts_sparse(self):
         return False
 
+    def _sparse_hint(self):
+        return "Pass a dense array, e.g. X.toarray(), if it fits in memory."
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
@@ -39,6 +42,10 @@ class BaseScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                               dtype=[np.float64, np.float32], ensure_all_finite=False)
         except (TypeError, ValueError) as err:
             _explain_bad_columns(X, err)
+            if sp.issparse(X) and not sparse:
+                raise TypeError(f"{type(self).__name__} with these parameters would turn"
+                                f" the zeros of sparse input into other values. "
+                                f"{self._sparse_hint()}") from err
             raise
         if sp.issparse(X) and not np.isfinite(X.data[~np.isnan(X.data)]).all():
             raise ValueError("Input contains infinity; scaling needs finite values"
@@ -142,7 +149,8 @@ class ColumnScaler(BaseScaler):
         self.stats_ = stats if first else self.stats_.merge(stats)
         # The narrowest float type of all batches: some parameters are settled
         # in the arithmetic the training data will be transformed in.
-        self._fit_dtype = X.dtype if first else np.promote_types(self._fit_dtype, X.dtype)
+        dtype = X.dtype if first else np.promote_types(self._fit_dtype, X.dtype)
+        self._fit_dtype = dtype.name  # a plain string persists everywhere (skops too)
         self.n_samples_seen_ = self.stats_.n_rows
         self._map = self._learn(self.stats_)
         return self

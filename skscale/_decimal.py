@@ -75,7 +75,7 @@ class DecimalScaler(ColumnScaler):
             j = np.floor(np.log10(peak)).astype(np.int64) + 1
             # log10 can be off by one near powers of ten: settle j with the very
             # division the transform does, in the training data's dtype.
-            dtype = self._fit_dtype
+            dtype = np.dtype(self._fit_dtype)
             peak = peak.astype(dtype)
             while (up := dtype.type(peak / 10.0 ** j) >= 1).any():
                 j[up] += 1

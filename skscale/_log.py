@@ -76,6 +76,9 @@ class LogScaler(ColumnScaler):
     def _accepts_sparse(self):
         return self.offset != "auto" and self.offset == 1
 
+    def _sparse_hint(self):
+        return "offset=1 maps 0 to 0 and accepts sparse input."
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         # A fixed offset bounds the domain from below; "auto" takes any data.

@@ -40,8 +40,12 @@ class MinMaxScaler(ColumnScaler):
     data_range_ : ndarray of shape (n_features,)
         ``data_max_ - data_min_``.
     scale_ : ndarray of shape (n_features,)
-        Divisor of the map: ``(M - m) / (hi - lo)``, or ``1 / (hi - lo)`` for a
-        constant feature.
+        Per-feature multiplier ``(hi - lo) / (M - m)`` (``hi - lo`` for a
+        constant feature), as in scikit-learn.
+    min_ : ndarray of shape (n_features,)
+        Per-feature ``lo - m * scale_``, as in scikit-learn: ``x * scale_ +
+        min_`` is the same map, though the transform evaluates it in the
+        centered form above, which keeps every digit and the range exact.
     stats_ : ColumnStats
         Accumulated column statistics.
     n_samples_seen_ : int
@@ -100,7 +104,8 @@ class MinMaxScaler(ColumnScaler):
         with np.errstate(invalid="ignore"):
             while (over := (self.data_range_ / scale + lo) > hi).any():
                 scale[over] = np.nextafter(scale[over], np.inf)
-        self.scale_ = scale
+        self.scale_ = (hi - lo) / width
+        self.min_ = lo - m * self.scale_
         self._clip_bounds = (lo, hi) if self.clip else None
         return m, scale, (lo if lo != 0 else None)
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._kernels import PerFeature, column_reduce, fold, for_each_block, raise_non_finite, widen
+from ._kernels import (PerFeature, column_label, column_reduce, fold, for_each_block,
+                       raise_non_finite, widen)
 
 
 @dataclass
@@ -121,6 +122,7 @@ class ColumnStats:
                             np.nan)
 
 
+@np.errstate(over="ignore", invalid="ignore")  # overflow is reported by _check_overflow
 def _block_stats(X, w, row0, feature_names):
     """Two-pass float64 statistics of one block of rows."""
     n, d = X.shape
@@ -145,6 +147,7 @@ def _block_stats(X, w, row0, feature_names):
             dev = np.subtract(X, mean, dtype=np.float64)
             np.multiply(dev, dev, out=dev)
             m2 = w @ dev
+        _check_overflow(mean, m2, count, feature_names)
         return ColumnStats(count, mean, m2, lo, hi, n)
     # Rare path: some column holds NaN (skipped) or infinity (an error).
     nan = np.isnan(X)
@@ -154,12 +157,24 @@ def _block_stats(X, w, row0, feature_names):
     total = np.where(present, X, 0.0)
     total = total.sum(axis=0, dtype=np.float64) if w is None else w @ total
     lo, hi = _extremes(X)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(divide="ignore"):
         mean = _exact_if_constant(total / count, lo, hi)
     dev = np.where(present, X - mean, 0.0)
     np.multiply(dev, dev, out=dev)
     m2 = dev.sum(axis=0) if w is None else w @ dev
+    _check_overflow(mean, m2, count, feature_names)
     return ColumnStats(count, mean, m2, lo, hi, n)
+
+
+def _check_overflow(mean, m2, count, feature_names):
+    """Finite values whose sum or squared spread exceeds float64 (|x| ~ 1e154
+    and beyond) cannot be summarized; say so rather than return inf or NaN."""
+    bad = (count > 0) & ~(np.isfinite(mean) & np.isfinite(m2))
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"The values of {column_label(j, feature_names)} are too large for their"
+            " sum or variance to fit in float64; divide them by a power of ten first.")
 
 
 def _extremes(X):

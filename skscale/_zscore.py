@@ -84,6 +84,9 @@ class ZScoreScaler(ColumnScaler):
     def _accepts_sparse(self):
         return not self.with_mean
 
+    def _sparse_hint(self):
+        return "Pass with_mean=False to scale sparse data without centering it."
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
         """Learn the per-feature mean and standard deviation.

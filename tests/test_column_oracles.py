@@ -35,6 +35,8 @@ def test_minmax_equals_sklearn(nan, feature_range):
     ref = skp.MinMaxScaler(feature_range=feature_range).fit(X)
     for attr in ("data_min_", "data_max_", "data_range_"):
         np.testing.assert_array_equal(getattr(ours, attr), getattr(ref, attr))
+    for attr in ("scale_", "min_"):
+        np.testing.assert_allclose(getattr(ours, attr), getattr(ref, attr), rtol=RTOL)
     assert_close(ours.transform(X_test), ref.transform(X_test))
     assert_close(ours.inverse_transform(X_test), ref.inverse_transform(X_test))
 
@@ -193,3 +195,9 @@ def test_blocks_and_threads_do_not_change_results(cls, monkeypatch):
     np.testing.assert_allclose(cls().fit(X).transform(X), one_block, rtol=1e-14, atol=1e-14)
     monkeypatch.setattr(k, "_n_threads", lambda: 8)  # more threads than cores
     np.testing.assert_allclose(cls().fit(X).transform(X), one_block, rtol=1e-14, atol=1e-14)
+
+
+@pytest.mark.parametrize("X", [[[1e308], [1e308], [-1e308]], [[1e200], [-1e200]]])
+def test_overflowing_statistics_are_a_clear_error(X):
+    with pytest.raises(ValueError, match="column 0 are too large"):
+        ZScoreScaler().fit(X)

@@ -109,9 +109,11 @@ def test_sparse_matches_dense_where_zeros_stay_zero():
     del rng
 
 
-@pytest.mark.parametrize("est", [ZScoreScaler(), MinMaxScaler(), LogScaler(offset="auto")])
-def test_sparse_refused_where_zeros_would_move(est):
-    with pytest.raises(TypeError, match="[Ss]parse"):
+@pytest.mark.parametrize("est, hint", [(ZScoreScaler(), "with_mean=False"),
+                                       (MinMaxScaler(), "dense array"),
+                                       (LogScaler(offset="auto"), "offset=1")])
+def test_sparse_refused_where_zeros_would_move(est, hint):
+    with pytest.raises(TypeError, match=f"zeros of sparse input.*{hint}"):
         est.fit(sp.random(5, 3, density=0.5, format="csr", random_state=0))
 
 

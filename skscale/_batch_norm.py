@@ -1,0 +1,320 @@
+"""Batch normalization with running statistics (``torch.nn.BatchNorm1d``)."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import _fit_context, clone
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import ColumnScaler, frame_label
+from ._kernels import affine
+from ._stats import ColumnStats
+
+
+class BatchNormScaler(ColumnScaler):
+    """Batch normalization: per-feature running statistics folded over mini-batches.
+
+    Each training step (:meth:`partial_fit`, or one mini-batch of :meth:`fit`)
+    takes a mini-batch ``B`` of ``n`` rows, its per-feature mean ``mu_B`` and
+    biased variance ``var_B = mean((x - mu_B)**2)`` (float64, NaN values
+    skipped: ``n`` is the feature's number of non-NaN values in the batch),
+    and updates the running statistics exactly as ``torch.nn.BatchNorm1d``
+    does in training mode::
+
+        num_batches_tracked_ += 1
+        f = momentum                       (or 1 / num_batches_tracked_ if None)
+        running_mean_ = (1 - f) * running_mean_ + f * mu_B
+        running_var_  = (1 - f) * running_var_  + f * var_B * n / (n - 1)
+
+    starting from ``running_mean_ = 0`` and ``running_var_ = 1``.  The stored
+    variance is the unbiased one.  With ``momentum=None`` (the default) every
+    batch weighs the same whatever its size: ``running_mean_`` is the mean of
+    the batch means and ``running_var_`` the mean of the unbiased batch
+    variances, the inference statistics of Ioffe & Szegedy (2015, Alg. 2).
+    They are not the whole data's mean and variance (the spread of the batch
+    means is left out); :class:`ZScoreScaler` gives those.
+
+    ``momentum`` is the weight of the *new* batch, as in PyTorch.  Keras uses
+    the opposite convention, ``moving = moving * m + batch * (1 - m)``
+    (default ``m = 0.99``, i.e. PyTorch's ``momentum=0.01``), with
+    ``epsilon=1e-3`` and, in Keras 3, the biased variance.
+
+    :meth:`transform` is inference with the running statistics::
+
+        y = (x - running_mean_) / sqrt(running_var_ + eps) * scale + shift
+
+    and :meth:`normalize_batch` is the training-stage output, a mini-batch
+    normalized by its own statistics ``(x - mu_B) / sqrt(var_B + eps) * scale
+    + shift``.  ``fit_transform`` is ``fit`` then ``transform`` (inference).
+    A constant feature maps to ``shift``: ``eps`` keeps the divisor positive.
+
+    :meth:`fit` resets the statistics and runs one training step per
+    consecutive mini-batch of ``batch_size`` rows, in row order.  When the
+    trailing remainder is a single row it joins the previous mini-batch (a
+    batch of one row has no variance); a remainder of two rows or more is a
+    mini-batch of its own.  So 513 rows with ``batch_size=256`` are batches
+    of 256 and 257 rows, and 514 rows are batches of 256, 256 and 2.
+
+    A training mini-batch with fewer than 2 rows, or with a feature that has
+    fewer than 2 non-NaN values in it (an all-NaN feature included), raises a
+    ``ValueError`` and changes nothing -- the step counter included (PyTorch
+    increments its counter before raising).  NaN passes through
+    :meth:`transform`.
+
+    Parameters
+    ----------
+    momentum : float in [0, 1] or None, default=None
+        Weight of each new batch in the running statistics; None for the
+        cumulative average (weight ``1 / num_batches_tracked_``).
+        PyTorch's default is 0.1.
+    eps : float > 0, default=1e-5
+        Added to the variance inside the square root.
+    batch_size : int >= 2, default=256
+        Rows per mini-batch in :meth:`fit`.
+    scale : float or array-like of shape (n_features,), default=1.0
+        The learned multiplier gamma (PyTorch's ``weight``), non-zero.
+    shift : float or array-like of shape (n_features,), default=0.0
+        The learned offset beta (PyTorch's ``bias``).
+    copy : bool, default=True
+        False scales in place where the input is a writeable float array.
+
+    Attributes
+    ----------
+    running_mean_ : ndarray of shape (n_features,)
+        Running mean of the batch means.
+    running_var_ : ndarray of shape (n_features,)
+        Running mean of the unbiased batch variances.
+    num_batches_tracked_ : int
+        Number of training steps taken.
+    n_samples_seen_ : int
+        Number of rows seen in training steps.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` had string column names.
+
+    See Also
+    --------
+    ZScoreScaler : standardization with the whole training set's statistics.
+
+    References
+    ----------
+    S. Ioffe and C. Szegedy, "Batch Normalization: Accelerating Deep Network
+    Training by Reducing Internal Covariate Shift", ICML 2015.
+
+    Examples
+    --------
+    >>> from skscale import BatchNormScaler
+    >>> X = [[1.0, 10.0], [3.0, 20.0], [5.0, 30.0], [7.0, 40.0]]
+    >>> bn = BatchNormScaler(batch_size=2).fit(X)
+    >>> bn.running_mean_, bn.running_var_, bn.num_batches_tracked_
+    (array([ 4., 25.]), array([ 2., 50.]), 2)
+    >>> bn.transform([[4.0, 25.0], [6.0, 35.0]]).round(4)
+    array([[0.    , 0.    ],
+           [1.4142, 1.4142]])
+    >>> bn.normalize_batch([[1.0, 10.0], [3.0, 30.0]]).round(6)
+    array([[-0.999995, -1.      ],
+           [ 0.999995,  1.      ]])
+    >>> bn = BatchNormScaler(momentum=0.1).partial_fit([[1.0], [3.0]])
+    >>> bn.running_mean_, bn.running_var_
+    (array([0.2]), array([1.1]))
+    """
+
+    _parameter_constraints = {
+        "momentum": [None, Interval(Real, 0, 1, closed="both")],
+        "eps": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "scale": [Real, "array-like"],
+        "shift": [Real, "array-like"],
+        "copy": ["boolean"],
+    }
+
+    def __init__(self, *, momentum=None, eps=1e-5, batch_size=256, scale=1.0,
+                 shift=0.0, copy=True):
+        self.momentum = momentum
+        self.eps = eps
+        self.batch_size = batch_size
+        self.scale = scale
+        self.shift = shift
+        self.copy = copy
+
+    def _reset(self):
+        super()._reset()
+        for attr in ("running_mean_", "running_var_", "num_batches_tracked_"):
+            self.__dict__.pop(attr, None)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Reset, then take one training step per mini-batch of ``batch_size`` rows.
+
+        A trailing remainder of one row joins the previous mini-batch.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, n_samples >= 2. NaN values are ignored.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Fitted scaler.
+        """
+        self._reset()
+        try:
+            X = self._validate(X, reset=True)
+            n = X.shape[0]
+            _check_rows(n)
+            self._gamma_beta(X.shape[1])  # a bad scale or shift fails before the work
+            starts = list(range(0, n, self.batch_size))
+            if n - starts[-1] == 1:  # a 1-row tail has no variance: merge it
+                starts.pop()
+            state = (np.zeros(X.shape[1]), np.ones(X.shape[1]), 0)
+            for lo, hi in zip(starts, starts[1:] + [n]):
+                state = self._fold(state, self._batch_stats(X[lo:hi], lo))
+        except Exception:
+            self._reset()  # a failed fit leaves the estimator unfitted
+            raise
+        self._store(state, n)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Take one training step on the mini-batch ``X``.
+
+        On error nothing changes, the step counter included.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One mini-batch, n_samples >= 2, each feature with at least 2
+            non-NaN values.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Updated scaler.
+        """
+        self._train_step(X, output=None)
+        return self
+
+    def normalize_batch(self, X, update=False, copy=None):
+        """Normalize a mini-batch by its own statistics (training-stage output).
+
+        ``y = (x - mu_B) / sqrt(var_B + eps) * scale + shift`` with the batch's
+        per-feature mean and biased variance over its non-NaN values, as
+        ``torch.nn.BatchNorm1d`` computes in training mode.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One mini-batch, n_samples >= 2, each feature with at least 2
+            non-NaN values. NaN values pass through.
+        update : bool, default=False
+            Also take the training step of :meth:`partial_fit` with this
+            batch (its statistics are computed once for both).
+        copy : bool, default=None
+            As in :meth:`transform`.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features)
+            Normalized batch, float32 for float32 input and float64 otherwise.
+        """
+        copy = self.copy if copy is None else copy
+        if update:
+            return self._train_step(X, output=copy)
+        # Unfitted, validate as a first fit would, on a throwaway clone.
+        est = self if hasattr(self, "running_mean_") else clone(self)
+        X = est._validate(X, reset=est is not self)
+        return est._normalize(X, est._batch_stats(X, 0), copy)
+
+    def _train_step(self, X, output):
+        """One training step; also return the batch normalized by its own
+        statistics unless ``output`` (the copy flag) is None."""
+        first = not hasattr(self, "running_mean_")
+        try:
+            X = self._validate(X, reset=first)
+            stats = self._batch_stats(X, 0)
+            y = None if output is None else self._normalize(X, stats, output)
+            state = ((np.zeros(X.shape[1]), np.ones(X.shape[1]), 0) if first else
+                     (self.running_mean_, self.running_var_, self.num_batches_tracked_))
+            state = self._fold(state, stats)
+        except Exception:
+            if first:  # validate_data already set n_features_in_: undo it
+                self._reset()
+            raise
+        self._store(state, X.shape[0] + (0 if first else self.n_samples_seen_))
+        return y
+
+    def _batch_stats(self, X, row0):
+        """Statistics of one training batch starting at row ``row0`` of the
+        input, refusing a batch or feature with fewer than 2 values."""
+        _check_rows(X.shape[0])
+        stats = ColumnStats.from_array(X, feature_names=self._feature_names())
+        few = stats.count < 2
+        if few.any():
+            j = int(np.flatnonzero(few)[0])
+            raise ValueError(
+                f"Batch normalization needs at least 2 non-NaN values per feature in"
+                f" each training batch; {frame_label(self, j)} has"
+                f" {stats.count[j]:g} in the batch of rows {row0}..{row0 + X.shape[0] - 1}.")
+        return stats
+
+    def _fold(self, state, stats):
+        """The running-statistics update of ``torch.nn.BatchNorm1d``."""
+        mean, var, k = state
+        k += 1
+        f = 1.0 / k if self.momentum is None else float(self.momentum)
+        return f * stats.mean + (1 - f) * mean, f * stats.var(ddof=1) + (1 - f) * var, k
+
+    def _store(self, state, n_samples):
+        self.running_mean_, self.running_var_, self.num_batches_tracked_ = state
+        self.n_samples_seen_ = int(n_samples)
+
+    def _gamma_beta(self, n_features):
+        """``scale`` and ``shift`` as float64 arrays of shape (n_features,)."""
+        out = []
+        for name in ("scale", "shift"):
+            v = np.asarray(getattr(self, name), dtype=np.float64)
+            if v.ndim > 1 or (v.ndim == 1 and v.shape[0] != n_features):
+                raise ValueError(f"{name} must be a number or have one value per"
+                                 f" feature ({n_features}); got shape {v.shape}.")
+            v = np.broadcast_to(v, (n_features,))
+            bad = ~np.isfinite(v) | ((v == 0) if name == "scale" else False)
+            if bad.any():
+                j = int(np.flatnonzero(bad)[0])
+                raise ValueError(
+                    f"{name} must be finite{' and non-zero' if name == 'scale' else ''};"
+                    f" got {v[j]} for {frame_label(self, j)}."
+                    + (" A zero scale cannot be inverted." if name == "scale" else ""))
+            out.append(v)
+        return out
+
+    def _map_for(self, mean, var):
+        """(center, scale, shift) of the shared affine kernel."""
+        gamma, beta = self._gamma_beta(mean.shape[0])
+        return mean, np.sqrt(var + self.eps) / gamma, (beta if beta.any() else None)
+
+    def _normalize(self, X, stats, copy):
+        center, scale, shift = self._map_for(stats.mean, stats.var(ddof=0))
+        return affine(X, self._output(X, copy), center, scale, shift,
+                      feature_names=self._feature_names())
+
+    def _apply(self, X, out, inverse):
+        check_is_fitted(self, "running_mean_")
+        center, scale, shift = self._map_for(self.running_mean_, self.running_var_)
+        return affine(X, out, center, scale, shift, inverse=inverse,
+                      feature_names=self._feature_names())
+
+
+def _check_rows(n):
+    if n < 2:
+        raise ValueError(
+            f"Batch normalization needs at least 2 samples per training batch (a"
+            f" batch's variance needs two values); got {n} sample"
+            f"{'' if n == 1 else 's'}.")
