@@ -168,12 +168,17 @@ class BatchNormScaler(ColumnScaler):
             n = X.shape[0]
             _check_rows(n)
             self._gamma_beta(X.shape[1])  # a bad scale or shift fails before the work
-            starts = list(range(0, n, self.batch_size))
-            if n - starts[-1] == 1:  # a 1-row tail has no variance: merge it
-                starts.pop()
+            bs = self.batch_size
+            n_full = n // bs
+            if n - n_full * bs == 1:  # a 1-row tail has no variance: merge it
+                n_full -= 1
             state = (np.zeros(X.shape[1]), np.ones(X.shape[1]), 0)
-            for lo, hi in zip(starts, starts[1:] + [n]):
-                state = self._fold(state, self._batch_stats(X[lo:hi], lo))
+            if n_full:
+                batches = ColumnStats.per_batch(X[:n_full * bs], bs, self._feature_names())
+                self._check_counts(batches, 0)
+                state = self._fold(state, batches)
+            if n_full * bs < n:
+                state = self._fold(state, self._batch_stats(X[n_full * bs:], n_full * bs))
         except Exception:
             self._reset()  # a failed fit leaves the estimator unfitted
             raise
@@ -256,21 +261,42 @@ class BatchNormScaler(ColumnScaler):
         input, refusing a batch or feature with fewer than 2 values."""
         _check_rows(X.shape[0])
         stats = ColumnStats.from_array(X, feature_names=self._feature_names())
-        few = stats.count < 2
+        self._check_counts(stats, row0)
+        return stats
+
+    def _check_counts(self, stats, row0):
+        """Refuse a batch (of a stack, from ``row0`` on) in which some feature
+        has fewer than 2 non-NaN values."""
+        few = np.atleast_2d(stats.count) < 2
         if few.any():
-            j = int(np.flatnonzero(few)[0])
+            i, j = (int(v) for v in np.argwhere(few)[0])
+            start = row0 + i * stats.n_rows
             raise ValueError(
                 f"Batch normalization needs at least 2 non-NaN values per feature in"
                 f" each training batch; {frame_label(self, j)} has"
-                f" {stats.count[j]:g} in the batch of rows {row0}..{row0 + X.shape[0] - 1}.")
-        return stats
+                f" {np.atleast_2d(stats.count)[i, j]:g} in the batch of rows"
+                f" {start}..{start + stats.n_rows - 1}.")
 
     def _fold(self, state, stats):
-        """The running-statistics update of ``torch.nn.BatchNorm1d``."""
-        mean, var, k = state
-        k += 1
-        f = 1.0 / k if self.momentum is None else float(self.momentum)
-        return f * stats.mean + (1 - f) * mean, f * stats.var(ddof=1) + (1 - f) * var, k
+        """The running-statistics update of ``torch.nn.BatchNorm1d``, for one
+        batch's statistics or a stack of them (one training step each).
+
+        Unrolled, K steps of ``r <- (1 - f_k) r + f_k s_k`` give
+        ``r_K = a r_0 + sum_k w_k s_k``: with a constant momentum f,
+        ``w_k = f (1 - f)**(K - k)`` and ``a = (1 - f)**K``; with the cumulative
+        average (``f_k = 1 / (k0 + k)``) the product telescopes to
+        ``w_k = 1 / (k0 + K)`` and ``a = k0 / (k0 + K)``.  One matrix-vector
+        product replaces K small updates.
+        """
+        mean, var, k0 = state
+        means, variances = np.atleast_2d(stats.mean), np.atleast_2d(stats.var(ddof=1))
+        K = means.shape[0]
+        if self.momentum is None:
+            w, a = np.full(K, 1.0 / (k0 + K)), k0 / (k0 + K)
+        else:
+            f = float(self.momentum)
+            w, a = f * (1.0 - f) ** np.arange(K - 1, -1, -1.0), (1.0 - f) ** K
+        return a * mean + w @ means, a * var + w @ variances, k0 + K
 
     def _store(self, state, n_samples):
         self.running_mean_, self.running_var_, self.num_batches_tracked_ = state

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._kernels import (PerFeature, column_label, column_reduce, fold, for_each_block,
-                       raise_non_finite, widen)
+from ._kernels import (WIDE, PerFeature, block_rows, column_label, column_reduce, fold,
+                       for_each_block, raise_non_finite, widen)
 
 
 @dataclass
@@ -81,6 +81,43 @@ class ColumnStats:
         for part in parts:  # in row order, so the result does not depend on threading
             total = total.merge(part)
         return total
+
+    @classmethod
+    def per_batch(cls, X, batch_size, feature_names=None):
+        """Statistics of each consecutive batch of ``batch_size`` rows of ``X``
+        (whose length is a multiple of it), stacked: every field has shape
+        ``(n_batches, n_features)``.
+
+        Many small batches are reduced at once through a ``(batches,
+        batch_size, n_features)`` view of each row block, so the cost per
+        batch is a fraction of a ``from_array`` call.
+        """
+        n, d = X.shape
+        per_block = max(1, block_rows(d) // batch_size)
+        k = max(f for f in range(1, batch_size + 1)
+                if batch_size % f == 0 and (f == 1 or f * d <= WIDE))
+
+        def run(batches):
+            x = X[batches.start * batch_size:batches.stop * batch_size]
+            x = np.ascontiguousarray(x, dtype=np.float64)
+            g = batches.stop - batches.start
+            v = x.reshape(g, batch_size // k, k * d)
+            total = _fold_back(np.add.reduce(v, axis=1), np.add, k, d)
+            if not np.isfinite(total).all():  # NaN or infinity: batch by batch
+                row0 = batches.start * batch_size
+                return _stack([_block_stats(b, None, row0 + i * batch_size, feature_names)
+                               for i, b in enumerate(np.split(x, g))])
+            lo = _fold_back(np.fmin.reduce(v, axis=1), np.fmin, k, d)
+            hi = _fold_back(np.fmax.reduce(v, axis=1), np.fmax, k, d)
+            mean = _exact_if_constant(total / batch_size, lo, hi)
+            dev = np.subtract(v, np.tile(mean, k)[:, None, :])  # v may be X itself
+            np.multiply(dev, dev, out=dev)
+            m2 = _fold_back(np.add.reduce(dev, axis=1), np.add, k, d)
+            count = np.full((g, d), float(batch_size))
+            _check_overflow(mean, m2, count, feature_names)
+            return cls(count, mean, m2, lo, hi, batch_size)
+
+        return _stack(for_each_block(n // batch_size, d, run, rows_per_block=per_block))
 
     @classmethod
     def from_sparse(cls, X, sample_weight=None):
@@ -171,10 +208,22 @@ def _check_overflow(mean, m2, count, feature_names):
     and beyond) cannot be summarized; say so rather than return inf or NaN."""
     bad = (count > 0) & ~(np.isfinite(mean) & np.isfinite(m2))
     if bad.any():
-        j = int(np.flatnonzero(bad)[0])
+        j = int(np.argwhere(bad)[0][-1])
         raise ValueError(
             f"The values of {column_label(j, feature_names)} are too large for their"
             " sum or variance to fit in float64; divide them by a power of ten first.")
+
+
+def _stack(parts):
+    """Stack per-batch statistics (rows of ``(n_batches, d)`` fields)."""
+    return ColumnStats(*(np.vstack([getattr(p, f) for p in parts])
+                         for f in ("count", "mean", "m2", "min", "max")),
+                       parts[0].n_rows)
+
+
+def _fold_back(partial, ufunc, k, d):
+    """Finish a reduction over a widened axis: ``(g, k * d)`` -> ``(g, d)``."""
+    return ufunc.reduce(partial.reshape(partial.shape[0], k, d), axis=1)
 
 
 def _extremes(X):

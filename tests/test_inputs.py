@@ -158,3 +158,16 @@ def test_bad_parameters_are_clear_errors():
         UnitNormScaler("l3").fit([[1.0]])
     with pytest.raises(ValueError, match="base=1"):
         LogScaler(base=1).fit([[1.0]])
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_input_is_never_modified(cls):
+    from skscale._kernels import block_rows
+
+    X = np.random.default_rng(6).uniform(1, 5, size=(3 * block_rows(4) + 5, 4))
+    before = X.copy()
+    est = cls().fit(X)
+    if hasattr(est, "partial_fit"):
+        est.partial_fit(X)
+    est.transform(X)
+    np.testing.assert_array_equal(X, before)
