@@ -5,7 +5,9 @@ the same transform to any later data.  ``SCALERS`` maps each method's name to
 its class, and :class:`Scaler` picks one by name (so a grid search can).
 """
 
+from ._batch_norm import BatchNormScaler
 from ._decimal import DecimalScaler
+from ._group_norm import GroupNormScaler, InstanceNormScaler, LayerNormScaler
 from ._log import LogScaler
 from ._minmax import MinMaxScaler
 from ._scaler import Scaler
@@ -20,12 +22,20 @@ SCALERS = {
     "decimal": DecimalScaler,
     "log": LogScaler,
     "unit_norm": UnitNormScaler,
+    "layer_norm": LayerNormScaler,
+    "instance_norm": InstanceNormScaler,
+    "group_norm": GroupNormScaler,
+    "batch_norm": BatchNormScaler,
 }
 
 __all__ = [
     "SCALERS",
+    "BatchNormScaler",
     "ColumnStats",
     "DecimalScaler",
+    "GroupNormScaler",
+    "InstanceNormScaler",
+    "LayerNormScaler",
     "LogScaler",
     "MinMaxScaler",
     "Scaler",

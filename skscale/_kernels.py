@@ -124,6 +124,7 @@ def raise_non_finite(X, nan_mask, row0, feature_names):
 
 def check_finite(X, feature_names=None):
     """Raise if dense ``X`` holds an infinity (NaN is allowed), block by block."""
+    @np.errstate(over="ignore", invalid="ignore")  # finite checks below report
     def run(rows):
         x = X[rows]
         if not np.isfinite(np.add.reduce(x, axis=None)):
@@ -152,6 +153,7 @@ def affine(X, out, center, scale, shift, *, inverse=False, bounds=None,
         (first, np.subtract), (scale, np.multiply if inverse else np.divide),
         (second, np.add)) if v is not None]
 
+    @np.errstate(over="ignore", invalid="ignore")  # finite checks below report
     def run(rows):
         x = X[rows]
         y = out[rows] if direct else np.empty(x.shape)
@@ -185,8 +187,10 @@ def grouped(X, out, n_groups, stats_fn, apply_fn, *, feature_names=None):
     stacked along the first axis.
     """
     n_rows, n_features = X.shape
-    direct = out.dtype == np.float64
+    # Row blocks of out are reshaped in place, which only a C-ordered out allows.
+    direct = out.dtype == np.float64 and out.flags.c_contiguous
 
+    @np.errstate(over="ignore", invalid="ignore")  # finite checks below report
     def run(rows):
         x = X[rows]
         if not np.isfinite(np.add.reduce(x, axis=None)):

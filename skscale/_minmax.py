@@ -104,8 +104,9 @@ class MinMaxScaler(ColumnScaler):
         with np.errstate(invalid="ignore"):
             while (over := (self.data_range_ / scale + lo) > hi).any():
                 scale[over] = np.nextafter(scale[over], np.inf)
-        self.scale_ = (hi - lo) / width
-        self.min_ = lo - m * self.scale_
+        with np.errstate(over="ignore", invalid="ignore"):  # subnormal ranges: inf, as sklearn
+            self.scale_ = (hi - lo) / width
+            self.min_ = lo - m * self.scale_
         self._clip_bounds = (lo, hi) if self.clip else None
         return m, scale, (lo if lo != 0 else None)
 

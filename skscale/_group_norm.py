@@ -1,0 +1,440 @@
+"""Layer, instance and group normalization of each sample.
+
+The three are one computation.  A sample's ``n_features = C * L`` features
+are ``C`` channels of ``L`` positions, channel-major (C order, as
+``X.reshape(n_samples, C, L)`` reads them).  The channels fall into ``G``
+groups of ``C / G`` contiguous channels; every (sample, group) is
+standardized by its own mean and biased standard deviation, and then each
+channel gets its own affine map ``gamma``, ``beta``.  Layer normalization is
+``G = 1`` with every feature a channel, instance normalization is ``G = C``,
+group normalization is any ``G`` dividing ``C``.
+
+:class:`_GroupStatsScaler` is that computation, on the shared per-sample
+kernel :func:`~skscale._kernels.grouped`; the public classes only say how
+many groups and channels there are.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval
+
+from ._kernels import for_each_block, grouped, raise_non_finite
+from ._unit_norm import RowScaler
+
+
+def _group_moments(x):
+    """Mean and biased variance per (row, group) of a float64 block view
+    ``x`` of shape ``(rows, n_groups, group_size)``, NaN ignored.
+
+    Corrected two-pass (Chan, Golub & LeVeque 1983): with ``mu0`` the plain
+    mean and ``d = x - mu0``, ``mean = mu0 + mean(d)`` and
+    ``var = mean(d**2) - mean(d)**2``.  Unlike one-pass ``E[x**2] - E[x]**2``
+    it keeps full accuracy far from zero (mean 1e8, std 1), and it is exact on
+    a constant group: there ``d`` is the same few-bit multiple of an ulp
+    everywhere, so every sum of ``d`` and ``d**2`` is exact, ``mean`` is the
+    constant and ``var`` is 0 -- which makes the output exactly ``beta``.
+    """
+    # Overflow (|x| near float64's limit) and an all-NaN group's 0/0 set
+    # floating-point flags; both are handled below, so keep numpy quiet.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        total = np.add.reduce(x, axis=-1)
+        if not np.isnan(total).any():  # fast path: the block holds no NaN
+            n = x.shape[-1]
+            mean0 = total / n
+            d = x - mean0[..., None]
+        else:
+            nan = np.isnan(x)
+            n = x.shape[-1] - nan.sum(axis=-1)  # 0 for an all-NaN group: NaN stats, NaN output
+            mean0 = np.where(nan, 0.0, x).sum(axis=-1) / n
+            d = x - mean0[..., None]
+            d[nan] = 0.0
+        d_mean = d.sum(axis=-1) / n
+        var = np.square(d, out=d).sum(axis=-1) / n - d_mean * d_mean
+    # Finite input gives a non-finite variance (in a group with values) only
+    # when a sum or a square overflowed; the output would be NaN or 0.
+    if not np.isfinite(var[n > 0] if np.ndim(n) else var).all():
+        raise ValueError(
+            "A sample's values are too large for its mean and variance to be"
+            " computed in float64 (a sum or a square overflows; |x| near 1e154 or"
+            " more); rescale the data first.")
+    return mean0 + d_mean, var
+
+
+class _GroupStatsScaler(RowScaler):
+    """Group statistics per sample, then a per-channel affine map.
+
+    Subclasses say how their parameters lay out ``n_features``:
+    ``_layout(n_features) -> (n_groups, n_channels)``.  Everything else --
+    validation, statistics, the map and its inverse -- lives here.
+    """
+
+    _channel_word = "channel"  # how error messages name what gamma/beta index
+
+    def _layout(self, n_features):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _check_layout(self, n_features):
+        name = type(self).__name__
+        n_groups, n_channels = self._layout(n_features)
+        if n_features % n_channels:
+            raise ValueError(
+                f"{name}: n_features={n_features} is not a multiple of"
+                f" n_channels={n_channels}; the features must be n_channels"
+                " channel-major blocks of equal length, as X.reshape(n_samples,"
+                " n_channels, -1) reads them.")
+        if n_channels % n_groups:
+            raise ValueError(
+                f"{name}: num_groups={n_groups} does not divide the number of"
+                f" channels C={n_channels} (torch: 'num_channels must be divisible"
+                " by num_groups').")
+        self.n_groups_, self.n_channels_ = n_groups, n_channels
+        positions = n_features // n_channels
+        shape = (n_groups, n_features // n_groups)  # the kernel's view of a row
+        self._gamma = self._per_feature("scale", self.scale, n_channels, positions, shape, 1.0)
+        self._beta = self._per_feature("shift", self.shift, n_channels, positions, shape, 0.0)
+
+    def _per_feature(self, param, value, n_channels, positions, shape, neutral):
+        """``scale``/``shift`` as the kernel applies them: None when it is the
+        neutral value (nothing to do), a float when scalar, else one value per
+        channel repeated over its positions, shaped like a row's group view."""
+        value = np.asarray(value, dtype=np.float64)
+        if value.ndim == 0:
+            if not np.isfinite(value):
+                raise ValueError(f"{param} must be finite; got {value}.")
+            return None if value == neutral else float(value)
+        if value.shape != (n_channels,):
+            raise ValueError(
+                f"{type(self).__name__}: {param} must be a number or hold one value"
+                f" per {self._channel_word} ({n_channels}); got shape {value.shape}.")
+        if not np.isfinite(value).all():
+            bad = np.flatnonzero(~np.isfinite(value))
+            raise ValueError(f"{param} must be finite; {self._channel_word}s {bad.tolist()}"
+                             f" hold {value[bad].tolist()}.")
+        return np.repeat(value, positions).reshape(shape)
+
+    def _stats(self, x):
+        mean, var = _group_moments(x)
+        # The corrected variance can round a hair below 0 (never for a constant group).
+        std = np.sqrt(np.maximum(var, 0.0) + self.eps)
+        zero = std == 0  # eps = 0 and a constant group, or squares that underflowed
+        if zero.any():
+            d = np.abs(x[zero] - mean[zero][:, None])
+            top = np.fmax.reduce(d, axis=-1)  # NaN ignored
+            # Squares of d / max|d| cannot underflow to all zeros.  A constant
+            # group (max|d| = 0, x - mean exactly 0) gets divisor 1, so it maps
+            # to beta as it does with eps > 0, instead of 0/0.
+            r = d / np.where(top > 0, top, 1.0)[:, None]
+            std[zero] = np.where(top > 0, top * np.sqrt(np.nanmean(r * r, axis=-1)), 1.0)
+        return mean, std
+
+    def _compute(self, X, out):
+        gamma, beta = self._gamma, self._beta
+
+        def apply(x, stats, y):
+            mean, std = stats
+            np.subtract(x, mean[..., None], out=y)
+            np.divide(y, std[..., None], out=y)
+            if gamma is not None:
+                np.multiply(y, gamma, out=y)
+            if beta is not None:
+                np.add(y, beta, out=y)
+
+        return grouped(X, out, self.n_groups_, self._stats, apply,
+                       feature_names=self._feature_names())
+
+    def _invert(self, X, sample_stats):
+        n_rows, n_groups = X.shape[0], self.n_groups_
+        want = f"the (mean, std) pair that sample_stats(X) returned, each of shape ({n_rows}, {n_groups})"
+        try:
+            mean, std = (np.asarray(s, dtype=np.float64) for s in sample_stats)
+        except (TypeError, ValueError):
+            raise ValueError(f"sample_stats must be {want}.") from None
+        if mean.shape != (n_rows, n_groups) or std.shape != (n_rows, n_groups):
+            raise ValueError(f"sample_stats must be {want}; got shapes {mean.shape}"
+                             f" and {std.shape}.")
+        gamma, beta = self._gamma, self._beta
+        if gamma is not None and np.any(gamma == 0):
+            per_channel = np.resize(gamma, self.n_features_in_).reshape(self.n_channels_, -1)[:, 0]
+            raise ValueError(
+                f"scale is 0 for {self._channel_word}s {np.flatnonzero(per_channel == 0).tolist()}:"
+                " their outputs are all equal to shift whatever the input, so they"
+                " cannot be inverted.")
+        out = np.empty(X.shape, dtype=X.dtype)
+
+        def run(rows):
+            x = np.array(X[rows], dtype=np.float64)  # a block-sized float64 copy
+            with np.errstate(over="ignore", invalid="ignore"):  # huge finite sums: no warning
+                finite = np.isfinite(np.add.reduce(x, axis=None))
+            if not finite:
+                raise_non_finite(x, np.isnan(x), rows.start, self._feature_names())
+            x3 = x.reshape(x.shape[0], n_groups, -1)
+            if beta is not None:
+                x3 -= beta
+            if gamma is not None:
+                x3 /= gamma
+            x3 *= std[rows, :, None]
+            x3 += mean[rows, :, None]
+            out[rows] = x
+
+        for_each_block(n_rows, X.shape[1], run)
+        return out
+
+
+_AFFINE_CONSTRAINTS = {
+    "eps": [Interval(Real, 0, None, closed="left")],
+    "scale": [Real, "array-like"],
+    "shift": [Real, "array-like"],
+}
+
+_SAMPLE_STATS_DOC = """
+    Per-sample scaling cannot be undone from its output alone:
+    :meth:`sample_stats` returns ``(mean, std)``, each of shape
+    ``(n_samples, n_groups_)``, with ``std = sqrt(var + eps)`` the divisor
+    actually used, and ``inverse_transform(X_new, sample_stats=(mean, std))``
+    computes ``x = (y - beta) / gamma * std + mean`` (every ``gamma`` must be
+    nonzero).
+
+    NaN values are ignored in the statistics and pass through.  A constant
+    group maps exactly to ``beta``; with ``eps=0`` its divisor is taken as 1
+    (not 0/0), so it still maps to ``beta`` and ``sample_stats`` reports
+    ``std = 1`` there.  This is where ``eps=0`` departs from torch, which
+    returns NaN.  Float32 input gives float32 output, the rounding of the
+    float64 computation; other input gives float64.
+"""
+
+_AFFINE_PARAMS_DOC = """eps : float, default=1e-5
+        Added to the variance inside the square root.
+    scale : float or array-like of shape ({n}), default=1.0
+        ``gamma``, the weight of the torch layer: one number, or one per
+        {what}.
+    shift : float or array-like of shape ({n}), default=0.0
+        ``beta``, the bias of the torch layer: one number, or one per {what}."""
+
+_ATTRIBUTES_DOC = """n_groups_ : int
+        Number of groups G each sample is split into.
+    n_channels_ : int
+        Number of channels C.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` had string column names."""
+
+
+class GroupNormScaler(_GroupStatsScaler):
+    """Group normalization of each sample, as ``torch.nn.GroupNorm``.
+
+    The ``n_features = C * L`` features of a sample are ``C`` channels of
+    ``L`` positions, channel-major (``X.reshape(n_samples, C, L)``).  Group
+    ``g`` is channels ``[g*C/G, (g+1)*C/G)`` with all their positions; each
+    (sample, group) is standardized by its own mean and biased variance::
+
+        y = (x - mean_g) / sqrt(var_g + eps) * gamma_c + beta_c
+
+    This equals ``torch.nn.GroupNorm(num_groups, C, eps)`` applied to
+    ``X.reshape(n_samples, C, L)`` with ``weight=scale`` and ``bias=shift``.
+    ``num_groups=1`` is layer normalization over the whole sample
+    (:class:`LayerNormScaler` with per-channel ``gamma``); ``num_groups=C`` is
+    instance normalization (:class:`InstanceNormScaler`).
+    {sample_stats}
+    Parameters
+    ----------
+    num_groups : int, default=1
+        Number of groups G; it must divide the number of channels.  torch has
+        no default; 1 (layer normalization) makes ``GroupNormScaler()`` a valid
+        estimator, as scikit-learn requires.
+    n_channels : int, default=None
+        Number of channels C; ``n_features`` must be a multiple of it.  None
+        makes every feature a channel (``L = 1``).
+    {params}
+
+    Attributes
+    ----------
+    {attributes}
+
+    See Also
+    --------
+    torch.nn.GroupNorm : the PyTorch layer this reproduces.
+    LayerNormScaler : one group.
+    InstanceNormScaler : one group per channel.
+
+    Examples
+    --------
+    Two samples of C = 4 channels with L = 2 positions each, in G = 2 groups:
+
+    >>> import numpy as np
+    >>> from skscale import GroupNormScaler
+    >>> X = np.array([[0., 1., 2., 3., 10., 10., 10., 10.],
+    ...               [1., 1., 1., 1., 1., 1., 5., 5.]])
+    >>> scaler = GroupNormScaler(2, n_channels=4, eps=0.0, shift=[0, 0, 0, 100]).fit(X)
+    >>> scaler.transform(X)
+    array([[ -1.34164079,  -0.4472136 ,   0.4472136 ,   1.34164079,
+              0.        ,   0.        , 100.        , 100.        ],
+           [  0.        ,   0.        ,   0.        ,   0.        ,
+             -1.        ,  -1.        , 101.        , 101.        ]])
+    >>> mean, std = scaler.sample_stats(X)
+    >>> mean
+    array([[ 1.5, 10. ],
+           [ 1. ,  3. ]])
+    >>> std
+    array([[1.11803399, 1.        ],
+           [1.        , 2.        ]])
+    >>> scaler.inverse_transform(scaler.transform(X), sample_stats=(mean, std))
+    array([[ 0.,  1.,  2.,  3., 10., 10., 10., 10.],
+           [ 1.,  1.,  1.,  1.,  1.,  1.,  5.,  5.]])
+    """
+
+    _parameter_constraints = {
+        "num_groups": [Interval(Integral, 1, None, closed="left")],
+        "n_channels": [Interval(Integral, 1, None, closed="left"), None],
+        **_AFFINE_CONSTRAINTS,
+    }
+
+    def __init__(self, num_groups=1, *, n_channels=None, eps=1e-5, scale=1.0, shift=0.0):
+        self.num_groups = num_groups
+        self.n_channels = n_channels
+        self.eps = eps
+        self.scale = scale
+        self.shift = shift
+
+    def _layout(self, n_features):
+        return self.num_groups, n_features if self.n_channels is None else self.n_channels
+
+
+class LayerNormScaler(_GroupStatsScaler):
+    """Layer normalization of each sample, as ``torch.nn.LayerNorm``.
+
+    Each sample is standardized by the mean and biased variance of all its
+    features::
+
+        y = (x - mean) / sqrt(var + eps) * gamma_j + beta_j
+
+    This equals ``torch.nn.LayerNorm(n_features, eps)`` with
+    ``weight=scale`` and ``bias=shift``.  It is group normalization with one
+    group and every feature its own channel.
+    {sample_stats}
+    Parameters
+    ----------
+    {params}
+
+    Attributes
+    ----------
+    {attributes}
+
+    See Also
+    --------
+    torch.nn.LayerNorm : the PyTorch layer this reproduces.
+    GroupNormScaler : the general case.
+
+    Examples
+    --------
+    >>> from skscale import LayerNormScaler
+    >>> X = [[1.0, 2.0, 3.0], [4.0, 4.0, 4.0]]
+    >>> scaler = LayerNormScaler(eps=0.0, shift=[0.0, 0.0, 10.0]).fit(X)
+    >>> scaler.transform(X)
+    array([[-1.22474487,  0.        , 11.22474487],
+           [ 0.        ,  0.        , 10.        ]])
+    >>> mean, std = scaler.sample_stats(X)
+    >>> mean.ravel(), std.ravel()
+    (array([2., 4.]), array([0.81649658, 1.        ]))
+    >>> scaler.inverse_transform(scaler.transform(X), sample_stats=(mean, std))
+    array([[1., 2., 3.],
+           [4., 4., 4.]])
+    """
+
+    _parameter_constraints = dict(_AFFINE_CONSTRAINTS)
+    _channel_word = "feature"
+
+    def __init__(self, *, eps=1e-5, scale=1.0, shift=0.0):
+        self.eps = eps
+        self.scale = scale
+        self.shift = shift
+
+    def _layout(self, n_features):
+        return 1, n_features  # one group; gamma and beta per feature
+
+
+class InstanceNormScaler(_GroupStatsScaler):
+    """Instance normalization of each sample, as ``torch.nn.InstanceNorm1d``.
+
+    The ``n_features = C * L`` features of a sample are ``C`` channels of
+    ``L > 1`` positions, channel-major (``X.reshape(n_samples, C, L)``; a
+    flattened ``(C, H, W)`` image is ``L = H * W``).  Each (sample, channel)
+    is standardized by its own mean and biased variance::
+
+        y = (x - mean_c) / sqrt(var_c + eps) * gamma_c + beta_c
+
+    This equals ``torch.nn.InstanceNorm1d(C, eps, affine=True)`` (or
+    ``InstanceNorm2d`` on the unflattened image) with ``weight=scale``,
+    ``bias=shift``; the defaults ``scale=1``, ``shift=0`` are torch's
+    ``affine=False``.  It is group normalization with one group per channel.
+    {sample_stats}
+    Parameters
+    ----------
+    n_channels : int, default=1
+        Number of channels C; ``n_features`` must be a multiple of it, with
+        more than one position per channel (torch: "Expected more than 1
+        spatial element").  torch has no default; 1 (then this is layer
+        normalization of the whole sample) makes ``InstanceNormScaler()`` a
+        valid estimator, as scikit-learn requires.
+    {params}
+
+    Attributes
+    ----------
+    {attributes}
+
+    See Also
+    --------
+    torch.nn.InstanceNorm1d : the PyTorch layer this reproduces.
+    GroupNormScaler : the general case.
+
+    Examples
+    --------
+    Two samples of C = 2 channels with L = 3 positions each:
+
+    >>> from skscale import InstanceNormScaler
+    >>> X = [[1.0, 2.0, 3.0, 5.0, 5.0, 5.0],
+    ...      [0.0, 0.0, 3.0, -1.0, 0.0, 1.0]]
+    >>> scaler = InstanceNormScaler(2, eps=0.0, scale=[1.0, 2.0]).fit(X)
+    >>> scaler.transform(X)
+    array([[-1.22474487,  0.        ,  1.22474487,  0.        ,  0.        ,  0.        ],
+           [-0.70710678, -0.70710678,  1.41421356, -2.44948974,  0.        ,  2.44948974]])
+    >>> mean, std = scaler.sample_stats(X)
+    >>> mean
+    array([[2., 5.],
+           [1., 0.]])
+    """
+
+    _parameter_constraints = {
+        "n_channels": [Interval(Integral, 1, None, closed="left")],
+        **_AFFINE_CONSTRAINTS,
+    }
+
+    def __init__(self, n_channels=1, *, eps=1e-5, scale=1.0, shift=0.0):
+        self.n_channels = n_channels
+        self.eps = eps
+        self.scale = scale
+        self.shift = shift
+
+    def _layout(self, n_features):
+        return self.n_channels, self.n_channels
+
+    def _check_layout(self, n_features):
+        super()._check_layout(n_features)
+        if n_features == self.n_channels:
+            raise ValueError(
+                f"InstanceNormScaler needs more than one position per channel (torch:"
+                f" 'Expected more than 1 spatial element'); n_features={n_features} with"
+                f" n_channels={self.n_channels} leaves one.")
+
+
+def _fill_docs(cls, what, n):
+    cls.__doc__ = cls.__doc__.format(
+        sample_stats=_SAMPLE_STATS_DOC,
+        params=_AFFINE_PARAMS_DOC.format(what=what, n=n),
+        attributes=_ATTRIBUTES_DOC)
+
+
+_fill_docs(GroupNormScaler, "channel", "n_channels,")
+_fill_docs(LayerNormScaler, "feature", "n_features,")
+_fill_docs(InstanceNormScaler, "channel", "n_channels,")
