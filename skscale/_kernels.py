@@ -13,25 +13,52 @@ Two kernels live here:
   which serves unit norm and layer, instance and group normalization.
 """
 
+import functools
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from threadpoolctl import threadpool_info
+from threadpoolctl import ThreadpoolController
 
 # About this many bytes of float64 per block: large enough that the Python
 # overhead of a block (a few microseconds) is small beside its work, small
 # enough to stay in a core's L2 cache while several passes run over it.
-BLOCK_BYTES = 1 << 19
+BLOCK_BYTES = 1 << 21
 
 # Column-wise numpy operations on a (rows, d) block run their inner loop once
 # per row, only d elements long: for narrow data the per-row overhead, not the
 # memory, would set the speed.  Viewing k consecutive rows of a C-contiguous
 # block as one row of k*d elements (a free reshape) and tiling per-feature
 # operands k times makes every inner loop about WIDE elements long.
-WIDE = 2048
+WIDE = 8192
 
 _POOL = None
+_LOCAL = threading.local()
+
+
+def scratch(shape, slot=0):
+    """A float64 work array of ``shape``, reused by the calling thread.
+
+    Fresh block-sized temporaries would cost more than the work on them:
+    allocations this large are new pages from the kernel every time, each
+    faulted in on first touch.  ``slot`` tells apart buffers that are live
+    at the same time.
+    """
+    size = int(np.prod(shape))
+    buffers = getattr(_LOCAL, "buffers", None)
+    if buffers is None:
+        buffers = _LOCAL.buffers = {}
+    buf = buffers.get(slot)
+    if buf is None or buf.size < size:
+        buf = buffers[slot] = np.empty(max(size, 1))
+    return buf[:size].reshape(shape)
+
+
+@functools.cache
+def _blas_libraries():
+    # Finding the loaded libraries takes milliseconds; asking them is cheap.
+    return ThreadpoolController().select(user_api="blas").lib_controllers
 
 
 def _n_threads():
@@ -42,9 +69,7 @@ def _n_threads():
         n = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
         n = os.cpu_count() or 1
-    limits = [info["num_threads"] for info in threadpool_info()
-              if info.get("user_api") == "blas"]
-    return max(1, min([n, *limits]))
+    return max(1, min([n, *(lib.num_threads for lib in _blas_libraries())]))
 
 
 def fold(n_features):
@@ -67,10 +92,10 @@ def widen(a, k):
     return a
 
 
-def column_reduce(ufunc, a, k):
-    """``ufunc.reduce(a, axis=0)`` computed on the widened view of ``a``."""
+def column_reduce(ufunc, a, k, dtype=None):
+    """``ufunc.reduce(a, axis=0, dtype=dtype)`` computed on the widened view of ``a``."""
     wide = widen(a, k)
-    result = ufunc.reduce(wide, axis=0)
+    result = ufunc.reduce(wide, axis=0, dtype=dtype)
     if wide is not a:
         result = ufunc.reduce(result.reshape(k, a.shape[1]), axis=0)
     return result
@@ -95,13 +120,24 @@ def for_each_block(n_rows, n_features, fn, rows_per_block=None):
     """
     step = rows_per_block or block_rows(n_features)
     slices = [slice(i, min(i + step, n_rows)) for i in range(0, n_rows, step)]
+    k = fold(n_features)
+    if rows_per_block is None and n_rows % k and n_rows > k:
+        # Cut the ragged end off the last block, so that all but a sliver of
+        # fewer than k rows can still be widened.
+        last = slices.pop()
+        cut = last.stop - n_rows % k
+        slices += [s for s in (slice(last.start, cut), slice(cut, last.stop)) if s.stop > s.start]
     n_threads = _n_threads() if len(slices) > 1 else 1
     if n_threads == 1:
         return [fn(s) for s in slices]
     global _POOL
     if _POOL is None or _POOL._max_workers < n_threads:
         _POOL = ThreadPoolExecutor(n_threads, thread_name_prefix="skscale")
-    return list(_POOL.map(fn, slices))
+    # One task per thread, each a contiguous run of blocks: a task costs tens
+    # of microseconds of hand-offs, a block's loop iteration only its own work.
+    runs = np.array_split(np.arange(len(slices)), n_threads)
+    parts = _POOL.map(lambda run: [fn(slices[i]) for i in run], runs)
+    return [result for part in parts for result in part]
 
 
 def column_label(j, feature_names=None):
@@ -155,23 +191,23 @@ def affine(X, out, center, scale, shift, *, inverse=False, bounds=None,
 
     @np.errstate(over="ignore", invalid="ignore")  # finite checks below report
     def run(rows):
-        x = X[rows]
-        y = out[rows] if direct else np.empty(x.shape)
+        x, y = X[rows], out[rows]
         xw, yw = widen(x, k), widen(y, k)
         if xw.shape != yw.shape:  # one side could not be widened
             xw, yw = x, y
+        # Work in float64; the last operation writes (and so rounds) into out.
+        work = yw if direct else scratch(yw.shape)
         src = xw
-        for operand, op in steps:
-            op(src, operand.for_(y, yw), out=yw)
-            src = yw
-        if src is not yw:
+        for i, (operand, op) in enumerate(steps):
+            dst = yw if i == len(steps) - 1 and bounds is None else work
+            op(src, operand.for_(y, yw), out=dst)
+            src = dst
+        if bounds is not None:
+            np.clip(src, *bounds, out=yw)
+        elif src is not yw:
             yw[...] = src
         if not np.isfinite(column_reduce(np.add, y, k)).all():
             raise_non_finite(x, np.isnan(x), rows.start, feature_names)
-        if bounds is not None:
-            np.clip(yw, *bounds, out=yw)
-        if not direct:
-            out[rows] = y
 
     for_each_block(X.shape[0], X.shape[1], run)
     return out

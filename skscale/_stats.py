@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._kernels import (WIDE, PerFeature, block_rows, column_label, column_reduce, fold,
-                       for_each_block, raise_non_finite, widen)
+                       for_each_block, raise_non_finite, scratch, widen)
 
 
 @dataclass
@@ -77,10 +77,7 @@ class ColumnStats:
                 X[rows], None if sample_weight is None else sample_weight[rows],
                 rows.start, feature_names),
         )
-        total = cls.empty(X.shape[1])
-        for part in parts:  # in row order, so the result does not depend on threading
-            total = total.merge(part)
-        return total
+        return cls.combine(parts)
 
     @classmethod
     def per_batch(cls, X, batch_size, feature_names=None):
@@ -135,18 +132,28 @@ class ColumnStats:
                    np.where(empty, np.nan, mx).astype(np.float64), X.shape[0])
 
     def merge(self, other):
-        """Combine the statistics of two disjoint sets of rows (Chan et al.)."""
-        n = self.count + other.count
+        """Combine the statistics of two disjoint sets of rows."""
+        return ColumnStats.combine([self, other])
+
+    @classmethod
+    def combine(cls, parts):
+        """Combine the statistics of disjoint sets of rows, all at once.
+
+        The parallel update of Chan, Golub & LeVeque for any number of parts:
+        ``n = sum n_i``, ``mean = sum n_i mean_i / n`` and
+        ``M2 = sum M2_i + sum n_i (mean_i - mean)**2``.  Only block means,
+        never raw squares, meet in the subtraction, so nothing cancels.
+        """
+        s = _stack(parts)
+        count = s.count.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            # Where one side is empty its NaN mean must not leak: take the other.
-            delta = np.where(other.count > 0, other.mean, 0.0) - np.where(
-                self.count > 0, self.mean, 0.0)
-            frac = np.where(n > 0, other.count / n, 0.0)
-            mean = np.where(self.count > 0, self.mean, 0.0) + delta * frac
-            m2 = self.m2 + other.m2 + delta * delta * self.count * frac
-        mean[n == 0] = np.nan
-        return ColumnStats(n, mean, m2, np.fmin(self.min, other.min),
-                           np.fmax(self.max, other.max), self.n_rows + other.n_rows)
+            seen = s.count > 0  # an empty part's NaN mean must not leak
+            mean = np.where(seen, s.count * s.mean, 0.0).sum(axis=0) / count
+            lo, hi = np.fmin.reduce(s.min, axis=0), np.fmax.reduce(s.max, axis=0)
+            mean = _exact_if_constant(mean, lo, hi)
+            spread = np.where(seen, s.count * (s.mean - mean) ** 2, 0.0).sum(axis=0)
+        return cls(count, mean, s.m2.sum(axis=0) + spread, lo, hi,
+                   sum(p.n_rows for p in parts))
 
     def var(self, ddof=0):
         """Variance per column with ``ddof`` delta degrees of freedom.
@@ -165,8 +172,7 @@ def _block_stats(X, w, row0, feature_names):
     n, d = X.shape
     k = fold(d)
     if w is None:
-        X64 = X if X.dtype == np.float64 else X.astype(np.float64)
-        total = column_reduce(np.add, X64, k)
+        total = column_reduce(np.add, X, k, dtype=np.float64)
         count = np.full(d, float(n))
     else:
         total = w @ X
@@ -175,11 +181,12 @@ def _block_stats(X, w, row0, feature_names):
         lo, hi = _extremes(X)
         mean = _exact_if_constant(total / count, lo, hi)
         if w is None:
-            dev = np.empty_like(X64)
+            dev = scratch(X.shape)
             wide = widen(dev, k)
-            np.subtract(widen(X64, k), PerFeature(mean, k).for_(dev, wide), out=wide)
-            np.multiply(wide, wide, out=wide)
-            m2 = column_reduce(np.add, dev, k)
+            np.subtract(widen(X, k), PerFeature(mean, k).for_(dev, wide), out=wide)
+            # Sum of squares without a squared temporary; a widened row holds
+            # k rows of d features, folded back by the reshape.
+            m2 = np.einsum("ij,ij->j", wide, wide).reshape(-1, d).sum(axis=0)
         else:
             dev = np.subtract(X, mean, dtype=np.float64)
             np.multiply(dev, dev, out=dev)
@@ -215,7 +222,7 @@ def _check_overflow(mean, m2, count, feature_names):
 
 
 def _stack(parts):
-    """Stack per-batch statistics (rows of ``(n_batches, d)`` fields)."""
+    """Stack statistics of parts: ``(n_parts, d)`` fields (parts may be stacks)."""
     return ColumnStats(*(np.vstack([getattr(p, f) for p in parts])
                          for f in ("count", "mean", "m2", "min", "max")),
                        parts[0].n_rows)
