@@ -140,15 +140,17 @@ class ColumnStats:
         """Combine the statistics of disjoint sets of rows, all at once.
 
         The parallel update of Chan, Golub & LeVeque for any number of parts:
-        ``n = sum n_i``, ``mean = sum n_i mean_i / n`` and
-        ``M2 = sum M2_i + sum n_i (mean_i - mean)**2``.  Only block means,
-        never raw squares, meet in the subtraction, so nothing cancels.
+        ``n = sum n_i``, ``mean = ref + sum n_i (mean_i - ref) / n`` with
+        ``ref`` one part's mean, and ``M2 = sum M2_i + sum n_i (mean_i -
+        mean)**2``.  Only differences of means are summed, so the result
+        keeps the digits of the spread even far from zero.
         """
         s = _stack(parts)
         count = s.count.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             seen = s.count > 0  # an empty part's NaN mean must not leak
-            mean = np.where(seen, s.count * s.mean, 0.0).sum(axis=0) / count
+            ref = s.mean[seen.argmax(axis=0), np.arange(s.mean.shape[1])]
+            mean = ref + np.where(seen, s.count * (s.mean - ref), 0.0).sum(axis=0) / count
             lo, hi = np.fmin.reduce(s.min, axis=0), np.fmax.reduce(s.max, axis=0)
             mean = _exact_if_constant(mean, lo, hi)
             spread = np.where(seen, s.count * (s.mean - mean) ** 2, 0.0).sum(axis=0)
@@ -187,10 +189,18 @@ def _block_stats(X, w, row0, feature_names):
             # Sum of squares without a squared temporary; a widened row holds
             # k rows of d features, folded back by the reshape.
             m2 = np.einsum("ij,ij->j", wide, wide).reshape(-1, d).sum(axis=0)
+            resid = column_reduce(np.add, dev, k)
         else:
             dev = np.subtract(X, mean, dtype=np.float64)
+            resid = w @ dev
             np.multiply(dev, dev, out=dev)
             m2 = w @ dev
+        # Corrected two-pass: the deviations' own sum measures the rounding
+        # error of the first-pass mean (ulps of |mean|, which at mean 1e8 is
+        # far more than ulps of the spread); add it back to both.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = _exact_if_constant(mean + resid / count, lo, hi)
+            m2 = m2 - resid * resid / count
         _check_overflow(mean, m2, count, feature_names)
         return ColumnStats(count, mean, m2, lo, hi, n)
     # Rare path: some column holds NaN (skipped) or infinity (an error).
