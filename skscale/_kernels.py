@@ -213,33 +213,43 @@ def affine(X, out, center, scale, shift, *, inverse=False, bounds=None,
     return out
 
 
-def grouped(X, out, n_groups, stats_fn, apply_fn, *, feature_names=None):
+def grouped(X, out, n_groups, stats_fn, apply_fn, *, keep_stats=True, feature_names=None):
     """Per-sample map over ``n_groups`` groups of contiguous features.
 
     Each block of rows is viewed in float64 as ``(rows, n_groups, group_size)``;
-    ``stats_fn(view)`` returns per-(row, group) statistics and
-    ``apply_fn(view, stats, out_view)`` writes the result into ``out_view``
-    (float64, same shape).  Returns ``out`` and the statistics of all rows
-    stacked along the first axis.
+    ``stats_fn(view)`` returns per-(row, group) statistics (an array or a
+    tuple of arrays) and ``apply_fn(view, stats, work)`` writes the result
+    into ``work``, a float64 array of the same shape (``out`` itself where it
+    is float64).  With ``out=None`` only the statistics are computed.
+    Returns ``out`` and, when ``keep_stats``, the statistics of all rows
+    stacked along the first axis (else None: a transform need not hold them).
     """
     n_rows, n_features = X.shape
     # Row blocks of out are reshaped in place, which only a C-ordered out allows.
-    direct = out.dtype == np.float64 and out.flags.c_contiguous
+    direct = out is not None and out.dtype == np.float64 and out.flags.c_contiguous
 
     @np.errstate(over="ignore", invalid="ignore")  # finite checks below report
     def run(rows):
         x = X[rows]
         if not np.isfinite(np.add.reduce(x, axis=None)):
             raise_non_finite(x, np.isnan(x), rows.start, feature_names)
-        x = np.asarray(x, dtype=np.float64).reshape(x.shape[0], n_groups, -1)
+        shape = (x.shape[0], n_groups, n_features // n_groups)
+        if x.dtype != np.float64 or not x.flags.c_contiguous:
+            x64 = scratch(x.shape, slot=1)
+            x64[...] = x
+            x = x64
+        x = x.reshape(shape)
         stats = stats_fn(x)
-        y = out[rows] if direct else np.empty(x.shape[0:1] + (n_features,))
-        apply_fn(x, stats, y.reshape(x.shape))
-        if not direct:
-            out[rows] = y
-        return stats
+        if out is not None:
+            work = out[rows] if direct else scratch(out[rows].shape, slot=2)
+            apply_fn(x, stats, work.reshape(shape))
+            if not direct:
+                out[rows] = work
+        return stats if keep_stats else None
 
     parts = for_each_block(n_rows, n_features, run)
+    if not keep_stats:
+        return out, None
     if isinstance(parts[0], tuple):
         return out, tuple(np.concatenate(p) for p in zip(*parts))
     return out, np.concatenate(parts)

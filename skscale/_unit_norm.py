@@ -11,9 +11,20 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import BaseScaler
 from ._kernels import check_finite, grouped
 
+def _nan_ignoring(norm):
+    """``norm`` of each row, recomputed with NaN as 0 on the rows that hold one."""
+    def rows_norm(x):
+        result = norm(x)
+        nan = np.isnan(result)
+        if nan.any():
+            result[nan] = norm(np.nan_to_num(x[nan], nan=0.0))
+        return result
+    return rows_norm
+
+
 _NORMS = {
-    "l1": lambda x: np.nansum(np.abs(x), axis=-1),
-    "l2": lambda x: np.sqrt(np.nansum(x * x, axis=-1)),
+    "l1": _nan_ignoring(lambda x: np.add.reduce(np.abs(x), axis=-1)),
+    "l2": _nan_ignoring(lambda x: np.sqrt(np.einsum("ij,ij->i", x, x))),
     "max": lambda x: np.fmax.reduce(np.abs(x), axis=-1),
 }
 
@@ -75,7 +86,7 @@ class RowScaler(BaseScaler):
         X_new : ndarray of shape (n_samples, n_features)
             Scaled data, float32 for float32 input and float64 otherwise.
         """
-        return self._forward(X, copy)[0]
+        return self._forward(X, copy)
 
     def sample_stats(self, X):
         """The per-sample statistics that :meth:`transform` divides by.
@@ -93,15 +104,18 @@ class RowScaler(BaseScaler):
         stats : ndarray or tuple of ndarrays
             See the class documentation for their shape.
         """
-        return self._forward(X, True)[1]
+        check_is_fitted(self)
+        return self._compute(self._validate(X, reset=False), None)[1]
 
     def _forward(self, X, copy):
         check_is_fitted(self)
         X = self._validate(X, reset=False)
         copy = getattr(self, "copy", True) if copy is None else copy
         if sp.issparse(X):
-            return self._compute(X, X.copy() if copy else X)
-        return self._compute(X, self._output_for_rows(X, copy))
+            out = X.copy() if copy else X
+        else:
+            out = self._output_for_rows(X, copy)
+        return self._compute(X, out, keep_stats=False)[0]
 
     def _output_for_rows(self, X, copy):
         # The grouped kernel reshapes row blocks, which needs C order.
@@ -194,19 +208,21 @@ class UnitNormScaler(RowScaler):
     def _accepts_sparse(self):
         return True
 
-    def _compute(self, X, out):
+    def _compute(self, X, out, keep_stats=True):
+        """``(out, norms)``: the scaled rows written into ``out`` (skipped when
+        it is None) and the row norms (None unless ``keep_stats``)."""
         if sp.issparse(X):
-            norms = _SPARSE_NORMS[self.norm](out)
-            inplace_row_scale(out, 1.0 / np.where(norms == 0, 1.0, norms))
+            norms = _SPARSE_NORMS[self.norm](X)
+            if out is not None:
+                inplace_row_scale(out, 1.0 / np.where(norms == 0, 1.0, norms))
             return out, norms
         norm = _NORMS[self.norm]
 
         def divide(x, norms, y):
             np.divide(x, np.where(norms == 0, 1.0, norms)[:, None, None], out=y)
 
-        out, norms = grouped(X, out, 1, lambda x: norm(x[:, 0, :]), divide,
-                             feature_names=self._feature_names())
-        return out, norms
+        return grouped(X, out, 1, lambda x: norm(x[:, 0, :]), divide,
+                       keep_stats=keep_stats, feature_names=self._feature_names())
 
     def _invert(self, X, norms):
         norms = np.asarray(norms, dtype=np.float64)
