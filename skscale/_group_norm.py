@@ -56,11 +56,16 @@ def _group_moments(x):
             d = x - mean0[..., None]
             d[nan] = 0.0
         d_mean = group_sums(d) / n
-        flat = d.reshape(-1, size)
-        var = np.einsum("ij,ij->i", flat, flat).reshape(rows, n_groups) / n - d_mean * d_mean
+        if size >= 16:  # long groups: einsum fuses the square into the sum
+            flat = d.reshape(-1, size)
+            sq = np.einsum("ij,ij->i", flat, flat).reshape(rows, n_groups)
+        else:
+            sq = group_sums(np.multiply(d, d, out=scratch(x.shape, slot=4)))
+        var = sq / n - d_mean * d_mean
     # Finite input gives a non-finite variance (in a group with values) only
     # when a sum or a square overflowed; the output would be NaN or 0.
-    if not np.isfinite(var[n > 0] if np.ndim(n) else var).all():
+    if not np.isfinite(var[n > 0] if np.ndim(n) else var).all() and not np.isinf(x).any():
+        # (an infinite input is reported, by column, by the kernel)
         raise ValueError(
             "A sample's values are too large for its mean and variance to be"
             " computed in float64 (a sum or a square overflows; |x| near 1e154 or"

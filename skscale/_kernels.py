@@ -231,8 +231,6 @@ def grouped(X, out, n_groups, stats_fn, apply_fn, *, keep_stats=True, feature_na
     @np.errstate(over="ignore", invalid="ignore")  # finite checks below report
     def run(rows):
         x = X[rows]
-        if not np.isfinite(np.add.reduce(x, axis=None)):
-            raise_non_finite(x, np.isnan(x), rows.start, feature_names)
         shape = (x.shape[0], n_groups, n_features // n_groups)
         if x.dtype != np.float64 or not x.flags.c_contiguous:
             x64 = scratch(x.shape, slot=1)
@@ -240,6 +238,10 @@ def grouped(X, out, n_groups, stats_fn, apply_fn, *, keep_stats=True, feature_na
             x = x64
         x = x.reshape(shape)
         stats = stats_fn(x)
+        # Statistics of finite groups are finite: only a block whose
+        # statistics are not needs the look for an infinity (NaN is allowed).
+        if not all(np.isfinite(s).all() for s in (stats if isinstance(stats, tuple) else (stats,))):
+            raise_non_finite(X[rows], np.isnan(X[rows]), rows.start, feature_names)
         if out is not None:
             work = out[rows] if direct else scratch(out[rows].shape, slot=2)
             apply_fn(x, stats, work.reshape(shape))
