@@ -173,9 +173,13 @@ class BatchNormScaler(ColumnScaler):
             if n - n_full * bs == 1:  # a 1-row tail has no variance: merge it
                 n_full -= 1
             state = (np.zeros(X.shape[1]), np.ones(X.shape[1]), 0)
-            if n_full:
-                batches = ColumnStats.per_batch(X[:n_full * bs], bs, self._feature_names())
-                self._check_counts(batches, 0)
+            # Statistics of up to _BATCHES_AT_ONCE batches are held at a time:
+            # a few MiB whatever the size of X.
+            for first in range(0, n_full, _BATCHES_AT_ONCE):
+                last = min(n_full, first + _BATCHES_AT_ONCE)
+                batches = ColumnStats.per_batch(X[first * bs:last * bs], bs,
+                                                self._feature_names())
+                self._check_counts(batches, first * bs)
                 state = self._fold(state, batches)
             if n_full * bs < n:
                 state = self._fold(state, self._batch_stats(X[n_full * bs:], n_full * bs))
@@ -336,6 +340,9 @@ class BatchNormScaler(ColumnScaler):
         center, scale, shift = self._map_for(self.running_mean_, self.running_var_)
         return affine(X, out, center, scale, shift, inverse=inverse,
                       feature_names=self._feature_names())
+
+
+_BATCHES_AT_ONCE = 1024
 
 
 def _check_rows(n):

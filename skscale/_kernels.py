@@ -118,16 +118,24 @@ def for_each_block(n_rows, n_features, fn, rows_per_block=None):
     Blocks are spread over threads when there is more than one block and more
     than one thread.
     """
+    n_threads = _n_threads() if n_rows > 1 else 1
     step = rows_per_block or block_rows(n_features)
-    slices = [slice(i, min(i + step, n_rows)) for i in range(0, n_rows, step)]
+    # As many blocks of nearly equal size as each thread gets the same count
+    # of: the slowest thread sets the time.
+    n_blocks = -(-n_rows // step)
+    n_blocks = -(-n_blocks // n_threads) * n_threads
+    step = -(-n_rows // n_blocks)
     k = fold(n_features)
+    if rows_per_block is None:
+        step = -(-step // k) * k  # whole widened rows
+    slices = [slice(i, min(i + step, n_rows)) for i in range(0, n_rows, step)]
     if rows_per_block is None and n_rows % k and n_rows > k:
         # Cut the ragged end off the last block, so that all but a sliver of
         # fewer than k rows can still be widened.
         last = slices.pop()
         cut = last.stop - n_rows % k
         slices += [s for s in (slice(last.start, cut), slice(cut, last.stop)) if s.stop > s.start]
-    n_threads = _n_threads() if len(slices) > 1 else 1
+    n_threads = min(n_threads, len(slices))
     if n_threads == 1:
         return [fn(s) for s in slices]
     global _POOL

@@ -17,7 +17,8 @@ class MinMaxScaler(ColumnScaler):
 
     The divisor is nudged by at most an ulp or two at fit so that, in exact
     floating-point arithmetic, the training data can never leave
-    ``[lo, hi]`` -- not even by rounding.  A constant feature (``M == m``)
+    ``[lo, hi]`` -- not even by rounding (for float32 data the bounds are
+    ``lo`` and ``hi`` rounded to float32).  A constant feature (``M == m``)
     maps to ``lo``.  A feature with no non-NaN training value has NaN
     parameters and maps to NaN.
 

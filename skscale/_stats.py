@@ -107,7 +107,7 @@ class ColumnStats:
             lo = _fold_back(np.fmin.reduce(v, axis=1), np.fmin, k, d)
             hi = _fold_back(np.fmax.reduce(v, axis=1), np.fmax, k, d)
             mean = _exact_if_constant(total / batch_size, lo, hi)
-            dev = np.subtract(v, np.tile(mean, k)[:, None, :])  # v may be X itself
+            dev = np.subtract(v, np.tile(mean, k)[:, None, :], out=scratch(v.shape))
             np.multiply(dev, dev, out=dev)
             m2 = _fold_back(np.add.reduce(dev, axis=1), np.add, k, d)
             count = np.full((g, d), float(batch_size))

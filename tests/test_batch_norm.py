@@ -378,3 +378,22 @@ def test_batches_larger_than_a_kernel_block():
     assert_state(bn, m)
     X_new = data(rows + 5, c=c, seed=7)
     assert_allclose(bn.transform(X_new), torch_eval(m, X_new), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("momentum", [None, 0.1])
+def test_fit_over_more_batches_than_held_at_once_matches_torch(momentum):
+    """fit folds its batches in groups; the groups must chain like single steps."""
+    from skscale._batch_norm import _BATCHES_AT_ONCE
+
+    n = 2 * (_BATCHES_AT_ONCE + 37) + 1  # odd: the last batch takes 3 rows
+    X = np.random.default_rng(11).normal(5.0, 2.0, size=(n, 3))
+    bn = BatchNormScaler(momentum=momentum, batch_size=2).fit(X)
+    layer = torch.nn.BatchNorm1d(3, momentum=momentum, dtype=torch.float64).train()
+    sizes = [2] * (n // 2)
+    sizes[-1] += 1
+    with torch.no_grad():
+        for b in split(X, sizes):
+            layer(torch.from_numpy(b))
+    assert bn.num_batches_tracked_ == layer.num_batches_tracked.item() == len(sizes)
+    assert_allclose(bn.running_mean_, layer.running_mean.numpy(), rtol=1e-12)
+    assert_allclose(bn.running_var_, layer.running_var.numpy(), rtol=1e-12)
