@@ -37,9 +37,15 @@ class BaseScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         where none is needed.  Infinite values are left to the kernels, which
         find them in the same pass that does the work and name their column."""
         sparse = ["csr", "csc"] if self._accepts_sparse() else False
+        # A frame of float32 columns stays float32 (validate_data keeps that
+        # for numpy and pandas, not for polars).
+        dtypes = getattr(X, "dtypes", None)
+        float32 = dtypes is not None and len(dtypes) > 0 and all(
+            str(t).lower() == "float32" for t in dtypes)
         try:
             X = validate_data(self, X, reset=reset, accept_sparse=sparse,
-                              dtype=[np.float64, np.float32], ensure_all_finite=False)
+                              dtype=np.float32 if float32 else [np.float64, np.float32],
+                              ensure_all_finite=False)
         except (TypeError, ValueError) as err:
             _explain_bad_columns(X, err)
             if sp.issparse(X) and not sparse:
@@ -47,9 +53,13 @@ class BaseScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                                 f" the zeros of sparse input into other values. "
                                 f"{self._sparse_hint()}") from err
             raise
-        if sp.issparse(X) and not np.isfinite(X.data[~np.isnan(X.data)]).all():
-            raise ValueError("Input contains infinity; scaling needs finite values"
-                             " (NaN is allowed and passed through).")
+        if sp.issparse(X) and np.isinf(X.data).any():
+            at = np.flatnonzero(np.isinf(X.data))[0]
+            j = X.indices[at] if X.format == "csr" else np.searchsorted(
+                X.indptr, at, side="right") - 1
+            raise ValueError(
+                f"Input contains infinity in {column_label(j, self._feature_names())};"
+                " scaling needs finite values (NaN is allowed and passed through).")
         return X
 
     def _feature_names(self):
@@ -93,9 +103,15 @@ class ColumnScaler(BaseScaler):
 
     _clip_bounds = None  # (low, high) for output clipping, set by _learn
 
+    #: Private attributes that fit learns (public ones end in "_").
+    _learned = ("_map", "_fit_dtype", "_clip_bounds", "_shift")
+
     def _reset(self):
-        for attr in ("stats_", "n_samples_seen_", "n_features_in_", "feature_names_in_"):
-            self.__dict__.pop(attr, None)
+        """Forget everything fit learned; parameters and scikit-learn's own
+        private state (set_output's settings, callbacks) stay."""
+        for attr in list(self.__dict__):
+            if (attr.endswith("_") and not attr.startswith("_")) or attr in self._learned:
+                del self.__dict__[attr]
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -138,21 +154,31 @@ class ColumnScaler(BaseScaler):
         return self._update(X, None)
 
     def _update(self, X, sample_weight):
-        first = not hasattr(self, "stats_")
-        X = self._validate(X, reset=first)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        if sp.issparse(X):
-            stats = ColumnStats.from_sparse(X, sample_weight)
-        else:
-            stats = ColumnStats.from_array(X, sample_weight, self._feature_names())
-        self.stats_ = stats if first else self.stats_.merge(stats)
-        # The narrowest float type of all batches: some parameters are settled
-        # in the arithmetic the training data will be transformed in.
-        dtype = X.dtype if first else np.promote_types(self._fit_dtype, X.dtype)
-        self._fit_dtype = dtype.name  # a plain string persists everywhere (skops too)
-        self.n_samples_seen_ = self.stats_.n_rows
-        self._map = self._learn(self.stats_)
+        """Fold a batch into the statistics and relearn the parameters; on any
+        error the estimator is left exactly as it was."""
+        before = dict(self.__dict__)
+        try:
+            first = not hasattr(self, "stats_")
+            X = self._validate(X, reset=first)
+            if sample_weight is not None:
+                sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                                     ensure_non_negative=True)
+            if sp.issparse(X):
+                stats = ColumnStats.from_sparse(X, sample_weight)
+            else:
+                stats = ColumnStats.from_array(X, sample_weight, self._feature_names())
+            self.stats_ = stats if first else self.stats_.merge(stats)
+            # The narrowest float type of all batches: some parameters are
+            # settled in the arithmetic the training data will be transformed in.
+            # (a plain string: it persists everywhere, skops included)
+            narrow = not first and self._fit_dtype == "float32"
+            self._fit_dtype = "float32" if narrow else X.dtype.name
+            self.n_samples_seen_ = self.stats_.n_rows
+            self._map = self._learn(self.stats_)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
         return self
 
     def transform(self, X, copy=None):

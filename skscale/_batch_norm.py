@@ -178,7 +178,7 @@ class BatchNormScaler(ColumnScaler):
             for first in range(0, n_full, _BATCHES_AT_ONCE):
                 last = min(n_full, first + _BATCHES_AT_ONCE)
                 batches = ColumnStats.per_batch(X[first * bs:last * bs], bs,
-                                                self._feature_names())
+                                                self._feature_names(), row0=first * bs)
                 self._check_counts(batches, first * bs)
                 state = self._fold(state, batches)
             if n_full * bs < n:
@@ -234,6 +234,7 @@ class BatchNormScaler(ColumnScaler):
         X_new : ndarray of shape (n_samples, n_features)
             Normalized batch, float32 for float32 input and float64 otherwise.
         """
+        self._validate_params()
         copy = self.copy if copy is None else copy
         if update:
             return self._train_step(X, output=copy)

@@ -16,7 +16,7 @@ Two kernels live here:
 import functools
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -51,7 +51,9 @@ def scratch(shape, slot=0):
         buffers = _LOCAL.buffers = {}
     buf = buffers.get(slot)
     if buf is None or buf.size < size:
-        buf = buffers[slot] = np.empty(max(size, 1))
+        buf = np.empty(max(size, 1))
+        if size * 8 <= 4 * BLOCK_BYTES:  # keep only block-sized buffers for reuse
+            buffers[slot] = buf
     return buf[:size].reshape(shape)
 
 
@@ -140,12 +142,17 @@ def for_each_block(n_rows, n_features, fn, rows_per_block=None):
         return [fn(s) for s in slices]
     global _POOL
     if _POOL is None or _POOL._max_workers < n_threads:
+        if _POOL is not None:
+            _POOL.shutdown(wait=False)
         _POOL = ThreadPoolExecutor(n_threads, thread_name_prefix="skscale")
     # One task per thread, each a contiguous run of blocks: a task costs tens
     # of microseconds of hand-offs, a block's loop iteration only its own work.
     runs = np.array_split(np.arange(len(slices)), n_threads)
-    parts = _POOL.map(lambda run: [fn(slices[i]) for i in run], runs)
-    return [result for part in parts for result in part]
+    futures = [_POOL.submit(lambda run: [fn(slices[i]) for i in run], run) for run in runs]
+    # Wait for every run before raising: a run still writing into the
+    # caller's array after the call has raised would be a surprise.
+    wait(futures)
+    return [result for future in futures for result in future.result()]
 
 
 def column_label(j, feature_names=None):
@@ -155,15 +162,26 @@ def column_label(j, feature_names=None):
     return f"column {j}"
 
 
-def raise_non_finite(X, nan_mask, row0, feature_names):
-    """Raise a ``ValueError`` naming the first infinite value of block ``X``."""
+def raise_non_finite(X, nan_mask, row0, feature_names, result=None):
+    """Raise a ``ValueError`` naming the first infinite value of block ``X``
+    or, given the block's ``result``, the first finite value that scaled to a
+    non-finite one (an overflow of the output type)."""
     inf = ~nan_mask & ~np.isfinite(X)
     if inf.any():
         i, j = np.argwhere(inf)[0]
         raise ValueError(
-            f"Input contains infinity ({X[i, j]}) in {column_label(j, feature_names)}"
+            f"Input contains infinity ({float(X[i, j])}) in {column_label(j, feature_names)}"
             f" at row {row0 + i}; scaling needs finite values (NaN is allowed and"
             " passed through).")
+    if result is not None:
+        bad = ~nan_mask & ~np.isfinite(result)
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            label = column_label(j, feature_names)
+            raise ValueError(
+                f"{label[0].upper()}{label[1:]} at row {row0 + i}: {float(X[i, j])!r}"
+                f" scales to {float(result[i, j])}, beyond the range of {result.dtype};"
+                " the fitted scale is far too small for this value.")
 
 
 def check_finite(X, feature_names=None):
@@ -211,11 +229,15 @@ def affine(X, out, center, scale, shift, *, inverse=False, bounds=None,
             op(src, operand.for_(y, yw), out=dst)
             src = dst
         if bounds is not None:
+            # check before clipping, which would hide an infinity
+            if not np.isfinite(np.add.reduce(src, axis=None)):
+                raise_non_finite(x, np.isnan(x), rows.start, feature_names,
+                                 src.reshape(x.shape))
             np.clip(src, *bounds, out=yw)
         elif src is not yw:
             yw[...] = src
         if not np.isfinite(column_reduce(np.add, y, k)).all():
-            raise_non_finite(x, np.isnan(x), rows.start, feature_names)
+            raise_non_finite(x, np.isnan(x), rows.start, feature_names, y)
 
     for_each_block(X.shape[0], X.shape[1], run)
     return out

@@ -64,7 +64,7 @@ class LogScaler(ColumnScaler):
 
     _parameter_constraints = {
         "base": [Interval(Real, 0, None, closed="neither")],
-        "offset": [StrOptions({"auto"}), Real],
+        "offset": [StrOptions({"auto"}), Interval(Real, None, None, closed="neither")],
         "copy": ["boolean"],
     }
 
@@ -86,8 +86,11 @@ class LogScaler(ColumnScaler):
         return tags
 
     def _learn(self, stats):
-        if self.base == 1:
-            raise ValueError("base=1 has no logarithm; use a positive base other than 1.")
+        if self.base == 1 or not np.isfinite(self.base):
+            raise ValueError(f"base={self.base} has no logarithm; use a finite positive"
+                             " base other than 1.")
+        if self.offset != "auto" and not np.isfinite(self.offset):
+            raise ValueError(f"offset must be finite or 'auto'; got {self.offset}.")
         if self.offset == "auto":
             self.offset_ = np.where(np.isnan(stats.min), 1.0, 1.0 - stats.min)
             self._shift = np.nan_to_num(stats.min)  # exactly the minimum: maps to 0
@@ -122,17 +125,17 @@ class LogScaler(ColumnScaler):
                 np.expm1(y, out=y)
                 np.add(y, shift, out=y)
             else:
+                # The domain check reads x before y (which may be x) is written.
+                if (np.fmin.reduce(x, axis=0) - shift <= -1).any():
+                    below = np.asarray(x, np.float64) - shift <= -1
+                    i = int(np.flatnonzero(below.any(axis=1))[0])
+                    self._check_domain(np.asarray(x[i], np.float64), "data", rows.start + i)
                 np.subtract(x, shift, out=y)
-                low = np.fmin.reduce(y, axis=0)
-                if (low <= -1).any():
-                    i = int(np.nanargmin(np.where(low <= -1, y, np.inf).min(axis=1)))
-                    self._check_domain(np.asarray(X[rows][i], np.float64), "data",
-                                       rows.start + i)
                 np.log1p(y, out=y)
                 if log_base:
                     np.divide(y, log_base, out=y)
             if not np.isfinite(np.add.reduce(y, axis=0)).all():
-                raise_non_finite(x, np.isnan(x), rows.start, self._feature_names())
+                raise_non_finite(x, np.isnan(x), rows.start, self._feature_names(), y)
             if not direct:
                 out[rows] = y
 
@@ -144,6 +147,10 @@ class LogScaler(ColumnScaler):
             X.data = np.expm1(X.data * math.log(self.base)).astype(X.dtype)
         else:
             if (X.data <= -1).any():
-                raise ValueError("Sparse input holds a value <= -1, outside the domain"
-                                 " of log(x + 1).")
+                at = np.flatnonzero(X.data <= -1)[0]
+                j = X.indices[at] if X.format == "csr" else np.searchsorted(
+                    X.indptr, at, side="right") - 1
+                raise ValueError(
+                    f"Negative values in data: {frame_label(self, j)} holds"
+                    f" {X.data[at]:.17g}, so x + 1 <= 0 has no logarithm.")
             X.data = (np.log1p(X.data) / math.log(self.base)).astype(X.dtype)

@@ -114,8 +114,8 @@ class MinMaxScaler(ColumnScaler):
 
 def _pair(value, name):
     """Validate a (low, high) pair of reals with low < high."""
-    if len(value) != 2 or not all(isinstance(v, Real) for v in value) or not (
-            value[0] < value[1]):
-        raise ValueError(f"{name} must be two numbers (low, high) with low < high;"
+    if len(value) != 2 or not all(isinstance(v, Real) and np.isfinite(v) for v in value) \
+            or not value[0] < value[1]:
+        raise ValueError(f"{name} must be two finite numbers (low, high) with low < high;"
                          f" got {value!r}.")
     return float(value[0]), float(value[1])

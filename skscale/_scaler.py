@@ -1,6 +1,6 @@
 """One estimator over every method, with the method as a parameter."""
 
-from sklearn.base import _fit_context, clone
+from sklearn.base import _fit_context
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -95,7 +95,8 @@ class Scaler(BaseScaler):
         self : object
             Fitted scaler.
         """
-        self.scaler_ = clone(self._make()).fit(X, y, **fit_params)
+        self.scaler_ = self._make().fit(X, y, **fit_params)
+        self._built_with = (self.method, self.params)
         self._copy_input_attributes()
         return self
 
@@ -122,9 +123,11 @@ class Scaler(BaseScaler):
         self : object
             Updated scaler.
         """
-        if not hasattr(self, "scaler_"):
-            self._validate_params()
+        self._validate_params()
+        # A method or params changed since the first batch start a new estimator.
+        if getattr(self, "_built_with", None) != (self.method, self.params):
             self.scaler_ = self._make()
+            self._built_with = (self.method, self.params)
         self.scaler_.partial_fit(X, y, **fit_params)
         self._copy_input_attributes()
         return self
@@ -145,6 +148,17 @@ class Scaler(BaseScaler):
         """Invert with the chosen method; see its ``inverse_transform``."""
         check_is_fitted(self)
         return self.scaler_.inverse_transform(X, **kwargs)
+
+    def _method_is_per_sample(self):
+        from . import SCALERS
+
+        return hasattr(SCALERS.get(self.method), "sample_stats")
+
+    @available_if(_method_is_per_sample)
+    def sample_stats(self, X):
+        """Per-sample statistics of a per-sample method; see its ``sample_stats``."""
+        check_is_fitted(self)
+        return self.scaler_.sample_stats(X)
 
     def get_feature_names_out(self, input_features=None):
         """Output feature names: those of the chosen method's estimator."""

@@ -80,7 +80,7 @@ class ColumnStats:
         return cls.combine(parts)
 
     @classmethod
-    def per_batch(cls, X, batch_size, feature_names=None):
+    def per_batch(cls, X, batch_size, feature_names=None, row0=0):
         """Statistics of each consecutive batch of ``batch_size`` rows of ``X``
         (whose length is a multiple of it), stacked: every field has shape
         ``(n_batches, n_features)``.
@@ -101,8 +101,8 @@ class ColumnStats:
             v = x.reshape(g, batch_size // k, k * d)
             total = _fold_back(np.add.reduce(v, axis=1), np.add, k, d)
             if not np.isfinite(total).all():  # NaN or infinity: batch by batch
-                row0 = batches.start * batch_size
-                return _stack([_block_stats(b, None, row0 + i * batch_size, feature_names)
+                first = row0 + batches.start * batch_size
+                return _stack([_block_stats(b, None, first + i * batch_size, feature_names)
                                for i, b in enumerate(np.split(x, g))])
             lo = _fold_back(np.fmin.reduce(v, axis=1), np.fmin, k, d)
             hi = _fold_back(np.fmax.reduce(v, axis=1), np.fmax, k, d)
@@ -121,13 +121,13 @@ class ColumnStats:
         """Statistics of a scipy sparse matrix, implicit zeros included."""
         from sklearn.utils.sparsefuncs import mean_variance_axis, min_max_axis
 
-        X = X.tocsc() if X.format not in ("csr", "csc") else X
         mean, var, count = mean_variance_axis(
             X, axis=0, weights=sample_weight, return_sum_weights=True)
         mn, mx = min_max_axis(X, axis=0, ignore_nan=True)
+        count = np.asarray(count, dtype=np.float64)
         empty = count == 0
-        mean = np.where(empty, np.nan, mean)
-        return cls(np.asarray(count, dtype=np.float64), mean, var * count,
+        mean = np.where(empty, np.nan, mean).astype(np.float64)
+        return cls(count, mean, var.astype(np.float64) * count,
                    np.where(empty, np.nan, mn).astype(np.float64),
                    np.where(empty, np.nan, mx).astype(np.float64), X.shape[0])
 
@@ -184,8 +184,10 @@ def _block_stats(X, w, row0, feature_names):
         mean = _exact_if_constant(total / count, lo, hi)
         if w is None:
             dev = scratch(X.shape)
-            wide = widen(dev, k)
-            np.subtract(widen(X, k), PerFeature(mean, k).for_(dev, wide), out=wide)
+            xw, wide = widen(X, k), widen(dev, k)
+            if xw.shape != wide.shape:  # X not C-contiguous: no widened view
+                xw, wide = X, dev
+            np.subtract(xw, PerFeature(mean, k).for_(dev, wide), out=wide)
             # Sum of squares without a squared temporary; a widened row holds
             # k rows of d features, folded back by the reshape.
             m2 = np.einsum("ij,ij->j", wide, wide).reshape(-1, d).sum(axis=0)

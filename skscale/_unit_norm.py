@@ -9,7 +9,7 @@ from sklearn.utils.sparsefuncs import inplace_row_scale
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseScaler
-from ._kernels import check_finite, grouped
+from ._kernels import check_finite, for_each_block, grouped
 
 def _nan_ignoring(norm):
     """``norm`` of each row, recomputed with NaN as 0 on the rows that hold one."""
@@ -22,9 +22,21 @@ def _nan_ignoring(norm):
     return rows_norm
 
 
+def _l2(x):
+    """Row l2 norms; rows whose sum of squares overflows (|x| ~ 1e154) are
+    recomputed scaled by their largest magnitude."""
+    with np.errstate(over="ignore"):
+        norms = np.sqrt(np.einsum("ij,ij->i", x, x))
+    big = np.isinf(norms) & np.isfinite(x).all(axis=-1)
+    if big.any():
+        top = np.abs(x[big]).max(axis=-1, keepdims=True)
+        norms[big] = top[:, 0] * np.sqrt(np.einsum("ij,ij->i", x[big] / top, x[big] / top))
+    return norms
+
+
 _NORMS = {
     "l1": _nan_ignoring(lambda x: np.add.reduce(np.abs(x), axis=-1)),
-    "l2": _nan_ignoring(lambda x: np.sqrt(np.einsum("ij,ij->i", x, x))),
+    "l2": _nan_ignoring(_l2),
     "max": lambda x: np.fmax.reduce(np.abs(x), axis=-1),
 }
 
@@ -212,6 +224,10 @@ class UnitNormScaler(RowScaler):
         """``(out, norms)``: the scaled rows written into ``out`` (skipped when
         it is None) and the row norms (None unless ``keep_stats``)."""
         if sp.issparse(X):
+            nan = np.isnan(X.data)
+            if nan.any():  # NaN is ignored in the norm, as for dense input
+                X = X.copy()
+                X.data[nan] = 0.0
             norms = _SPARSE_NORMS[self.norm](X)
             if out is not None:
                 inplace_row_scale(out, 1.0 / np.where(norms == 0, 1.0, norms))
@@ -230,5 +246,12 @@ class UnitNormScaler(RowScaler):
             raise ValueError(f"sample_stats must be the {X.shape[0]} row norms that"
                              f" sample_stats(X) returned; got shape {norms.shape}.")
         if sp.issparse(X):
-            return sp.diags(norms) @ X
-        return (X * norms[:, None]).astype(X.dtype, copy=False)
+            X = X.copy()
+            inplace_row_scale(X, norms.astype(X.dtype))
+            return X
+        out = np.empty(X.shape, dtype=X.dtype)
+        # x = y * norm, in float64 row blocks, rounded once into out
+        for_each_block(X.shape[0], X.shape[1],
+                       lambda rows: np.multiply(X[rows], norms[rows, None], out=out[rows],
+                                                casting="same_kind"))
+        return out

@@ -152,7 +152,7 @@ def test_empty_wrong_width_and_renamed_columns(cls):
 
 
 def test_bad_parameters_are_clear_errors():
-    with pytest.raises(ValueError, match="feature_range must be two numbers"):
+    with pytest.raises(ValueError, match="feature_range must be two finite numbers"):
         MinMaxScaler((1, 0)).fit([[1.0]])
     with pytest.raises(ValueError, match="'norm' parameter of UnitNormScaler"):
         UnitNormScaler("l3").fit([[1.0]])
