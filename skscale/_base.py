@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._kernels import affine, column_label
-from ._stats import ColumnStats
+from ._stats import BOTH, ColumnStats
 
 
 class BaseScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -102,6 +102,8 @@ class ColumnScaler(BaseScaler):
     """
 
     _clip_bounds = None  # (low, high) for output clipping, set by _learn
+    #: The statistics _learn reads: "moments" (count, mean, M2), "extremes" (min, max).
+    _stats_needed = BOTH
 
     #: Private attributes that fit learns (public ones end in "_").
     _learned = ("_map", "_fit_dtype", "_clip_bounds", "_shift")
@@ -166,7 +168,8 @@ class ColumnScaler(BaseScaler):
             if sp.issparse(X):
                 stats = ColumnStats.from_sparse(X, sample_weight)
             else:
-                stats = ColumnStats.from_array(X, sample_weight, self._feature_names())
+                stats = ColumnStats.from_array(X, sample_weight, self._feature_names(),
+                                               self._stats_needed)
             self.stats_ = stats if first else self.stats_.merge(stats)
             # The narrowest float type of all batches: some parameters are
             # settled in the arithmetic the training data will be transformed in.

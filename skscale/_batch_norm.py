@@ -265,7 +265,8 @@ class BatchNormScaler(ColumnScaler):
         """Statistics of one training batch starting at row ``row0`` of the
         input, refusing a batch or feature with fewer than 2 values."""
         _check_rows(X.shape[0])
-        stats = ColumnStats.from_array(X, feature_names=self._feature_names())
+        stats = ColumnStats.from_array(X, feature_names=self._feature_names(),
+                                       what=("moments",))
         self._check_counts(stats, row0)
         return stats
 

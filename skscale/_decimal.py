@@ -54,6 +54,8 @@ class DecimalScaler(ColumnScaler):
            [ 0.05 ,  0.02 ,  0.999]])
     """
 
+    _stats_needed = ("extremes",)
+
     _parameter_constraints = {
         "digits": [StrOptions({"auto"}), Integral],
         "copy": ["boolean"],

@@ -62,6 +62,8 @@ class LogScaler(ColumnScaler):
            [ 5.]])
     """
 
+    _stats_needed = ("extremes",)
+
     _parameter_constraints = {
         "base": [Interval(Real, 0, None, closed="neither")],
         "offset": [StrOptions({"auto"}), Interval(Real, None, None, closed="neither")],

@@ -76,6 +76,8 @@ class MinMaxScaler(ColumnScaler):
     array([0. , 0.2, 1. ])
     """
 
+    _stats_needed = ("extremes",)
+
     _parameter_constraints = {
         "feature_range": [tuple, list],
         "data_range": [None, tuple, list],

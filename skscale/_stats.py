@@ -22,6 +22,10 @@ from ._kernels import (WIDE, PerFeature, block_rows, column_label, column_reduce
                        for_each_block, raise_non_finite, scratch, widen)
 
 
+#: Both kinds of statistics: ``"moments"`` (count, mean, M2), ``"extremes"`` (min, max).
+BOTH = ("moments", "extremes")
+
+
 @dataclass
 class ColumnStats:
     """Running statistics of each column, mergeable across row blocks.
@@ -38,6 +42,9 @@ class ColumnStats:
         Extremes of the non-NaN values; NaN where ``count == 0``.
     n_rows : int
         Number of rows seen, NaN or not.
+
+    A method may ask for only the moments or only the extremes (see
+    :meth:`from_array`); the fields it did not ask for hold NaN.
 
     Examples
     --------
@@ -65,9 +72,12 @@ class ColumnStats:
                    nan.copy(), nan.copy(), 0)
 
     @classmethod
-    def from_array(cls, X, sample_weight=None, feature_names=None):
+    def from_array(cls, X, sample_weight=None, feature_names=None, what=BOTH):
         """Statistics of a dense 2-D float array, computed over row blocks.
 
+        ``what`` names the statistics wanted: ``"moments"`` (count, mean, M2)
+        and/or ``"extremes"`` (min, max); those not asked for are NaN, and a
+        method that needs only one kind reads its data half as many times.
         Infinite values raise a ``ValueError`` naming their column; NaN
         values are skipped.
         """
@@ -75,7 +85,7 @@ class ColumnStats:
             X.shape[0], X.shape[1],
             lambda rows: _block_stats(
                 X[rows], None if sample_weight is None else sample_weight[rows],
-                rows.start, feature_names),
+                rows.start, feature_names, what),
         )
         return cls.combine(parts)
 
@@ -104,15 +114,19 @@ class ColumnStats:
                 first = row0 + batches.start * batch_size
                 return _stack([_block_stats(b, None, first + i * batch_size, feature_names)
                                for i, b in enumerate(np.split(x, g))])
-            lo = _fold_back(np.fmin.reduce(v, axis=1), np.fmin, k, d)
-            hi = _fold_back(np.fmax.reduce(v, axis=1), np.fmax, k, d)
-            mean = _exact_if_constant(total / batch_size, lo, hi)
+            # The corrected two-pass of _block_stats, for g batches at once
+            # (moments only: batch normalization needs no extremes).
+            mean = total / batch_size
             dev = np.subtract(v, np.tile(mean, k)[:, None, :], out=scratch(v.shape))
+            resid = _fold_back(np.add.reduce(dev, axis=1), np.add, k, d)
             np.multiply(dev, dev, out=dev)
             m2 = _fold_back(np.add.reduce(dev, axis=1), np.add, k, d)
+            mean += resid / batch_size
+            m2 -= resid * resid / batch_size
             count = np.full((g, d), float(batch_size))
             _check_overflow(mean, m2, count, feature_names)
-            return cls(count, mean, m2, lo, hi, batch_size)
+            unknown = np.full((g, d), np.nan)
+            return cls(count, mean, m2, unknown, unknown, batch_size)
 
         return _stack(for_each_block(n // batch_size, d, run, rows_per_block=per_block))
 
@@ -169,43 +183,59 @@ class ColumnStats:
 
 
 @np.errstate(over="ignore", invalid="ignore")  # overflow is reported by _check_overflow
-def _block_stats(X, w, row0, feature_names):
-    """Two-pass float64 statistics of one block of rows."""
+def _block_stats(X, w, row0, feature_names, what=BOTH):
+    """Float64 statistics of one block of rows: the corrected two-pass
+    moments and/or the extremes, as ``what`` asks (the others are NaN)."""
     n, d = X.shape
     k = fold(d)
+    unknown = np.full(d, np.nan)
+    if "moments" not in what:
+        lo, hi = _extremes(X)
+        if np.isfinite(lo).all() and np.isfinite(hi).all():
+            return ColumnStats(unknown, unknown, unknown, lo, hi, n)
+        return _block_stats_rare(X, w, row0, feature_names, what)
     if w is None:
         total = column_reduce(np.add, X, k, dtype=np.float64)
         count = np.full(d, float(n))
     else:
         total = w @ X
         count = np.full(d, w.sum())
-    if np.isfinite(total).all():
-        lo, hi = _extremes(X)
-        mean = _exact_if_constant(total / count, lo, hi)
-        if w is None:
-            dev = scratch(X.shape)
-            xw, wide = widen(X, k), widen(dev, k)
-            if xw.shape != wide.shape:  # X not C-contiguous: no widened view
-                xw, wide = X, dev
-            np.subtract(xw, PerFeature(mean, k).for_(dev, wide), out=wide)
-            # Sum of squares without a squared temporary; a widened row holds
-            # k rows of d features, folded back by the reshape.
-            m2 = np.einsum("ij,ij->j", wide, wide).reshape(-1, d).sum(axis=0)
-            resid = column_reduce(np.add, dev, k)
-        else:
-            dev = np.subtract(X, mean, dtype=np.float64)
-            resid = w @ dev
-            np.multiply(dev, dev, out=dev)
-            m2 = w @ dev
-        # Corrected two-pass: the deviations' own sum measures the rounding
-        # error of the first-pass mean (ulps of |mean|, which at mean 1e8 is
-        # far more than ulps of the spread); add it back to both.
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = _exact_if_constant(mean + resid / count, lo, hi)
-            m2 = m2 - resid * resid / count
-        _check_overflow(mean, m2, count, feature_names)
-        return ColumnStats(count, mean, m2, lo, hi, n)
-    # Rare path: some column holds NaN (skipped) or infinity (an error).
+    if not np.isfinite(total).all():
+        return _block_stats_rare(X, w, row0, feature_names, what)
+    # Weights break the exactness argument below: pin constants by extremes.
+    lo, hi = _extremes(X) if "extremes" in what or w is not None else (unknown, unknown)
+    mean = total / count
+    if w is None:
+        dev = scratch(X.shape)
+        xw, wide = widen(X, k), widen(dev, k)
+        if xw.shape != wide.shape:  # X not C-contiguous: no widened view
+            xw, wide = X, dev
+        np.subtract(xw, PerFeature(mean, k).for_(dev, wide), out=wide)
+        # Sum of squares without a squared temporary; a widened row holds
+        # k rows of d features, folded back by the reshape.
+        m2 = np.einsum("ij,ij->j", wide, wide).reshape(-1, d).sum(axis=0)
+        resid = column_reduce(np.add, dev, k)
+    else:
+        dev = np.subtract(X, _exact_if_constant(mean, lo, hi), dtype=np.float64)
+        resid = w @ dev
+        np.multiply(dev, dev, out=dev)
+        m2 = w @ dev
+    # Corrected two-pass: the deviations' own sum measures the rounding error
+    # of the first-pass mean (ulps of |mean|, which at mean 1e8 is far more
+    # than ulps of the spread); add it back to both.  On a constant column
+    # every deviation is the same small multiple of an ulp, so these sums are
+    # exact: the mean comes out as the constant and M2 as 0, exactly.
+    with np.errstate(divide="ignore"):
+        mean = _exact_if_constant(mean + resid / count, lo, hi)
+        m2 = m2 - resid * resid / count
+    _check_overflow(mean, m2, count, feature_names)
+    return ColumnStats(count, mean, m2, lo, hi, n)
+
+
+def _block_stats_rare(X, w, row0, feature_names, what):
+    """Statistics of a block holding NaN (skipped) or infinity (an error);
+    like the fast path, those not in ``what`` are NaN."""
+    n = X.shape[0]
     nan = np.isnan(X)
     raise_non_finite(X, nan, row0, feature_names)
     present = ~nan
@@ -219,6 +249,11 @@ def _block_stats(X, w, row0, feature_names):
     np.multiply(dev, dev, out=dev)
     m2 = dev.sum(axis=0) if w is None else w @ dev
     _check_overflow(mean, m2, count, feature_names)
+    unknown = np.full(X.shape[1], np.nan)
+    if "moments" not in what:
+        count = mean = m2 = unknown
+    if "extremes" not in what:
+        lo = hi = unknown
     return ColumnStats(count, mean, m2, lo, hi, n)
 
 

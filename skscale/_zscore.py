@@ -68,6 +68,8 @@ class ZScoreScaler(ColumnScaler):
     array([2.])
     """
 
+    _stats_needed = ("moments",)
+
     _parameter_constraints = {
         "with_mean": ["boolean"],
         "with_std": ["boolean"],
@@ -133,7 +135,9 @@ class ZScoreScaler(ColumnScaler):
         if not self.with_std:
             self.var_ = self.scale_ = None
         else:
-            constant = stats.min == stats.max  # exact, unlike a variance tolerance
+            # M2 is exactly 0 on a constant column (see ColumnStats): exact,
+            # unlike a tolerance on the variance.
+            constant = (stats.m2 == 0) & (stats.count > 0)
             var = stats.var(self.ddof)
             few = ~constant & (stats.count > 0) & (stats.count <= self.ddof)
             if few.any():

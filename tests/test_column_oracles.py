@@ -205,3 +205,17 @@ def test_blocks_and_threads_do_not_change_results(cls, monkeypatch):
 def test_overflowing_statistics_are_a_clear_error(X):
     with pytest.raises(ValueError, match="column 0 are too large"):
         ZScoreScaler().fit(X)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_constant_columns_scale_to_exactly_zero(seed):
+    """M2 of a constant column is exactly 0 and its mean exactly the constant,
+    over any number of rows and blocks, with no min/max to lean on."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 3 * block_rows(3)))
+    X = np.repeat(rng.normal(size=3) * 10.0 ** rng.integers(-8, 9, size=3), n).reshape(3, n).T
+    for dtype in (np.float64, np.float32):
+        Xd = np.ascontiguousarray(X, dtype=dtype)
+        scaler = ZScoreScaler().fit(Xd)
+        np.testing.assert_array_equal(scaler.var_, 0.0)
+        np.testing.assert_array_equal(scaler.transform(Xd), 0.0)
