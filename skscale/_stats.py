@@ -119,8 +119,7 @@ class ColumnStats:
             mean = total / batch_size
             dev = np.subtract(v, np.tile(mean, k)[:, None, :], out=scratch(v.shape))
             resid = _fold_back(np.add.reduce(dev, axis=1), np.add, k, d)
-            np.multiply(dev, dev, out=dev)
-            m2 = _fold_back(np.add.reduce(dev, axis=1), np.add, k, d)
+            m2 = _fold_back(np.einsum("gij,gij->gj", dev, dev), np.add, k, d)
             mean += resid / batch_size
             m2 -= resid * resid / batch_size
             count = np.full((g, d), float(batch_size))
