@@ -106,7 +106,8 @@ class ColumnStats:
 
         def run(batches):
             x = X[batches.start * batch_size:batches.stop * batch_size]
-            x = np.ascontiguousarray(x, dtype=np.float64)
+            if x.dtype != np.float64 or not x.flags.c_contiguous:
+                x = _copy_into(scratch(x.shape, slot=1), x)
             g = batches.stop - batches.start
             v = x.reshape(g, batch_size // k, k * d)
             total = _fold_back(np.add.reduce(v, axis=1), np.add, k, d)
@@ -265,6 +266,11 @@ def _check_overflow(mean, m2, count, feature_names):
         raise ValueError(
             f"The values of {column_label(j, feature_names)} are too large for their"
             " sum or variance to fit in float64; divide them by a power of ten first.")
+
+
+def _copy_into(buffer, x):
+    buffer[...] = x
+    return buffer
 
 
 def _stack(parts):
