@@ -27,7 +27,7 @@ def _pipe():
 
 def test_grid_search_over_methods_in_parallel(wine):
     X_train, X_test, y_train, y_test = wine
-    methods = ["minmax", "zscore", "decimal", "log", "unit_norm"]
+    methods = list(SCALERS)  # every method, the deep-learning ones included
     search = GridSearchCV(_pipe(), {"scale__method": methods}, cv=3, n_jobs=2)
     search.fit(X_train, y_train)
     assert list(search.cv_results_["param_scale__method"]) == methods
@@ -38,6 +38,14 @@ def test_grid_search_over_methods_in_parallel(wine):
             {}, cv=3).fit(X_train, y_train)
         assert score == pytest.approx(by_hand.best_score_, abs=1e-12)
     assert search.score(X_test, y_test) > 0.9
+    grid = [{"scale__method": ["group_norm"], "scale__params": [{"num_groups": 1},
+                                                                {"n_channels": 13}]},
+            {"scale__method": ["instance_norm"], "scale__params": [{"n_channels": 1}]},
+            {"scale__method": ["batch_norm"], "scale__params": [{"batch_size": 32},
+                                                                {"momentum": 0.1}]}]
+    search = GridSearchCV(_pipe(), grid, cv=3, n_jobs=2, error_score="raise")
+    search.fit(X_train, y_train)
+    assert len(search.cv_results_["params"]) == 5
 
 
 def test_grid_search_reaches_method_parameters(wine):
