@@ -22,8 +22,11 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 # About this many bytes of float64 per block: large enough that the Python
-# overhead of a block (a few microseconds) is small beside its work, small
-# enough to stay in a core's L2 cache while several passes run over it.
+# overhead of a block (tens of microseconds over its numpy calls) is small
+# beside its work, small enough that a block and its work buffer stay in the
+# shared L3 cache while several passes run over them.  Measured on 2 cores
+# (2,000,000 x 50): 2 MiB fits in 1.9 R and transforms in 0.9 C; 512 KiB
+# blocks took 5 R and 1.7 C.
 BLOCK_BYTES = 1 << 21
 
 # Column-wise numpy operations on a (rows, d) block run their inner loop once
