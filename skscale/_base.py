@@ -17,9 +17,9 @@ from ._stats import BOTH, ColumnStats
 class BaseScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Validation and tags common to all skscale estimators."""
 
-    #: Whether this instance, with its current parameters, keeps zeros at zero
-    #: and so may take scipy sparse input.
     def _accepts_sparse(self):
+        """Whether this instance, with its current parameters, keeps zeros at
+        zero and so may take scipy sparse input."""
         return False
 
     def _sparse_hint(self):
@@ -54,9 +54,7 @@ class BaseScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                                 f"{self._sparse_hint()}") from err
             raise
         if sp.issparse(X) and np.isinf(X.data).any():
-            at = np.flatnonzero(np.isinf(X.data))[0]
-            j = X.indices[at] if X.format == "csr" else np.searchsorted(
-                X.indptr, at, side="right") - 1
+            j = sparse_column(X, np.flatnonzero(np.isinf(X.data))[0])
             raise ValueError(
                 f"Input contains infinity in {column_label(j, self._feature_names())};"
                 " scaling needs finite values (NaN is allowed and passed through).")
@@ -247,6 +245,13 @@ class ColumnScaler(BaseScaler):
             X.data *= scale[cols]
         else:
             X.data /= scale[cols]
+
+
+def sparse_column(X, at):
+    """The column of the ``at``-th stored value of a CSR or CSC matrix."""
+    if X.format == "csr":
+        return int(X.indices[at])
+    return int(np.searchsorted(X.indptr, at, side="right") - 1)
 
 
 def frame_label(scaler, j):

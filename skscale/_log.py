@@ -6,7 +6,7 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import ColumnScaler, frame_label
+from ._base import ColumnScaler, frame_label, sparse_column
 from ._kernels import for_each_block, raise_non_finite
 
 
@@ -150,8 +150,7 @@ class LogScaler(ColumnScaler):
         else:
             if (X.data <= -1).any():
                 at = np.flatnonzero(X.data <= -1)[0]
-                j = X.indices[at] if X.format == "csr" else np.searchsorted(
-                    X.indptr, at, side="right") - 1
+                j = sparse_column(X, at)
                 raise ValueError(
                     f"Negative values in data: {frame_label(self, j)} holds"
                     f" {X.data[at]:.17g}, so x + 1 <= 0 has no logarithm.")

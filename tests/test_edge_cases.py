@@ -140,3 +140,17 @@ def test_scaler_exposes_sample_stats_of_per_sample_methods():
     s = Scaler("unit_norm").fit(X)
     np.testing.assert_array_equal(s.sample_stats(X), [5.0])
     assert not hasattr(Scaler("zscore"), "sample_stats")
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_errors_name_the_column(fmt):
+    X = sp.csr_matrix(np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 2.0]]))
+    bad = X.copy()
+    bad[1, 2] = np.inf
+    bad = bad.asformat(fmt)
+    with pytest.raises(ValueError, match="infinity in column 2"):
+        DecimalScaler().fit(bad)
+    neg = X.copy()
+    neg[1, 2] = -4.0
+    with pytest.raises(ValueError, match="column 2 holds -4"):
+        LogScaler().fit(X).transform(neg.asformat(fmt))
