@@ -21,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor, wait
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from . import _compiled
+
 # About this many bytes of float64 per block: large enough that the Python
 # overhead of a block (tens of microseconds over its numpy calls) is small
 # beside its work, small enough that a block and its work buffer stay in the
@@ -107,11 +109,14 @@ def column_reduce(ufunc, a, k, dtype=None):
 
 
 class PerFeature:
-    """A per-feature operand (or None) with its tiled copy for wide views."""
+    """A per-feature operand (or None; a scalar stands for every feature) with
+    its tiled copy for wide views of ``d``-feature blocks."""
 
-    def __init__(self, values, k):
-        self.plain = None if values is None else np.asarray(values, dtype=np.float64)
-        self.wide = None if values is None else np.tile(self.plain, k)
+    def __init__(self, values, k, d):
+        if values is not None:
+            values = np.broadcast_to(np.asarray(values, dtype=np.float64), (d,))
+        self.plain = values
+        self.wide = None if values is None else np.tile(values, k)
 
     def for_(self, a, view):
         return self.wide if view is not a else self.plain
@@ -211,10 +216,14 @@ def affine(X, out, center, scale, shift, *, inverse=False, bounds=None,
     float64 one.  ``out`` may be ``X`` itself (in place).  An infinite input
     raises a ``ValueError`` naming its column; NaN passes through.
     """
+    if _compiled.AVAILABLE:
+        if _compiled.affine(X, out, center, scale, shift, inverse, bounds, _n_threads()):
+            raise_non_finite(X, np.isnan(X), 0, feature_names, out)
+        return out
     k = fold(X.shape[1])
     direct = out.dtype == np.float64
     first, second = (shift, center) if inverse else (center, shift)
-    steps = [(PerFeature(v, k), op) for v, op in (
+    steps = [(PerFeature(v, k, X.shape[1]), op) for v, op in (
         (first, np.subtract), (scale, np.multiply if inverse else np.divide),
         (second, np.add)) if v is not None]
 

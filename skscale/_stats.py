@@ -210,7 +210,7 @@ def _block_stats(X, w, row0, feature_names, what=BOTH):
         xw, wide = widen(X, k), widen(dev, k)
         if xw.shape != wide.shape:  # X not C-contiguous: no widened view
             xw, wide = X, dev
-        np.subtract(xw, PerFeature(mean, k).for_(dev, wide), out=wide)
+        np.subtract(xw, PerFeature(mean, k, d).for_(dev, wide), out=wide)
         # Sum of squares without a squared temporary; a widened row holds
         # k rows of d features, folded back by the reshape.
         m2 = np.einsum("ij,ij->j", wide, wide).reshape(-1, d).sum(axis=0)

@@ -1,0 +1,56 @@
+"""The compiled affine loop (numba, when installed) against the numpy kernel, bit for bit."""
+
+import numpy as np
+import pytest
+
+from skscale import _compiled, _kernels
+
+pytestmark = pytest.mark.skipif(
+    not _compiled.AVAILABLE,
+    reason="numba is not installed: only the numpy kernel exists to test (the test extra"
+           " installs numba, so CI runs this)")
+
+
+def _both(monkeypatch, X, out_dtype, **kw):
+    """The affine map by the compiled loop and by the numpy kernel."""
+    results = []
+    for compiled in (True, False):
+        monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+        out = np.empty(X.shape, dtype=out_dtype)
+        results.append(_kernels.affine(X, out, **kw))
+    return results
+
+
+def _bits(a):
+    return a.view(np.int32 if a.dtype == np.float32 else np.int64)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+@pytest.mark.parametrize("inverse", [False, True])
+@pytest.mark.parametrize("parts", [(1, 1, 1), (1, 1, 0), (0, 1, 0), (1, 0, 1), (0, 0, 1)])
+def test_same_bits_as_numpy_kernel(monkeypatch, dtype, layout, inverse, parts):
+    rng = np.random.default_rng(0)
+    n = 2 * _kernels.block_rows(6) + 7
+    base = rng.normal(1e3, 5.0, size=(n, 12))
+    base[rng.random(base.shape) < 0.05] = np.nan
+    base[0, 0] = -0.0
+    X = {"C": base[:, :6].copy(), "F": np.asfortranarray(base[:, :6]),
+         "strided": base[:, ::2]}[layout].astype(dtype)
+    center, scale, shift = rng.normal(1e3, 1, 6), rng.uniform(0.1, 3, 6), rng.normal(size=6)
+    kw = dict(center=center if parts[0] else None, scale=scale if parts[1] else None,
+              shift=(2.5 if parts[0] else shift) if parts[2] else None, inverse=inverse)
+    fast, slow = _both(monkeypatch, X, dtype, **kw)
+    np.testing.assert_array_equal(_bits(fast), _bits(slow))
+
+
+def test_same_bits_with_bounds_and_the_same_errors(monkeypatch):
+    X = np.random.default_rng(1).normal(size=(500, 4))
+    fast, slow = _both(monkeypatch, X, np.float64, center=np.zeros(4), scale=np.full(4, 0.5),
+                       shift=None, bounds=(-1.0, 1.0))
+    np.testing.assert_array_equal(_bits(fast), _bits(slow))
+    X[321, 2] = np.inf
+    for compiled in (True, False):
+        monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+        with pytest.raises(ValueError, match="infinity.*column 2 at row 321"):
+            _kernels.affine(X, np.empty_like(X), None, np.ones(4), None, bounds=(-1.0, 1.0))
