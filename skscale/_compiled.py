@@ -20,33 +20,28 @@ AVAILABLE = numba is not None
 
 if AVAILABLE:
 
-    def _make_loop(inverse):
-        # error_model="numpy": x / 0 is inf, as in numpy, not an exception.
-        @numba.njit(parallel=True, cache=True, error_model="numpy")
-        def loop(x, out, first, scale, second, clip, low, high):
-            n, d = x.shape
-            bad = np.zeros(n, dtype=np.int64)
-            for i in numba.prange(n):
-                count = 0
-                for j in range(d):
-                    raw = np.float64(x[i, j])
-                    if inverse:
-                        v = (raw - first[j]) * scale[j] + second[j]
-                    else:
-                        v = (raw - first[j]) / scale[j] + second[j]
-                    pre = v  # checked before clipping, which would hide an infinity
-                    if clip:
-                        v = low if v < low else (high if v > high else v)
-                    out[i, j] = v
-                    stored = out[i, j]  # rounding into float32 can overflow on its own
-                    # non-finite results beyond the NaN inputs passed through
-                    count += ((pre - pre != 0.0) | (stored - stored != 0.0)) - (raw != raw)
-                bad[i] = count
-            return bad.max() > 0
-
-        return loop
-
-    _FORWARD, _INVERSE = _make_loop(False), _make_loop(True)
+    # error_model="numpy": x / 0 is inf, as in numpy, not an exception.
+    @numba.njit(parallel=True, cache=True, error_model="numpy")
+    def _affine_loop(x, out, first, scale, second, inverse, clip, low, high):
+        n, d = x.shape
+        bad = np.zeros(n, dtype=np.int64)
+        for i in numba.prange(n):
+            count = 0
+            for j in range(d):
+                raw = np.float64(x[i, j])
+                if inverse:
+                    v = (raw - first[j]) * scale[j] + second[j]
+                else:
+                    v = (raw - first[j]) / scale[j] + second[j]
+                pre = v  # checked before clipping, which would hide an infinity
+                if clip:
+                    v = low if v < low else (high if v > high else v)
+                out[i, j] = v
+                stored = out[i, j]  # rounding into float32 can overflow on its own
+                # non-finite results beyond the NaN inputs passed through
+                count += ((pre - pre != 0.0) | (stored - stored != 0.0)) - (raw != raw)
+            bad[i] = count
+        return bad.max() > 0
 
 
 def affine(X, out, center, scale, shift, inverse, bounds, n_threads):
@@ -68,6 +63,6 @@ def affine(X, out, center, scale, shift, inverse, bounds, n_threads):
     first, second = (shift, center) if inverse else (center, shift)
     low, high = bounds if bounds is not None else (0.0, 0.0)
     numba.set_num_threads(max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS)))
-    return (_INVERSE if inverse else _FORWARD)(
-        X, out, operand(first, 0.0), operand(scale, 1.0), operand(second, -0.0),
-        bounds is not None, float(low), float(high))
+    return _affine_loop(X, out, operand(first, 0.0), operand(scale, 1.0),
+                        operand(second, -0.0), bool(inverse), bounds is not None,
+                        float(low), float(high))
