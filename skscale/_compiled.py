@@ -1,12 +1,14 @@
-"""Fused loops for the hottest kernel, compiled by numba when it is installed.
+"""Fused loops for the hottest kernels, compiled by numba when it is installed.
 
 numba is optional (the ``fast`` extra).  Where it is present, the per-feature
-affine map runs as one parallel loop that reads each value once, computes in
-float64 and writes the rounded result once -- where numpy needs a separate
-pass per operation, and for float32 data two more for the conversions.  The
-loop performs the same float64 operations in the same order as the numpy
-kernel, so the two agree bit for bit (``tests/test_compiled.py`` checks it);
-without numba everything runs on the numpy kernels.
+affine map, unit norm and group normalization run as parallel loops that read
+each value once (a row again from cache), compute in float64 and write the
+rounded result once -- where numpy needs a separate pass per operation, and
+for float32 data two more for the conversions.  The affine loop performs the
+same float64 operations in the same order as the numpy kernel, so the two
+agree bit for bit; the per-sample loops sum in another order, so they agree
+to rounding (``tests/test_compiled.py`` checks all three).  Without numba
+everything runs on the numpy kernels.
 """
 
 import numpy as np
@@ -44,6 +46,70 @@ if AVAILABLE:
         return bad.max() > 0
 
 
+    @numba.njit(parallel=True, cache=True, error_model="numpy")
+    def _group_norm_loop(x, out, n_groups, eps, gamma, beta):
+        n, n_features = x.shape
+        size = n_features // n_groups
+        unusual = np.zeros(n, dtype=np.int64)
+        for i in numba.prange(n):
+            for g in range(n_groups):
+                start = g * size
+                total, count = 0.0, 0
+                for t in range(start, start + size):
+                    v = np.float64(x[i, t])
+                    if v == v:
+                        total += v
+                        count += 1
+                mean0 = total / count if count else 0.0
+                dsum, squares = 0.0, 0.0
+                for t in range(start, start + size):
+                    v = np.float64(x[i, t])
+                    if v == v:
+                        dv = v - mean0
+                        dsum += dv
+                        squares += dv * dv
+                # corrected two-pass, as the numpy kernel computes it
+                dmean = dsum / count if count else 0.0
+                var = max(squares / count - dmean * dmean, 0.0) if count else 0.0
+                std = np.sqrt(var + eps)
+                if count == 0 or not (std > 0.0 and std < np.inf) or not (
+                        mean0 - mean0 == 0.0):
+                    unusual[i] = 1  # all-NaN group, zero or overflowing spread, infinity
+                    continue
+                mean = mean0 + dmean
+                for t in range(start, start + size):
+                    out[i, t] = (np.float64(x[i, t]) - mean) / std * gamma[t] + beta[t]
+        return unusual.max() > 0
+
+
+    @numba.njit(parallel=True, cache=True, error_model="numpy")
+    def _unit_norm_loop(x, out, kind):
+        # kind: 0 = l1, 1 = l2, 2 = max; NaN is ignored in the norm
+        n, d = x.shape
+        unusual = np.zeros(n, dtype=np.int64)
+        for i in numba.prange(n):
+            norm = 0.0
+            for j in range(d):
+                v = np.float64(x[i, j])
+                if v == v:
+                    if kind == 0:
+                        norm += abs(v)
+                    elif kind == 1:
+                        norm += v * v
+                    else:
+                        norm = max(norm, abs(v))
+            if kind == 1:
+                norm = np.sqrt(norm)
+            if not norm < np.inf:
+                unusual[i] = 1  # an infinity, or squares that overflow: numpy handles it
+                continue
+            if norm == 0.0:
+                norm = 1.0  # a zero row stays zero
+            for j in range(d):
+                out[i, j] = np.float64(x[i, j]) / norm
+        return unusual.max() > 0
+
+
 def affine(X, out, center, scale, shift, inverse, bounds, n_threads):
     """The map of :func:`skscale._kernels.affine` in one compiled pass.
 
@@ -66,3 +132,22 @@ def affine(X, out, center, scale, shift, inverse, bounds, n_threads):
     return _affine_loop(X, out, operand(first, 0.0), operand(scale, 1.0),
                         operand(second, -0.0), bool(inverse), bounds is not None,
                         float(low), float(high))
+
+
+def group_norm(X, out, n_groups, eps, gamma, beta, n_threads):
+    """Layer, instance or group normalization of every row in one compiled pass.
+
+    ``gamma`` and ``beta`` hold one value per feature.  Returns False when
+    some group is unusual (all NaN, zero or overflowing spread, an infinity):
+    the caller then runs the numpy kernel, which handles and reports those.
+    """
+    numba.set_num_threads(max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS)))
+    return not _group_norm_loop(X, out, n_groups, float(eps), gamma, beta)
+
+
+def unit_norm(X, out, norm, n_threads):
+    """Unit-norm scaling of every row in one compiled pass; False when some
+    row is unusual (an infinity, an overflowing norm) and the numpy kernel
+    must take over."""
+    numba.set_num_threads(max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS)))
+    return not _unit_norm_loop(X, out, {"l1": 0, "l2": 1, "max": 2}[norm])

@@ -19,7 +19,8 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._kernels import for_each_block, grouped, raise_non_finite, scratch
+from . import _compiled
+from ._kernels import _n_threads, for_each_block, grouped, raise_non_finite, scratch
 from ._unit_norm import RowScaler
 
 
@@ -142,6 +143,17 @@ class _GroupStatsScaler(RowScaler):
 
     def _compute(self, X, out, keep_stats=True):
         gamma, beta = self._gamma, self._beta
+        if _compiled.AVAILABLE and out is not None and not keep_stats:
+            def per_feature(value, neutral):  # None, a float, or (groups, size)
+                value = neutral if value is None else value
+                return np.ascontiguousarray(
+                    np.broadcast_to(np.ravel(value), (X.shape[1],)), dtype=np.float64)
+
+            done = _compiled.group_norm(X, out, self.n_groups_, self.eps,
+                                        per_feature(gamma, 1.0), per_feature(beta, 0.0),
+                                        _n_threads())
+            if done:
+                return out, None
 
         def apply(x, stats, y):
             mean, std = stats

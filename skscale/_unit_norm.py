@@ -9,7 +9,8 @@ from sklearn.utils.sparsefuncs import inplace_row_scale
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseScaler
-from ._kernels import check_finite, for_each_block, grouped
+from . import _compiled
+from ._kernels import _n_threads, check_finite, for_each_block, grouped
 
 def _nan_ignoring(norm):
     """``norm`` of each row, recomputed with NaN as 0 on the rows that hold one."""
@@ -232,6 +233,9 @@ class UnitNormScaler(RowScaler):
             if out is not None:
                 inplace_row_scale(out, 1.0 / np.where(norms == 0, 1.0, norms))
             return out, norms
+        if (_compiled.AVAILABLE and out is not None and not keep_stats
+                and _compiled.unit_norm(X, out, self.norm, _n_threads())):
+            return out, None
         norm = _NORMS[self.norm]
 
         def divide(x, norms, y):

@@ -54,3 +54,52 @@ def test_same_bits_with_bounds_and_the_same_errors(monkeypatch):
         monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
         with pytest.raises(ValueError, match="infinity.*column 2 at row 321"):
             _kernels.affine(X, np.empty_like(X), None, np.ones(4), None, bounds=(-1.0, 1.0))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("make", [
+    lambda: __import__("skscale").LayerNormScaler(scale=2.0, shift=-1.0),
+    lambda: __import__("skscale").GroupNormScaler(3, n_channels=6, shift=np.arange(6.0)),
+    lambda: __import__("skscale").InstanceNormScaler(6, scale=np.linspace(0.5, 2, 6), eps=0.0),
+])
+def test_group_norm_loop_agrees_with_numpy_kernel(monkeypatch, dtype, make):
+    rng = np.random.default_rng(2)
+    X = rng.normal(1e4, 3.0, size=(3 * _kernels.block_rows(12) + 5, 12))
+    X[7, 3] = np.nan          # ignored in its group's statistics
+    X[9, :] = 5.0             # constant row: exactly beta (eps=0: the numpy kernel's rule)
+    X[11, 6:] = np.nan        # an all-NaN group
+    X = X.astype(dtype)
+    scaler = make().fit(X)
+    results = []
+    for compiled in (True, False):
+        monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+        results.append(scaler.transform(X))
+    fast, slow = results
+    assert fast.dtype == slow.dtype == dtype
+    np.testing.assert_array_equal(np.isnan(fast), np.isnan(slow))
+    tol = 1e-12 if dtype == np.float64 else 2e-6
+    np.testing.assert_allclose(fast, slow, rtol=tol, atol=tol)
+    np.testing.assert_array_equal(fast[9], slow[9])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("norm", ["l1", "l2", "max"])
+def test_unit_norm_loop_agrees_with_numpy_kernel(monkeypatch, dtype, norm):
+    from skscale import UnitNormScaler
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(2 * _kernels.block_rows(9) + 3, 9)) * 1e3
+    X[4] = 0.0                # stays zero
+    X[5, 2] = np.nan          # ignored in the norm, passed through
+    X[6] = 1e200 if dtype == np.float64 else 1e30  # l2: squares overflow (float64 rows)
+    X = X.astype(dtype)
+    scaler = UnitNormScaler(norm).fit(X)
+    results = []
+    for compiled in (True, False):
+        monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+        results.append(scaler.transform(X))
+    fast, slow = results
+    np.testing.assert_array_equal(np.isnan(fast), np.isnan(slow))
+    tol = 1e-13 if dtype == np.float64 else 1e-6
+    np.testing.assert_allclose(fast, slow, rtol=tol, atol=tol)
+    np.testing.assert_array_equal(fast[4], 0.0)
