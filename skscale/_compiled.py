@@ -46,41 +46,39 @@ if AVAILABLE:
         return bad.max() > 0
 
 
-    @numba.njit(parallel=True, cache=True, error_model="numpy")
+    # reassoc: the sums may be reordered (vectorized); they agree with the
+    # numpy kernel's to rounding, and the corrected two-pass keeps constant
+    # groups exact (every deviation is the same small multiple of an ulp).
+    @numba.njit(parallel=True, cache=True, error_model="numpy", fastmath={"reassoc"})
     def _group_norm_loop(x, out, n_groups, eps, gamma, beta):
         n, n_features = x.shape
         size = n_features // n_groups
-        unusual = np.zeros(n, dtype=np.int64)
+        unusual = np.zeros(n, dtype=np.uint8)
         for i in numba.prange(n):
+            row, out_row = x[i], out[i]
             for g in range(n_groups):
                 start = g * size
-                total, count = 0.0, 0
+                total = 0.0
                 for t in range(start, start + size):
-                    v = np.float64(x[i, t])
-                    if v == v:
-                        total += v
-                        count += 1
-                mean0 = total / count if count else 0.0
+                    total += np.float64(row[t])
+                if total - total != 0.0:
+                    unusual[i] = 1  # NaN or infinity in the group: numpy handles it
+                    continue
+                mean0 = total / size
                 dsum, squares = 0.0, 0.0
                 for t in range(start, start + size):
-                    v = np.float64(x[i, t])
-                    if v == v:
-                        dv = v - mean0
-                        dsum += dv
-                        squares += dv * dv
-                # corrected two-pass, as the numpy kernel computes it
-                dmean = dsum / count if count else 0.0
-                var = max(squares / count - dmean * dmean, 0.0) if count else 0.0
-                std = np.sqrt(var + eps)
-                if count == 0 or not (std > 0.0 and std < np.inf) or not (
-                        mean0 - mean0 == 0.0):
-                    unusual[i] = 1  # all-NaN group, zero or overflowing spread, infinity
+                    dv = np.float64(row[t]) - mean0
+                    dsum += dv
+                    squares += dv * dv
+                dmean = dsum / size
+                std = np.sqrt(max(squares / size - dmean * dmean, 0.0) + eps)
+                if not (std > 0.0 and std < np.inf):
+                    unusual[i] = 1  # zero (eps = 0, constant) or overflowing spread
                     continue
                 mean = mean0 + dmean
                 for t in range(start, start + size):
-                    out[i, t] = (np.float64(x[i, t]) - mean) / std * gamma[t] + beta[t]
+                    out_row[t] = (np.float64(row[t]) - mean) / std * gamma[t] + beta[t]
         return unusual.max() > 0
-
 
     @numba.njit(parallel=True, cache=True, error_model="numpy")
     def _unit_norm_loop(x, out, kind):
@@ -138,8 +136,9 @@ def group_norm(X, out, n_groups, eps, gamma, beta, n_threads):
     """Layer, instance or group normalization of every row in one compiled pass.
 
     ``gamma`` and ``beta`` hold one value per feature.  Returns False when
-    some group is unusual (all NaN, zero or overflowing spread, an infinity):
-    the caller then runs the numpy kernel, which handles and reports those.
+    some group is unusual (a NaN or an infinity, a zero or overflowing
+    spread): the caller then runs the numpy kernel, which handles and reports
+    those.
     """
     numba.set_num_threads(max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS)))
     return not _group_norm_loop(X, out, n_groups, float(eps), gamma, beta)
