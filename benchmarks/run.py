@@ -202,13 +202,7 @@ def skscale_ops(proto, X, inverse_input, row):
         ops[OP_INPLACE] = (lambda: (X.copy(),), lambda Xc: fitted.transform(Xc, copy=False))
     ops[OP_FIT_TRANSFORM] = (lambda: (clone(proto), X), lambda est, X: est.fit_transform(X))
     if not row and hasattr(proto, "partial_fit"):
-        slices = chunk_slices(X.shape[0])
-
-        def partial(est, X):
-            for s in slices:
-                est.partial_fit(X[s])
-            return est
-        ops[OP_PARTIAL] = (lambda: (clone(proto), X), partial)
+        ops[OP_PARTIAL] = partial_fit_op(proto, X)
     if hasattr(proto, "inverse_transform"):
         if row:
             ops[OP_INVERSE] = (inverse_input,
@@ -216,6 +210,17 @@ def skscale_ops(proto, X, inverse_input, row):
         else:
             ops[OP_INVERSE] = (inverse_input, lambda Y: fitted.inverse_transform(Y))
     return ops
+
+
+def partial_fit_op(proto, X):
+    """(setup, call) of partial_fit over the benchmark's row chunks of X."""
+    slices = chunk_slices(X.shape[0])
+
+    def partial(est, X):
+        for s in slices:
+            est.partial_fit(X[s])
+        return est
+    return (lambda: (clone(proto), X), partial)
 
 
 def sklearn_ops(method, X, inverse_input):
@@ -237,13 +242,7 @@ def sklearn_ops(method, X, inverse_input):
     if method != "unit_norm":  # Normalizer's fit only validates: not a counterpart
         ops[OP_FIT] = (lambda: (clone(proto), X), lambda est, X: est.fit(X))
     if hasattr(proto, "partial_fit"):
-        slices = chunk_slices(X.shape[0])
-
-        def partial(est, X):
-            for s in slices:
-                est.partial_fit(X[s])
-            return est
-        ops[OP_PARTIAL] = (lambda: (clone(proto), X), partial)
+        ops[OP_PARTIAL] = partial_fit_op(proto, X)
     if hasattr(proto, "inverse_transform"):
         ops[OP_INVERSE] = (lambda: inverse_input()[:1], lambda Y: fitted.inverse_transform(Y))
     return f"sklearn {cls.__name__}", ops
