@@ -128,12 +128,12 @@ def for_each_block(n_rows, n_features, fn, rows_per_block=None):
     Blocks are spread over threads when there is more than one block and more
     than one thread.
     """
-    # Below a block of data a thread hand-off costs more than it saves.
-    n_threads = _n_threads() if n_rows * max(n_features, 1) * 8 > BLOCK_BYTES else 1
     step = rows_per_block or block_rows(n_features)
+    n_blocks = -(-n_rows // step)
+    # Within one block a thread hand-off costs more than it saves.
+    n_threads = _n_threads() if n_blocks > 1 else 1
     # As many blocks of nearly equal size as each thread gets the same count
     # of: the slowest thread sets the time.
-    n_blocks = -(-n_rows // step)
     n_blocks = -(-n_blocks // n_threads) * n_threads
     step = -(-n_rows // n_blocks)
     k = fold(n_features)
