@@ -8,6 +8,9 @@ from sklearn.utils._param_validation import StrOptions
 from ._base import ColumnScaler
 
 
+_LOWEST = -307  # the smallest j with 10.0**j a normal float64
+
+
 class DecimalScaler(ColumnScaler):
     """Divide each feature by a power of ten: ``y = x / 10**j``.
 
@@ -16,7 +19,8 @@ class DecimalScaler(ColumnScaler):
     the training data's own floating-point type -- so every training value
     lands strictly inside ``(-1, 1)``.  ``j`` is negative for features whose
     values are all below 0.1 in magnitude (they are scaled up).  A feature
-    that is all zeros (or has no non-NaN value) gets ``j = 0``.  An integer
+    that is all zeros (or has no non-NaN value) gets ``j = 0``, and ``j`` is
+    at least -307 (``10**j`` stays a normal float64, for subnormal data).  An integer
     ``digits`` fixes ``j`` for every feature.  Zeros stay zero, so sparse
     input is accepted.
 
@@ -74,14 +78,16 @@ class DecimalScaler(ColumnScaler):
         else:
             peak = np.fmax(np.abs(stats.min), np.abs(stats.max))
             peak[~(peak > 0)] = 1.0  # zeros or all-NaN: j = 0 below
-            j = np.floor(np.log10(peak)).astype(np.int64) + 1
+            # 10**j must be a normal float64: below 1e-307 it loses digits and
+            # then underflows to 0, so subnormal data stop at j = -307.
+            j = np.maximum(np.floor(np.log10(peak)).astype(np.int64) + 1, _LOWEST)
             # log10 can be off by one near powers of ten: settle j with the very
             # division the transform does, in the training data's dtype.
             dtype = np.dtype(self._fit_dtype)
             peak = peak.astype(dtype)
             while (up := dtype.type(peak / 10.0 ** j) >= 1).any():
                 j[up] += 1
-            while (down := (dtype.type(peak / 10.0 ** (j - 1)) < 1) & (peak > 0)).any():
+            while (down := (dtype.type(peak / 10.0 ** (j - 1)) < 1) & (j > _LOWEST)).any():
                 j[down] -= 1
             j[np.isnan(stats.max) | (np.fmax(np.abs(stats.min), np.abs(stats.max)) == 0)] = 0
         self.digits_ = j

@@ -219,3 +219,11 @@ def test_constant_columns_scale_to_exactly_zero(seed):
         scaler = ZScoreScaler().fit(Xd)
         np.testing.assert_array_equal(scaler.var_, 0.0)
         np.testing.assert_array_equal(scaler.transform(Xd), 0.0)
+
+
+def test_decimal_subnormal_data_stop_at_the_smallest_normal_power():
+    X = np.array([[5e-324], [0.0], [-2e-310]])
+    scaler = DecimalScaler().fit(X)
+    assert scaler.digits_[0] == -307
+    np.testing.assert_array_equal(scaler.transform(X), X / 1e-307)
+    np.testing.assert_array_equal(scaler.inverse_transform(scaler.transform(X)), X)
