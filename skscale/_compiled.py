@@ -1,8 +1,8 @@
 """Fused loops for the hottest kernels, compiled by numba when it is installed.
 
 numba is optional (the ``fast`` extra).  Where it is present, the per-feature
-affine map, unit norm and group normalization run as parallel loops that read
-each value once (a row again from cache), compute in float64 and write the
+affine map, unit norm, group normalization and batch moments run as parallel
+loops that read each value once (a row or a batch again from cache), compute in float64 and write the
 rounded result once -- where numpy needs a separate pass per operation, and
 for float32 data two more for the conversions.  The affine loop performs the
 same float64 operations in the same order as the numpy kernel, so the two
@@ -108,6 +108,32 @@ if AVAILABLE:
         return unusual.max() > 0
 
 
+    @numba.njit(parallel=True, cache=True, error_model="numpy", fastmath={"reassoc"})
+    def _batch_moments_loop(x, batch_size, mean, m2):
+        n_batches, d = mean.shape
+        unusual = np.zeros(n_batches, dtype=np.uint8)
+        for b in numba.prange(n_batches):
+            first = b * batch_size
+            total = np.zeros(d)
+            for r in range(first, first + batch_size):
+                for j in range(d):
+                    total[j] += np.float64(x[r, j])
+            for j in range(d):
+                if total[j] - total[j] != 0.0:
+                    unusual[b] = 1  # NaN, infinity or overflow: numpy handles it
+                total[j] /= batch_size  # now the first-pass mean
+            dsum, squares = np.zeros(d), np.zeros(d)
+            for r in range(first, first + batch_size):
+                for j in range(d):
+                    dv = np.float64(x[r, j]) - total[j]
+                    dsum[j] += dv
+                    squares[j] += dv * dv
+            for j in range(d):  # the corrected two-pass of ColumnStats
+                mean[b, j] = total[j] + dsum[j] / batch_size
+                m2[b, j] = squares[j] - dsum[j] * dsum[j] / batch_size
+        return unusual.max() > 0
+
+
 def affine(X, out, center, scale, shift, inverse, bounds, n_threads):
     """The map of :func:`skscale._kernels.affine` in one compiled pass.
 
@@ -150,3 +176,12 @@ def unit_norm(X, out, norm, n_threads):
     must take over."""
     numba.set_num_threads(max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS)))
     return not _unit_norm_loop(X, out, {"l1": 0, "l2": 1, "max": 2}[norm])
+
+
+def batch_moments(X, batch_size, n_threads):
+    """Mean and M2 of each consecutive batch of ``batch_size`` rows, or None
+    when some batch holds a NaN or an infinity (the numpy path handles it)."""
+    n_batches = X.shape[0] // batch_size
+    mean, m2 = np.empty((n_batches, X.shape[1])), np.empty((n_batches, X.shape[1]))
+    numba.set_num_threads(max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS)))
+    return None if _batch_moments_loop(X, batch_size, mean, m2) else (mean, m2)

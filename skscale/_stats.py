@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._kernels import (WIDE, PerFeature, block_rows, column_label, column_reduce, fold,
-                       for_each_block, raise_non_finite, scratch, widen)
+from . import _compiled
+from ._kernels import (WIDE, PerFeature, _n_threads, block_rows, column_label, column_reduce,
+                       fold, for_each_block, raise_non_finite, scratch, widen)
 
 
 #: Both kinds of statistics: ``"moments"`` (count, mean, M2), ``"extremes"`` (min, max).
@@ -100,6 +101,14 @@ class ColumnStats:
         batch is a fraction of a ``from_array`` call.
         """
         n, d = X.shape
+        if _compiled.AVAILABLE:
+            moments = _compiled.batch_moments(X, batch_size, _n_threads())
+            if moments is not None:
+                mean, m2 = moments
+                count = np.full(mean.shape, float(batch_size))
+                _check_overflow(mean, m2, count, feature_names)
+                unknown = np.full(mean.shape, np.nan)
+                return cls(count, mean, m2, unknown, unknown, batch_size)
         per_block = max(1, block_rows(d) // batch_size)
         k = max(f for f in range(1, batch_size + 1)
                 if batch_size % f == 0 and (f == 1 or f * d <= WIDE))

@@ -103,3 +103,21 @@ def test_unit_norm_loop_agrees_with_numpy_kernel(monkeypatch, dtype, norm):
     tol = 1e-13 if dtype == np.float64 else 1e-6
     np.testing.assert_allclose(fast, slow, rtol=tol, atol=tol)
     np.testing.assert_array_equal(fast[4], 0.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_batch_moments_loop_agrees_with_numpy_kernel(monkeypatch, dtype):
+    from skscale import ColumnStats
+
+    rng = np.random.default_rng(4)
+    X = (1e6 + rng.normal(size=(64 * 50, 7))).astype(dtype)
+    X[:64, 3] = 2.5  # a constant batch column: mean exact, M2 exactly 0
+    results = []
+    for compiled in (True, False):
+        monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+        results.append(ColumnStats.per_batch(X, 64))
+    fast, slow = results
+    np.testing.assert_allclose(fast.mean, slow.mean, rtol=1e-15)
+    np.testing.assert_allclose(fast.m2, slow.m2, rtol=1e-9, atol=1e-9)
+    assert fast.mean[0, 3] == 2.5 and fast.m2[0, 3] == 0.0
+    np.testing.assert_array_equal(fast.count, slow.count)
