@@ -66,13 +66,6 @@ class ColumnStats:
     n_rows: int = 0
 
     @classmethod
-    def empty(cls, n_features):
-        """Statistics of zero rows: the identity of :meth:`merge`."""
-        nan = np.full(n_features, np.nan)
-        return cls(np.zeros(n_features), nan.copy(), np.zeros(n_features),
-                   nan.copy(), nan.copy(), 0)
-
-    @classmethod
     def from_array(cls, X, sample_weight=None, feature_names=None, what=BOTH):
         """Statistics of a dense 2-D float array, computed over row blocks.
 
