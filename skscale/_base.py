@@ -5,6 +5,8 @@ method module holds only what is particular to its method: how the learned
 statistics become parameters, and (for the nonlinear ones) the map itself.
 """
 
+import functools
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
@@ -12,6 +14,27 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._kernels import affine, column_label
 from ._stats import BOTH, ColumnStats
+
+
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def partial_fit_context(method):
+    """scikit-learn's ``_fit_context`` for the first call of ``partial_fit``.
+
+    Later calls go straight to ``method``: scikit-learn skips their parameter
+    validation too, and its context managers would cost more than the
+    statistics of a small batch.
+    """
+    first = _fit_context(prefer_skip_nested_validation=True)(method)
+
+    @functools.wraps(method)
+    def partial_fit(self, *args, **kwargs):
+        if hasattr(self, "n_features_in_"):
+            return method(self, *args, **kwargs)
+        return first(self, *args, **kwargs)
+
+    return partial_fit
 
 
 class BaseScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -36,6 +59,12 @@ class BaseScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """Checked 2-D float64/float32 array (or sparse matrix) without a copy
         where none is needed.  Infinite values are left to the kernels, which
         find them in the same pass that does the work and name their column."""
+        if (not reset and type(X) is np.ndarray and X.dtype in _FLOATS and X.ndim == 2
+                and X.shape[0] > 0 and X.shape[1] == getattr(self, "n_features_in_", None)
+                and not hasattr(self, "feature_names_in_")):
+            # What validate_data would return unchanged, at a hundredth of its
+            # cost: it matters for partial_fit and transform on small batches.
+            return X
         sparse = ["csr", "csc"] if self._accepts_sparse() else False
         # A frame of float32 columns stays float32 (validate_data keeps that
         # for numpy and pandas, not for polars).
@@ -132,7 +161,7 @@ class ColumnScaler(BaseScaler):
         self._reset()
         return self._update(X, None)
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @partial_fit_context
     def partial_fit(self, X, y=None):
         """Update the scaling parameters with one more batch of rows.
 
@@ -165,15 +194,16 @@ class ColumnScaler(BaseScaler):
                                                      ensure_non_negative=True)
             if sp.issparse(X):
                 stats = ColumnStats.from_sparse(X, sample_weight)
+                self.stats_ = stats if first else self.stats_.merge(stats)
             else:
-                stats = ColumnStats.from_array(X, sample_weight, self._feature_names(),
-                                               self._stats_needed)
-            self.stats_ = stats if first else self.stats_.merge(stats)
+                self.stats_ = ColumnStats.from_array(
+                    X, sample_weight, self._feature_names(), self._stats_needed,
+                    prior=None if first else self.stats_)
             # The narrowest float type of all batches: some parameters are
             # settled in the arithmetic the training data will be transformed in.
             # (a plain string: it persists everywhere, skops included)
             narrow = not first and self._fit_dtype == "float32"
-            self._fit_dtype = "float32" if narrow else X.dtype.name
+            self._fit_dtype = "float32" if narrow or X.dtype == np.float32 else "float64"
             self.n_samples_seen_ = self.stats_.n_rows
             self._map = self._learn(self.stats_)
         except BaseException:

@@ -7,7 +7,7 @@ from sklearn.base import _fit_context, clone
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import ColumnScaler, frame_label
+from ._base import ColumnScaler, frame_label, partial_fit_context
 from ._kernels import affine
 from ._stats import ColumnStats
 
@@ -189,7 +189,7 @@ class BatchNormScaler(ColumnScaler):
         self._store(state, n)
         return self
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @partial_fit_context
     def partial_fit(self, X, y=None):
         """Take one training step on the mini-batch ``X``.
 

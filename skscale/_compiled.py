@@ -1,15 +1,15 @@
 """Fused loops for the hottest kernels, compiled by numba when it is installed.
 
 numba is optional (the ``fast`` extra).  Where it is present, the per-feature
-affine map, unit norm, group normalization and batch moments run as parallel
-loops that read each value once (a row or a batch again from cache), compute in float64 and write the
-rounded result once -- where numpy needs a separate pass per operation, and
-for float32 data two more for the conversions.  The affine loop performs the
-same float64 operations in the same order as the numpy kernel, so the two
-agree bit for bit; the per-sample loops sum in another order, so they agree
-to rounding (``tests/test_compiled.py`` checks all three).  Without numba
-everything runs on the numpy kernels.
-"""
+affine map, unit norm, group normalization and the column statistics (moments
+and extremes per row block, and their merge) run as compiled loops that read
+each value once (a row or a block again from cache), compute in float64 and
+write the rounded result once -- where numpy needs a separate pass per
+operation, and for float32 data two more for the conversions.  The affine
+loop and the merge perform the same float64 operations in the same order as
+their numpy counterparts, so they agree bit for bit; the other loops sum in
+another order, so they agree to rounding (``tests/test_compiled.py`` checks
+them all).  Without numba everything runs on the numpy kernels."""
 
 import numpy as np
 
@@ -24,9 +24,8 @@ if AVAILABLE:
 
     # error_model="numpy": x / 0 is inf, as in numpy, not an exception.
     @numba.njit(parallel=True, cache=True, error_model="numpy")
-    def _affine_loop(x, out, first, scale, second, inverse, clip, low, high):
+    def _affine_loop(x, out, first, scale, second, inverse, clip, low, high, bad):
         n, d = x.shape
-        bad = np.zeros(n, dtype=np.uint8)  # one byte a row: 1/8 of a float64 column
         for i in numba.prange(n):
             count = 0
             for j in range(d):
@@ -43,17 +42,15 @@ if AVAILABLE:
                 # non-finite results beyond the NaN inputs passed through
                 count += ((pre - pre != 0.0) | (stored - stored != 0.0)) - (raw != raw)
             bad[i] = count > 0
-        return bad.max() > 0
 
 
     # reassoc: the sums may be reordered (vectorized); they agree with the
     # numpy kernel's to rounding, and the corrected two-pass keeps constant
     # groups exact (every deviation is the same small multiple of an ulp).
     @numba.njit(parallel=True, cache=True, error_model="numpy", fastmath={"reassoc"})
-    def _group_norm_loop(x, out, n_groups, eps, gamma, beta):
+    def _group_norm_loop(x, out, n_groups, eps, gamma, beta, unusual):
         n, n_features = x.shape
         size = n_features // n_groups
-        unusual = np.zeros(n, dtype=np.uint8)
         for i in numba.prange(n):
             row, out_row = x[i], out[i]
             for g in range(n_groups):
@@ -78,13 +75,11 @@ if AVAILABLE:
                 mean = mean0 + dmean
                 for t in range(start, start + size):
                     out_row[t] = (np.float64(row[t]) - mean) / std * gamma[t] + beta[t]
-        return unusual.max() > 0
 
     @numba.njit(parallel=True, cache=True, error_model="numpy")
-    def _unit_norm_loop(x, out, kind):
+    def _unit_norm_loop(x, out, kind, unusual):
         # kind: 0 = l1, 1 = l2, 2 = max; NaN is ignored in the norm
         n, d = x.shape
-        unusual = np.zeros(n, dtype=np.uint8)
         for i in numba.prange(n):
             norm = 0.0
             for j in range(d):
@@ -105,33 +100,106 @@ if AVAILABLE:
                 norm = 1.0  # a zero row stays zero
             for j in range(d):
                 out[i, j] = np.float64(x[i, j]) / norm
-        return unusual.max() > 0
 
 
     @numba.njit(parallel=True, cache=True, error_model="numpy", fastmath={"reassoc"})
-    def _batch_moments_loop(x, batch_size, mean, m2):
-        n_batches, d = mean.shape
-        unusual = np.zeros(n_batches, dtype=np.uint8)
-        for b in numba.prange(n_batches):
-            first = b * batch_size
+    def _moments_loop(x, bounds, count, mean, m2, unusual):
+        # rows bounds[b]:bounds[b + 1] form block b; one corrected two-pass
+        # per block, its second pass reading the block again from cache
+        n_blocks, d = mean.shape
+        for b in numba.prange(n_blocks):
+            first, stop = bounds[b], bounds[b + 1]
+            size = stop - first
             total = np.zeros(d)
-            for r in range(first, first + batch_size):
+            for r in range(first, stop):
                 for j in range(d):
                     total[j] += np.float64(x[r, j])
             for j in range(d):
-                if total[j] - total[j] != 0.0:
-                    unusual[b] = 1  # NaN, infinity or overflow: numpy handles it
-                total[j] /= batch_size  # now the first-pass mean
+                total[j] /= size  # now the first-pass mean
             dsum, squares = np.zeros(d), np.zeros(d)
-            for r in range(first, first + batch_size):
+            for r in range(first, stop):
                 for j in range(d):
                     dv = np.float64(x[r, j]) - total[j]
                     dsum[j] += dv
                     squares[j] += dv * dv
             for j in range(d):  # the corrected two-pass of ColumnStats
-                mean[b, j] = total[j] + dsum[j] / batch_size
-                m2[b, j] = squares[j] - dsum[j] * dsum[j] / batch_size
-        return unusual.max() > 0
+                count[b, j] = size
+                mean[b, j] = total[j] + dsum[j] / size
+                m2[b, j] = squares[j] - dsum[j] * dsum[j] / size
+                if m2[b, j] <= 1e-8 * squares[j]:
+                    # All but rounding cancelled: is the column constant?  Then
+                    # make it exact.  The correction alone is exact only while
+                    # the first-pass mean is a few ulps off, which reordered
+                    # sums over many rows need not be.
+                    same = True
+                    for r in range(first + 1, stop):
+                        if x[r, j] != x[first, j]:
+                            same = False
+                            break
+                    if same:
+                        mean[b, j], m2[b, j] = np.float64(x[first, j]), 0.0
+                if not (abs(total[j]) < np.inf and m2[b, j] < np.inf):
+                    unusual[b] = 1  # NaN, infinity or overflow: numpy handles it
+
+
+    @numba.njit(parallel=True, cache=True)
+    def _extremes_loop(x, bounds, low, high, unusual):
+        # fmin and fmax skip NaN, so a column of NaN only keeps the starting
+        # +inf / -inf.  (They also vectorize without masked stores, which a
+        # compare-and-select becomes: 1.9x faster on 2,000,000 x 50.)
+        n_blocks, d = low.shape
+        for b in numba.prange(n_blocks):
+            lo, hi = np.full(d, np.inf), np.full(d, -np.inf)
+            for r in range(bounds[b], bounds[b + 1]):
+                for j in range(d):
+                    v = np.float64(x[r, j])
+                    lo[j] = np.fmin(lo[j], v)
+                    hi[j] = np.fmax(hi[j], v)
+            for j in range(d):
+                if lo[j] == -np.inf or hi[j] == np.inf:
+                    unusual[b] = 1  # an infinity: numpy reports it
+                if lo[j] > hi[j]:  # no value but NaN
+                    lo[j] = hi[j] = np.nan
+                low[b, j], high[b, j] = lo[j], hi[j]
+
+
+    @numba.njit(cache=True, error_model="numpy")
+    def _combine_loop(count, mean, m2, low, high, out):
+        # ColumnStats.combine's numpy operations, in the same order (numpy
+        # reduces axis 0 of a C-contiguous array row after row), so the two
+        # agree bit for bit: one compiled call instead of dozens of small ones.
+        n_parts, d = count.shape
+        for j in range(d):
+            total, lo, hi = count[0, j], low[0, j], high[0, j]
+            first = 0 if count[0, j] > 0 else -1
+            for i in range(1, n_parts):
+                total += count[i, j]
+                lo = low[i, j] if lo != lo or low[i, j] < lo else lo  # fmin: NaN loses
+                hi = high[i, j] if hi != hi or high[i, j] > hi else hi
+                if first < 0 and count[i, j] > 0:
+                    first = i
+            out[0, j], out[3, j], out[4, j] = total, lo, hi
+            if total != total:  # no moments asked for
+                out[1, j] = out[2, j] = total
+                continue
+            ref = mean[max(first, 0), j]
+            acc = count[0, j] * (mean[0, j] - ref if count[0, j] > 0 else 0.0)
+            for i in range(1, n_parts):
+                acc += count[i, j] * (mean[i, j] - ref if count[i, j] > 0 else 0.0)
+            centre = ref + acc / total
+            if lo == hi:
+                centre = lo
+            dev = mean[0, j] - centre if count[0, j] > 0 else 0.0
+            spread, squares = count[0, j] * dev * dev, m2[0, j]
+            for i in range(1, n_parts):
+                dev = mean[i, j] - centre if count[i, j] > 0 else 0.0
+                spread += count[i, j] * dev * dev
+                squares += m2[i, j]
+            out[1, j], out[2, j] = centre, squares + spread
+
+
+def _threads(n_threads):
+    numba.set_num_threads(max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS)))
 
 
 def affine(X, out, center, scale, shift, inverse, bounds, n_threads):
@@ -152,10 +220,11 @@ def affine(X, out, center, scale, shift, inverse, bounds, n_threads):
 
     first, second = (shift, center) if inverse else (center, shift)
     low, high = bounds if bounds is not None else (0.0, 0.0)
-    numba.set_num_threads(max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS)))
-    return _affine_loop(X, out, operand(first, 0.0), operand(scale, 1.0),
-                        operand(second, -0.0), bool(inverse), bounds is not None,
-                        float(low), float(high))
+    _threads(n_threads)
+    bad = np.zeros(X.shape[0], dtype=np.uint8)  # one byte a row: 1/8 of a float64 column
+    _affine_loop(X, out, operand(first, 0.0), operand(scale, 1.0), operand(second, -0.0),
+                 bool(inverse), bounds is not None, float(low), float(high), bad)
+    return bad.any()
 
 
 def group_norm(X, out, n_groups, eps, gamma, beta, n_threads):
@@ -166,22 +235,58 @@ def group_norm(X, out, n_groups, eps, gamma, beta, n_threads):
     spread): the caller then runs the numpy kernel, which handles and reports
     those.
     """
-    numba.set_num_threads(max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS)))
-    return not _group_norm_loop(X, out, n_groups, float(eps), gamma, beta)
+    _threads(n_threads)
+    unusual = np.zeros(X.shape[0], dtype=np.uint8)
+    _group_norm_loop(X, out, n_groups, float(eps), gamma, beta, unusual)
+    return not unusual.any()
 
 
 def unit_norm(X, out, norm, n_threads):
     """Unit-norm scaling of every row in one compiled pass; False when some
     row is unusual (an infinity, an overflowing norm) and the numpy kernel
     must take over."""
-    numba.set_num_threads(max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS)))
-    return not _unit_norm_loop(X, out, {"l1": 0, "l2": 1, "max": 2}[norm])
+    _threads(n_threads)
+    unusual = np.zeros(X.shape[0], dtype=np.uint8)
+    _unit_norm_loop(X, out, {"l1": 0, "l2": 1, "max": 2}[norm], unusual)
+    return not unusual.any()
 
 
-def batch_moments(X, batch_size, n_threads):
-    """Mean and M2 of each consecutive batch of ``batch_size`` rows, or None
-    when some batch holds a NaN or an infinity (the numpy path handles it)."""
-    n_batches = X.shape[0] // batch_size
-    mean, m2 = np.empty((n_batches, X.shape[1])), np.empty((n_batches, X.shape[1]))
-    numba.set_num_threads(max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS)))
-    return None if _batch_moments_loop(X, batch_size, mean, m2) else (mean, m2)
+def block_stats(X, bounds, moments, extremes, n_threads):
+    """Statistics of each block of rows ``bounds[b]:bounds[b + 1]`` of a
+    C-contiguous ``X``, stacked after a first, empty part: an array of shape
+    ``(5, len(bounds), n_features)`` holding count, mean, M2, min and max
+    (NaN where not asked for).  None when some block holds an infinity, or a
+    NaN or overflow in its moments: the numpy path skips or reports those.
+    """
+    n_blocks = len(bounds) - 1
+    s = np.full((5, n_blocks + 1, X.shape[1]), np.nan)
+    unusual = np.zeros(n_blocks, dtype=np.uint8)
+    _threads(n_threads)
+    if moments:
+        s[0, 0] = s[2, 0] = 0.0  # the empty part: no weight, no spread
+        _moments_loop(X, bounds, s[0, 1:], s[1, 1:], s[2, 1:], unusual)
+    if extremes:
+        _extremes_loop(X, bounds, s[3, 1:], s[4, 1:], unusual)
+    return None if unusual.any() else s
+
+
+def column_stats(X, bounds, moments, extremes, prior, n_threads):
+    """:func:`block_stats` merged with ``prior`` (a ``(5, n_features)``
+    array of count, mean, M2, min and max, or None): the ``(5, n_features)``
+    statistics of all rows, or None as :func:`block_stats` says."""
+    s = block_stats(X, bounds, moments, extremes, n_threads)
+    if s is None:
+        return None
+    if prior is not None:
+        s[:, 0] = prior
+    out = np.empty((5, X.shape[1]))
+    _combine_loop(s[0], s[1], s[2], s[3], s[4], out)
+    return out
+
+
+def combine(count, mean, m2, low, high):
+    """:meth:`skscale._stats.ColumnStats.combine` on stacked ``(parts,
+    n_features)`` fields: the merged count, mean, M2, min and max."""
+    out = np.empty((5, count.shape[1]))
+    _combine_loop(count, mean, m2, low, high, out)
+    return out

@@ -91,6 +91,19 @@ def block_rows(n_features):
     return max(k, BLOCK_BYTES // (max(n_features, 1) * 8) // k * k)
 
 
+@functools.lru_cache(maxsize=64)  # partial_fit asks again for every batch
+def block_bounds(n_rows, n_features, n_threads):
+    """Row bounds of nearly equal blocks of about :data:`BLOCK_BYTES`, as many
+    as a multiple of ``n_threads`` (the slowest thread sets the time): block
+    ``b`` is rows ``bounds[b]:bounds[b + 1]`` (a read-only array)."""
+    n_blocks = -(-n_rows // block_rows(n_features))
+    if n_blocks > 1:
+        n_blocks = min(-(-n_blocks // n_threads) * n_threads, n_rows)
+    bounds = np.arange(n_blocks + 1) * n_rows // n_blocks
+    bounds.flags.writeable = False
+    return bounds
+
+
 def widen(a, k):
     """View a C-contiguous ``(rows, d)`` block with ``rows % k == 0`` as
     ``(rows / k, k * d)``; any other block is returned as it is."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _compiled
-from ._kernels import (WIDE, PerFeature, _n_threads, block_rows, column_label, column_reduce,
+from ._kernels import (WIDE, PerFeature, _n_threads, block_bounds, block_rows, column_label, column_reduce,
                        fold, for_each_block, raise_non_finite, scratch, widen)
 
 
@@ -66,22 +66,27 @@ class ColumnStats:
     n_rows: int = 0
 
     @classmethod
-    def from_array(cls, X, sample_weight=None, feature_names=None, what=BOTH):
+    def from_array(cls, X, sample_weight=None, feature_names=None, what=BOTH, prior=None):
         """Statistics of a dense 2-D float array, computed over row blocks.
 
         ``what`` names the statistics wanted: ``"moments"`` (count, mean, M2)
         and/or ``"extremes"`` (min, max); those not asked for are NaN, and a
         method that needs only one kind reads its data half as many times.
         Infinite values raise a ``ValueError`` naming their column; NaN
-        values are skipped.
+        values are skipped.  Given the statistics of earlier rows as
+        ``prior``, returns those of all rows, merged in the same step.
         """
+        if _compiled.AVAILABLE and sample_weight is None and X.flags.c_contiguous:
+            stats = _compiled_stats(X, what, prior)
+            if stats is not None:
+                return stats
         parts = for_each_block(
             X.shape[0], X.shape[1],
             lambda rows: _block_stats(
                 X[rows], None if sample_weight is None else sample_weight[rows],
                 rows.start, feature_names, what),
         )
-        return cls.combine(parts)
+        return cls.combine(([] if prior is None else [prior]) + parts)
 
     @classmethod
     def per_batch(cls, X, batch_size, feature_names=None, row0=0):
@@ -94,14 +99,11 @@ class ColumnStats:
         batch is a fraction of a ``from_array`` call.
         """
         n, d = X.shape
-        if _compiled.AVAILABLE:
-            moments = _compiled.batch_moments(X, batch_size, _n_threads())
-            if moments is not None:
-                mean, m2 = moments
-                count = np.full(mean.shape, float(batch_size))
-                _check_overflow(mean, m2, count, feature_names)
-                unknown = np.full(mean.shape, np.nan)
-                return cls(count, mean, m2, unknown, unknown, batch_size)
+        if _compiled.AVAILABLE and X.flags.c_contiguous:
+            s = _compiled.block_stats(X, np.arange(0, n + 1, batch_size), True, False,
+                                      _n_threads())
+            if s is not None:
+                return cls(*s[:, 1:], batch_size)
         per_block = max(1, block_rows(d) // batch_size)
         k = max(f for f in range(1, batch_size + 1)
                 if batch_size % f == 0 and (f == 1 or f * d <= WIDE))
@@ -162,16 +164,21 @@ class ColumnStats:
         keeps the digits of the spread even far from zero.
         """
         s = _stack(parts)
-        count = s.count.sum(axis=0)
+        n_rows = sum(p.n_rows for p in parts)
+        if _compiled.AVAILABLE:
+            return cls(*_compiled.combine(s.count, s.mean, s.m2, s.min, s.max), n_rows)
+        lo, hi = np.fmin.reduce(s.min, axis=0), np.fmax.reduce(s.max, axis=0)
+        count = np.add.reduce(s.count, axis=0)
+        if np.isnan(count).all():  # no moments asked for
+            return cls(count, count.copy(), count.copy(), lo, hi, n_rows)
         with np.errstate(invalid="ignore", divide="ignore"):
             seen = s.count > 0  # an empty part's NaN mean must not leak
             ref = s.mean[seen.argmax(axis=0), np.arange(s.mean.shape[1])]
-            mean = ref + np.where(seen, s.count * (s.mean - ref), 0.0).sum(axis=0) / count
-            lo, hi = np.fmin.reduce(s.min, axis=0), np.fmax.reduce(s.max, axis=0)
-            mean = _exact_if_constant(mean, lo, hi)
-            spread = np.where(seen, s.count * (s.mean - mean) ** 2, 0.0).sum(axis=0)
-        return cls(count, mean, s.m2.sum(axis=0) + spread, lo, hi,
-                   sum(p.n_rows for p in parts))
+            dev = np.where(seen, s.mean - ref, 0.0)
+            mean = _exact_if_constant(ref + np.add.reduce(s.count * dev, axis=0) / count, lo, hi)
+            dev = np.where(seen, s.mean - mean, 0.0)
+            spread = np.add.reduce(s.count * dev * dev, axis=0)
+        return cls(count, mean, np.add.reduce(s.m2, axis=0) + spread, lo, hi, n_rows)
 
     def var(self, ddof=0):
         """Variance per column with ``ddof`` delta degrees of freedom.
@@ -234,6 +241,19 @@ def _block_stats(X, w, row0, feature_names, what=BOTH):
     return ColumnStats(count, mean, m2, lo, hi, n)
 
 
+def _compiled_stats(X, what, prior):
+    """:meth:`ColumnStats.from_array` by the compiled loops, or None when a
+    block holds what the numpy path must skip or report."""
+    n, d = X.shape
+    n_threads = _n_threads()
+    before = None if prior is None else (prior.count, prior.mean, prior.m2, prior.min, prior.max)
+    s = _compiled.column_stats(X, block_bounds(n, d, n_threads), "moments" in what,
+                               "extremes" in what, before, n_threads)
+    if s is None:
+        return None
+    return ColumnStats(*s, n + (0 if prior is None else prior.n_rows))
+
+
 def _block_stats_rare(X, w, row0, feature_names, what):
     """Statistics of a block holding NaN (skipped) or infinity (an error);
     like the fast path, those not in ``what`` are NaN."""
@@ -277,7 +297,10 @@ def _copy_into(buffer, x):
 
 def _stack(parts):
     """Stack statistics of parts: ``(n_parts, d)`` fields (parts may be stacks)."""
-    return ColumnStats(*(np.vstack([getattr(p, f) for p in parts])
+    if len(parts) == 1 and parts[0].count.ndim == 2:
+        return parts[0]
+    d = parts[0].count.shape[-1]
+    return ColumnStats(*(np.concatenate([getattr(p, f).reshape(-1, d) for p in parts])
                          for f in ("count", "mean", "m2", "min", "max")),
                        parts[0].n_rows)
 

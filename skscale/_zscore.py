@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
 
-from ._base import ColumnScaler, frame_label
+from ._base import ColumnScaler, frame_label, partial_fit_context
 
 
 class ZScoreScaler(ColumnScaler):
@@ -110,7 +110,7 @@ class ZScoreScaler(ColumnScaler):
         self._reset()
         return self._update(X, sample_weight)
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @partial_fit_context
     def partial_fit(self, X, y=None, sample_weight=None):
         """Update the mean and standard deviation with one more batch of rows.
 

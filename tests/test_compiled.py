@@ -1,4 +1,5 @@
-"""The compiled affine loop (numba, when installed) against the numpy kernel, bit for bit."""
+"""The compiled loops (numba, when installed) against the numpy kernels: bit for
+bit where they do the same operations in the same order, to rounding elsewhere."""
 
 import numpy as np
 import pytest
@@ -121,3 +122,86 @@ def test_batch_moments_loop_agrees_with_numpy_kernel(monkeypatch, dtype):
     np.testing.assert_allclose(fast.m2, slow.m2, rtol=1e-9, atol=1e-9)
     assert fast.mean[0, 3] == 2.5 and fast.m2[0, 3] == 0.0
     np.testing.assert_array_equal(fast.count, slow.count)
+
+
+def _stats_both(monkeypatch, fn):
+    results = []
+    for compiled in (True, False):
+        monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+        results.append(fn())
+    return results
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("what", [("moments",), ("extremes",), ("moments", "extremes")])
+@pytest.mark.parametrize("n_rows", [1, 2, 3 * 409 + 1, 7 * 409 - 5])
+@pytest.mark.parametrize("n_threads", [1, 2, 5])
+def test_column_stats_loops_agree_with_numpy_kernel(monkeypatch, dtype, what, n_rows, n_threads):
+    # 409 rows of 640 features are about one 2 MiB block: several blocks, a
+    # ragged last one, a single row, and more threads than blocks.
+    from skscale import ColumnStats, _stats
+
+    for module in (_kernels, _stats):
+        monkeypatch.setattr(module, "_n_threads", lambda: n_threads)
+    rng = np.random.default_rng(5)
+    X = (1e6 + rng.normal(size=(n_rows, 640))).astype(dtype)
+    X[:, 3] = 2.5  # a constant column: mean exact, M2 exactly 0
+    prior = ColumnStats.from_array(rng.normal(size=(10, 640)), what=what)
+    for args in ({}, {"prior": prior}):
+        fast, slow = _stats_both(monkeypatch, lambda: ColumnStats.from_array(X, what=what, **args))
+        assert fast.n_rows == slow.n_rows == n_rows + (10 if args else 0)
+        for field in ("count", "min", "max"):
+            np.testing.assert_array_equal(getattr(fast, field), getattr(slow, field))
+        np.testing.assert_allclose(fast.mean, slow.mean, rtol=1e-15)
+        np.testing.assert_allclose(fast.m2, slow.m2, rtol=1e-9, atol=1e-9)
+        if "moments" in what and not args:
+            assert fast.mean[3] == 2.5 and fast.m2[3] == 0.0
+
+
+@pytest.mark.parametrize("what", [("moments",), ("extremes",)])
+def test_column_stats_loops_skip_nan_and_report_like_numpy(monkeypatch, what):
+    from skscale import ColumnStats
+
+    X = np.random.default_rng(6).normal(size=(5000, 4))
+    X[10, 1] = np.nan
+    X[:, 2] = np.nan  # no value at all: NaN statistics
+    fast, slow = _stats_both(monkeypatch, lambda: ColumnStats.from_array(X, what=what))
+    for field in ("count", "mean", "m2", "min", "max"):
+        np.testing.assert_allclose(getattr(fast, field), getattr(slow, field), rtol=1e-13)
+    X[4321, 3] = -np.inf
+    for compiled in (True, False):
+        monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+        with pytest.raises(ValueError, match="infinity.*column 3 at row 4321"):
+            ColumnStats.from_array(X, what=what)
+    if what == ("moments",):
+        X[4321, 3] = 0.0
+        X[:, 0] = np.resize([1e160, -1e160], 5000)  # squares overflow float64
+        for compiled in (True, False):
+            monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+            with pytest.raises(ValueError, match="column 0 are too large"):
+                ColumnStats.from_array(X, what=what)
+
+
+def test_merge_loop_has_the_bits_of_the_numpy_merge(monkeypatch):
+    from skscale import ColumnStats
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        d, parts = 4, []
+        for _ in range(rng.integers(1, 6)):
+            n = rng.integers(0, 4)
+            if n == 0:  # an empty part
+                parts.append(ColumnStats(np.zeros(d), np.full(d, np.nan), np.zeros(d),
+                                         np.full(d, np.nan), np.full(d, np.nan), 0))
+                continue
+            X = rng.normal(rng.choice([0.0, 1e3, 1e8]), 1.0, size=(n, d))
+            X[:, 0] = np.nan if rng.random() < 0.3 else X[:, 0]
+            X[:, 1] = 0.1 if rng.random() < 0.3 else X[:, 1]
+            what = [("moments", "extremes"), ("extremes",)][int(rng.random() < 0.2)]
+            parts.append(ColumnStats.from_array(X, what=what))
+        if len({np.isnan(p.count).all() for p in parts}) > 1:
+            continue  # parts of one estimator all carry moments, or none do
+        fast, slow = _stats_both(monkeypatch, lambda: ColumnStats.combine(parts))
+        for field in ("count", "mean", "m2", "min", "max"):
+            np.testing.assert_array_equal(_bits(getattr(fast, field)),
+                                          _bits(getattr(slow, field)))

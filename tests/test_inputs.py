@@ -171,3 +171,30 @@ def test_input_is_never_modified(cls):
         est.partial_fit(X)
     est.transform(X)
     np.testing.assert_array_equal(X, before)
+
+
+STREAMING = [cls for cls in ALL if hasattr(cls, "partial_fit")]
+
+
+@pytest.mark.parametrize("cls", STREAMING)
+def test_later_batches_are_checked_like_the_first(cls):
+    # Later partial_fit and transform calls on plain float arrays skip
+    # scikit-learn's validation; what it would catch must still be caught.
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X = _frame().to_numpy()
+    est = cls().partial_fit(X)
+    for call in (est.partial_fit, est.transform):
+        with pytest.raises(ValueError, match="has 3 features, but .* is expecting 4"):
+            call(X[:, :3])
+        with pytest.raises(ValueError, match="Expected 2D array"):
+            call(X[0])
+        with pytest.raises(ValueError, match="0 sample"):
+            call(X[:0])
+    named = cls().partial_fit(_frame())
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        named.partial_fit(X)
+    np.testing.assert_array_equal(cls().partial_fit(X).partial_fit(X.astype(int)).n_samples_seen_,
+                                  2 * len(X))
+    with pytest.raises(InvalidParameterError):  # parameters are checked on the first batch
+        cls(copy="yes").partial_fit(X)
