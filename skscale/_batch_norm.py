@@ -173,10 +173,12 @@ class BatchNormScaler(ColumnScaler):
             if n - n_full * bs == 1:  # a 1-row tail has no variance: merge it
                 n_full -= 1
             state = (np.zeros(X.shape[1]), np.ones(X.shape[1]), 0)
-            # Statistics of up to _BATCHES_AT_ONCE batches are held at a time:
-            # a few MiB whatever the size of X.
-            for first in range(0, n_full, _BATCHES_AT_ONCE):
-                last = min(n_full, first + _BATCHES_AT_ONCE)
+            # The statistics of a group of batches (five float64 fields per
+            # feature each) are held at a time: about _STATS_BYTES whatever
+            # the size of X.
+            at_once = max(1, _STATS_BYTES // (5 * 8 * X.shape[1]))
+            for first in range(0, n_full, at_once):
+                last = min(n_full, first + at_once)
                 batches = ColumnStats.per_batch(X[first * bs:last * bs], bs,
                                                 self._feature_names(), row0=first * bs)
                 self._check_counts(batches, first * bs)
@@ -344,7 +346,7 @@ class BatchNormScaler(ColumnScaler):
                       feature_names=self._feature_names())
 
 
-_BATCHES_AT_ONCE = 1024
+_STATS_BYTES = 1 << 20
 
 
 def _check_rows(n):

@@ -23,25 +23,40 @@ AVAILABLE = numba is not None
 if AVAILABLE:
 
     # error_model="numpy": x / 0 is inf, as in numpy, not an exception.
+    @numba.njit(inline="always", error_model="numpy")
+    def _affine_row(x, out, i, first, scale, second, inverse, clip, low, high, limit, bad):
+        # limit: the magnitude from which a result stores as infinity (the
+        # float32 rounding threshold, or inf for float64)
+        count = 0
+        for j in range(x.shape[1]):
+            raw = np.float64(x[i, j])
+            if inverse:
+                v = (raw - first[j]) * scale[j] + second[j]
+            else:
+                v = (raw - first[j]) / scale[j] + second[j]
+            # Non-finite results beyond the NaN inputs passed through, counted
+            # before clipping (which would hide an infinity); one comparison
+            # catches NaN, infinity and float32 overflow.
+            count += (not abs(v) < limit) - (raw != raw)
+            if clip:
+                v = low if v < low else (high if v > high else v)
+            out[i, j] = v
+        bad[i] = count > 0
+
+
     @numba.njit(parallel=True, cache=True, error_model="numpy")
-    def _affine_loop(x, out, first, scale, second, inverse, clip, low, high, bad):
-        n, d = x.shape
-        for i in numba.prange(n):
-            count = 0
-            for j in range(d):
-                raw = np.float64(x[i, j])
-                if inverse:
-                    v = (raw - first[j]) * scale[j] + second[j]
-                else:
-                    v = (raw - first[j]) / scale[j] + second[j]
-                pre = v  # checked before clipping, which would hide an infinity
-                if clip:
-                    v = low if v < low else (high if v > high else v)
-                out[i, j] = v
-                stored = out[i, j]  # rounding into float32 can overflow on its own
-                # non-finite results beyond the NaN inputs passed through
-                count += ((pre - pre != 0.0) | (stored - stored != 0.0)) - (raw != raw)
-            bad[i] = count > 0
+    def _affine_loop(x, out, first, scale, second, inverse, clip, low, high, limit, bad):
+        for i in numba.prange(x.shape[0]):
+            _affine_row(x, out, i, first, scale, second, inverse, clip, low, high, limit, bad)
+
+
+    @numba.njit(parallel=True, cache=True, error_model="numpy")
+    def _affine_in_place(x, first, scale, second, inverse, clip, low, high, limit, bad):
+        # The same loop with one array: the compiler then knows each value is
+        # read before it is written and vectorizes, which it will not do for
+        # two arrays that may overlap.
+        for i in numba.prange(x.shape[0]):
+            _affine_row(x, x, i, first, scale, second, inverse, clip, low, high, limit, bad)
 
 
     # reassoc: the sums may be reordered (vectorized); they agree with the
@@ -198,6 +213,11 @@ if AVAILABLE:
             out[1, j], out[2, j] = centre, squares + spread
 
 
+# The float64 magnitude from which rounding to float32 gives infinity: the
+# largest float32 plus half its ulp (a tie rounds to even, i.e. to infinity).
+_FLOAT32_OVERFLOW = 2.0 ** 128 - 2.0 ** 103
+
+
 def _threads(n_threads):
     numba.set_num_threads(max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS)))
 
@@ -207,9 +227,9 @@ def affine(X, out, center, scale, shift, inverse, bounds, n_threads):
 
     A missing operand takes the value that changes nothing, bit for bit:
     ``x - 0.0``, ``x / 1.0`` and ``x + (-0.0)`` return ``x`` itself (``-0.0``
-    included, which ``+ 0.0`` would turn to ``+0.0``).  Returns True when
-    some finite input gave a non-finite result or the input holds an
-    infinity: the caller then reports it with the numpy kernel's messages.
+    included, which ``+ 0.0`` would turn to ``+0.0``).  Returns the first
+    row in which the input holds an infinity or a finite input scaled to a
+    non-finite result (before clipping), or -1: the caller reports it.
     """
     d = X.shape[1]
 
@@ -222,9 +242,15 @@ def affine(X, out, center, scale, shift, inverse, bounds, n_threads):
     low, high = bounds if bounds is not None else (0.0, 0.0)
     _threads(n_threads)
     bad = np.zeros(X.shape[0], dtype=np.uint8)  # one byte a row: 1/8 of a float64 column
-    _affine_loop(X, out, operand(first, 0.0), operand(scale, 1.0), operand(second, -0.0),
-                 bool(inverse), bounds is not None, float(low), float(high), bad)
-    return bad.any()
+    # Clipped results are finite; unclipped float32 ones can overflow on rounding.
+    limit = _FLOAT32_OVERFLOW if out.dtype == np.float32 and bounds is None else np.inf
+    args = (operand(first, 0.0), operand(scale, 1.0), operand(second, -0.0), bool(inverse),
+            bounds is not None, float(low), float(high), limit, bad)
+    if out is X:
+        _affine_in_place(X, *args)
+    else:
+        _affine_loop(X, out, *args)
+    return int(bad.argmax()) if bad.any() else -1
 
 
 def group_norm(X, out, n_groups, eps, gamma, beta, n_threads):

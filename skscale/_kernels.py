@@ -231,9 +231,35 @@ def affine(X, out, center, scale, shift, *, inverse=False, bounds=None,
     raises a ``ValueError`` naming its column; NaN passes through.
     """
     if _compiled.AVAILABLE:
-        if _compiled.affine(X, out, center, scale, shift, inverse, bounds, _n_threads()):
-            raise_non_finite(X, np.isnan(X), 0, feature_names, out)
+        row = _compiled.affine(X, out, center, scale, shift, inverse, bounds, _n_threads())
+        if row >= 0:
+            _report_row(X, out, row, center, scale, shift, inverse, feature_names)
         return out
+    return _affine_numpy(X, out, center, scale, shift, inverse, bounds, feature_names)
+
+
+def _report_row(X, out, row, center, scale, shift, inverse, feature_names):
+    """Raise the error of the numpy kernel for a row in which the compiled
+    loop found an infinite input or an overflowing result."""
+    if out is X:
+        raise _in_place_error(row, out.dtype)
+    x = X[row:row + 1]
+    _affine_numpy(x, np.empty(x.shape, out.dtype), center, scale, shift, inverse, None,
+                  feature_names, row0=row)
+    raise AssertionError("the compiled and numpy kernels disagree")  # pragma: no cover
+
+
+def _in_place_error(row, dtype):
+    # The row's inputs are overwritten by now: name the row only.
+    return ValueError(
+        f"Row {row} holds an infinity, or a value that scales beyond the range of"
+        f" {dtype}; scaling needs finite values (NaN is allowed and passed through)."
+        " With copy=False X has been scaled in place all the same.")
+
+
+def _affine_numpy(X, out, center, scale, shift, inverse, bounds, feature_names, row0=0):
+    """:func:`affine` by numpy operations on row blocks; ``row0`` is the
+    row number of ``X[0]`` in error messages."""
     k = fold(X.shape[1])
     direct = out.dtype == np.float64
     first, second = (shift, center) if inverse else (center, shift)
@@ -257,13 +283,20 @@ def affine(X, out, center, scale, shift, *, inverse=False, bounds=None,
         if bounds is not None:
             # check before clipping, which would hide an infinity
             if not np.isfinite(np.add.reduce(src, axis=None)):
-                raise_non_finite(x, np.isnan(x), rows.start, feature_names,
-                                 src.reshape(x.shape))
+                report(x, src.reshape(x.shape), row0 + rows.start)
             np.clip(src, *bounds, out=yw)
         elif src is not yw:
             yw[...] = src
         if not np.isfinite(column_reduce(np.add, y, k)).all():
-            raise_non_finite(x, np.isnan(x), rows.start, feature_names, y)
+            report(x, y, row0 + rows.start)
+
+    def report(x, result, first_row):
+        if out is X:  # from finite inputs only infinities arise, never NaN
+            bad = np.flatnonzero(np.isinf(result).any(axis=1))
+            if bad.size:
+                raise _in_place_error(first_row + int(bad[0]), out.dtype)
+        else:
+            raise_non_finite(x, np.isnan(x), first_row, feature_names, result)
 
     for_each_block(X.shape[0], X.shape[1], run)
     return out

@@ -383,9 +383,10 @@ def test_batches_larger_than_a_kernel_block():
 @pytest.mark.parametrize("momentum", [None, 0.1])
 def test_fit_over_more_batches_than_held_at_once_matches_torch(momentum):
     """fit folds its batches in groups; the groups must chain like single steps."""
-    from skscale._batch_norm import _BATCHES_AT_ONCE
+    from skscale._batch_norm import _STATS_BYTES
 
-    n = 2 * (_BATCHES_AT_ONCE + 37) + 1  # odd: the last batch takes 3 rows
+    at_once = _STATS_BYTES // (5 * 8 * 3)  # batches held at once for 3 features
+    n = 2 * (2 * at_once + 37) + 1  # odd: the last batch takes 3 rows
     X = np.random.default_rng(11).normal(5.0, 2.0, size=(n, 3))
     bn = BatchNormScaler(momentum=momentum, batch_size=2).fit(X)
     layer = torch.nn.BatchNorm1d(3, momentum=momentum, dtype=torch.float64).train()

@@ -12,13 +12,18 @@ def test_numba_is_installed_for_the_tests():
     assert _compiled.AVAILABLE
 
 
-def _both(monkeypatch, X, out_dtype, **kw):
-    """The affine map by the compiled loop and by the numpy kernel."""
+def _both(monkeypatch, X, out_dtype, in_place=False, **kw):
+    """The affine map by the compiled loop and by the numpy kernel, into a
+    fresh array or (``in_place``) into a copy of ``X`` itself."""
     results = []
     for compiled in (True, False):
         monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
-        out = np.empty(X.shape, dtype=out_dtype)
-        results.append(_kernels.affine(X, out, **kw))
+        if in_place:
+            out = X.copy(order="K")
+            results.append(_kernels.affine(out, out, **kw))
+        else:
+            out = np.empty(X.shape, dtype=out_dtype)
+            results.append(_kernels.affine(X, out, **kw))
     return results
 
 
@@ -30,7 +35,8 @@ def _bits(a):
 @pytest.mark.parametrize("layout", ["C", "F", "strided"])
 @pytest.mark.parametrize("inverse", [False, True])
 @pytest.mark.parametrize("parts", [(1, 1, 1), (1, 1, 0), (0, 1, 0), (1, 0, 1), (0, 0, 1)])
-def test_same_bits_as_numpy_kernel(monkeypatch, dtype, layout, inverse, parts):
+@pytest.mark.parametrize("in_place", [False, True])
+def test_same_bits_as_numpy_kernel(monkeypatch, dtype, layout, inverse, parts, in_place):
     rng = np.random.default_rng(0)
     n = 2 * _kernels.block_rows(6) + 7
     base = rng.normal(1e3, 5.0, size=(n, 12))
@@ -41,8 +47,34 @@ def test_same_bits_as_numpy_kernel(monkeypatch, dtype, layout, inverse, parts):
     center, scale, shift = rng.normal(1e3, 1, 6), rng.uniform(0.1, 3, 6), rng.normal(size=6)
     kw = dict(center=center if parts[0] else None, scale=scale if parts[1] else None,
               shift=(2.5 if parts[0] else shift) if parts[2] else None, inverse=inverse)
-    fast, slow = _both(monkeypatch, X, dtype, **kw)
+    fast, slow = _both(monkeypatch, X, dtype, in_place=in_place, **kw)
     np.testing.assert_array_equal(_bits(fast), _bits(slow))
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+@pytest.mark.parametrize("clip", [False, True])
+def test_float32_overflow_is_found_at_its_exact_threshold(monkeypatch, in_place, clip):
+    # The largest float32 plus half its ulp rounds (to even) to infinity; just
+    # below it rounds to the largest float32.  Clipped results (clipping works
+    # on the float64 value) cannot overflow.
+    edge = 2.0 ** 128 - 2.0 ** 103
+    X = np.zeros((3, 2), dtype=np.float32)
+    X[1, 1] = 1.0
+    bounds = (-1.0, 1.0) if clip else None
+    for scale in (1 / np.nextafter(edge, 0), 1 / edge):
+        kw = dict(center=None, scale=np.full(2, scale), shift=None, bounds=bounds)
+        if scale == 1 / edge and not clip:
+            msg = ("Row 1 holds an infinity, or a value that scales beyond the range of float32"
+                   if in_place else "Column 1 at row 1: 1.0 scales to inf")
+            for compiled in (True, False):
+                monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+                out = X.copy() if in_place else np.empty_like(X)
+                with pytest.raises(ValueError, match=msg):
+                    _kernels.affine(out if in_place else X, out, **kw)
+        else:
+            fast, slow = _both(monkeypatch, X, np.float32, in_place=in_place, **kw)
+            np.testing.assert_array_equal(_bits(fast), _bits(slow))
+            assert np.isfinite(fast).all()
 
 
 def test_same_bits_with_bounds_and_the_same_errors(monkeypatch):
