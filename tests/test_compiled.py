@@ -87,6 +87,12 @@ def test_same_bits_with_bounds_and_the_same_errors(monkeypatch):
         monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
         with pytest.raises(ValueError, match="infinity.*column 2 at row 321"):
             _kernels.affine(X, np.empty_like(X), None, np.ones(4), None, bounds=(-1.0, 1.0))
+    X[321, 2] = 1e300  # finite, but scales past float64: clipping must not hide that
+    for compiled in (True, False):
+        monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+        with pytest.raises(ValueError, match="Column 2 at row 321: 1e.300 scales to inf"):
+            _kernels.affine(X, np.empty_like(X), None, np.full(4, 1e-10), None,
+                            bounds=(-1.0, 1.0))
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
