@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _compiled
-from ._kernels import (WIDE, PerFeature, _n_threads, block_bounds, block_rows, column_label, column_reduce,
-                       fold, for_each_block, raise_non_finite, scratch, widen)
+from ._kernels import (WIDE, PerFeature, _n_threads, block_bounds, block_rows, column_label,
+                       column_reduce, fold, for_each_block, raise_non_finite, scratch, widen)
 
 
 #: Both kinds of statistics: ``"moments"`` (count, mean, M2), ``"extremes"`` (min, max).
