@@ -297,8 +297,6 @@ def _copy_into(buffer, x):
 
 def _stack(parts):
     """Stack statistics of parts: ``(n_parts, d)`` fields (parts may be stacks)."""
-    if len(parts) == 1 and parts[0].count.ndim == 2:
-        return parts[0]
     d = parts[0].count.shape[-1]
     return ColumnStats(*(np.concatenate([getattr(p, f).reshape(-1, d) for p in parts])
                          for f in ("count", "mean", "m2", "min", "max")),
