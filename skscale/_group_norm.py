@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from . import _compiled
-from ._kernels import _n_threads, for_each_block, grouped, raise_non_finite, scratch
+from ._kernels import _n_threads, block_bounds, for_each_block, grouped, raise_non_finite, scratch
 from ._unit_norm import RowScaler
 
 
@@ -149,9 +149,10 @@ class _GroupStatsScaler(RowScaler):
                 return np.ascontiguousarray(
                     np.broadcast_to(np.ravel(value), (X.shape[1],)), dtype=np.float64)
 
-            done = _compiled.group_norm(X, out, self.n_groups_, self.eps,
-                                        per_feature(gamma, 1.0), per_feature(beta, 0.0),
-                                        _n_threads())
+            n_threads = _n_threads()
+            done = _compiled.group_norm(X, out, block_bounds(*X.shape, n_threads),
+                                        self.n_groups_, self.eps, per_feature(gamma, 1.0),
+                                        per_feature(beta, 0.0), n_threads)
             if done:
                 return out, None
 

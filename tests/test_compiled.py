@@ -96,19 +96,26 @@ def test_same_bits_with_bounds_and_the_same_errors(monkeypatch):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("make", [
-    lambda: __import__("skscale").LayerNormScaler(scale=2.0, shift=-1.0),
-    lambda: __import__("skscale").GroupNormScaler(3, n_channels=6, shift=np.arange(6.0)),
-    lambda: __import__("skscale").InstanceNormScaler(6, scale=np.linspace(0.5, 2, 6), eps=0.0),
+@pytest.mark.parametrize("make, n_features", [
+    # groups of 12, 4 and 2 features: summed across transposed tiles of rows
+    (lambda: __import__("skscale").LayerNormScaler(scale=2.0, shift=-1.0), 12),
+    (lambda: __import__("skscale").GroupNormScaler(3, n_channels=6, shift=np.arange(6.0)), 12),
+    (lambda: __import__("skscale").InstanceNormScaler(6, scale=np.linspace(0.5, 2, 6), eps=0.0), 12),
+    # groups of 40 and 32 features (LONG_GROUP and up): summed along each row
+    (lambda: __import__("skscale").LayerNormScaler(shift=0.5), 40),
+    (lambda: __import__("skscale").GroupNormScaler(2, n_channels=4, scale=np.arange(1.0, 5.0)), 64),
 ])
-def test_group_norm_loop_agrees_with_numpy_kernel(monkeypatch, dtype, make):
+def test_group_norm_loop_agrees_with_numpy_kernel(monkeypatch, dtype, make, n_features):
     rng = np.random.default_rng(2)
-    X = rng.normal(1e4, 3.0, size=(3 * _kernels.block_rows(12) + 5, 12))
+    # several row blocks, each tile full but a ragged last one
+    n_rows = 3 * _kernels.block_rows(n_features) + 5
+    X = rng.normal(1e4, 3.0, size=(n_rows, n_features))
     X[7, 3] = np.nan          # ignored in its group's statistics
     X[9, :] = 5.0             # constant row: exactly beta (eps=0: the numpy kernel's rule)
-    X[11, 6:] = np.nan        # an all-NaN group
+    X[11, n_features // 2:] = np.nan  # an all-NaN group
     X = X.astype(dtype)
     scaler = make().fit(X)
+    assert (n_features // scaler.n_groups_ >= _compiled.LONG_GROUP) == (n_features > 12)
     results = []
     for compiled in (True, False):
         monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
@@ -119,6 +126,27 @@ def test_group_norm_loop_agrees_with_numpy_kernel(monkeypatch, dtype, make):
     tol = 1e-12 if dtype == np.float64 else 2e-6
     np.testing.assert_allclose(fast, slow, rtol=tol, atol=tol)
     np.testing.assert_array_equal(fast[9], slow[9])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_rows", [1, 2, 130, 1000])
+@pytest.mark.parametrize("n_threads", [1, 2, 5])
+@pytest.mark.parametrize("n_groups", [25, 1])
+def test_group_norm_loops_on_tile_and_block_edges(monkeypatch, dtype, n_rows, n_threads, n_groups):
+    # One row, a tile and a ragged tile, more threads than blocks; no unusual
+    # group, so the compiled loops do all of the work (checked on the flag).
+    rng = np.random.default_rng(n_rows)
+    X = rng.normal(-3.0, 2.0, size=(n_rows, 50)).astype(dtype)
+    gamma, beta = rng.uniform(0.5, 2, 50), rng.normal(size=50)
+    bounds = _kernels.block_bounds(n_rows, 50, n_threads)
+    monkeypatch.setattr(_compiled, "TILE_BYTES", 8 * 50 * 7)  # 7-row tiles
+    out = np.empty_like(X)
+    assert _compiled.group_norm(X, out, bounds, n_groups, 1e-5, gamma, beta, n_threads)
+    x = X.astype(np.float64).reshape(n_rows, n_groups, -1)
+    mean, var = x.mean(axis=-1, keepdims=True), x.var(axis=-1, keepdims=True)
+    expected = ((x - mean) / np.sqrt(var + 1e-5)).reshape(n_rows, 50) * gamma + beta
+    tol = 1e-13 if dtype == np.float64 else 1e-6
+    np.testing.assert_allclose(out, expected.astype(dtype), rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
