@@ -7,7 +7,8 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import ColumnScaler, frame_label, sparse_column
-from ._kernels import for_each_block, raise_non_finite
+from . import _compiled
+from ._kernels import _n_threads, block_bounds, for_each_block, raise_non_finite
 
 
 class LogScaler(ColumnScaler):
@@ -141,6 +142,14 @@ class LogScaler(ColumnScaler):
             if not direct:
                 out[rows] = y
 
+        if _compiled.AVAILABLE and not inverse:
+            n_threads = _n_threads()
+            row = _compiled.log1p_shifted(X, out, shift, log_base or 1.0,
+                                          block_bounds(*X.shape, n_threads), n_threads)
+            if row >= 0:  # out of the domain, or an infinity: the numpy kernel says which
+                run(slice(row, row + 1))
+                raise AssertionError("the compiled and numpy kernels disagree")  # pragma: no cover
+            return out
         for_each_block(X.shape[0], X.shape[1], run)
         return out
 

@@ -271,3 +271,81 @@ def test_merge_loop_has_the_bits_of_the_numpy_merge(monkeypatch):
         for field in ("count", "mean", "m2", "min", "max"):
             np.testing.assert_array_equal(_bits(getattr(fast, field)),
                                           _bits(getattr(slow, field)))
+
+
+def _log1p_arguments(rng):
+    """Arguments of log1p over its whole domain: every binade from subnormal
+    to huge, the cancelling range near 0, and down to just above -1."""
+    n = 200_000
+    return np.concatenate([
+        10.0 ** rng.uniform(-320, 308, n), -(10.0 ** rng.uniform(-320, -1e-4, n)),
+        rng.uniform(-0.35, 0.5, n), rng.normal(1000.0, 1.0, n),
+        np.nextafter(-1.0, 0.0) + rng.uniform(0, 1e-12, n),
+        [0.0, -0.0, 1e-300, 5e-324, -5e-324, np.sqrt(2) - 1, np.sqrt(0.5) - 1, 2.0 ** 54,
+         2.0 ** 54 + 2, 1.7e308, np.nan],
+    ])
+
+
+def test_log1p_loop_is_within_one_ulp_like_numpy():
+    a = _log1p_arguments(np.random.default_rng(7))
+    X = a.reshape(-1, 1)
+    out = np.empty_like(X)
+    row = _compiled.log1p_shifted(X, out, np.zeros(1), 1.0, np.array([0, len(a)]), 2)
+    assert row == -1
+    got, numpy_ = out[:, 0], np.log1p(a)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(a))
+    finite = ~np.isnan(a)
+    np.testing.assert_array_equal(np.signbit(got[finite]), np.signbit(numpy_[finite]))
+    ulp = np.spacing(np.abs(numpy_[finite]))
+    if np.finfo(np.longdouble).precision > np.finfo(np.float64).precision:
+        # extended precision: the error of each, in ulps of the exact value
+        exact = np.log1p(a[finite].astype(np.longdouble))
+        ours = float(np.max(np.abs(got[finite] - exact) / ulp))
+        theirs = float(np.max(np.abs(numpy_[finite] - exact) / ulp))
+        assert ours < 0.9 and theirs < 1.0, (ours, theirs)
+    else:  # pragma: no cover - long double is double here: compare with numpy
+        assert np.max(np.abs(got[finite] - numpy_[finite]) / ulp) <= 1.0
+    assert np.mean(got[finite] != numpy_[finite]) < 0.02  # and mostly the same bits
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("base, offset", [(np.e, 1.0), (10.0, "auto"), (2.0, 3.5)])
+@pytest.mark.parametrize("in_place", [False, True])
+def test_log_loop_agrees_with_numpy_kernel(monkeypatch, dtype, base, offset, in_place):
+    from skscale import LogScaler
+
+    rng = np.random.default_rng(4)
+    X = rng.lognormal(2.0, 3.0, size=(3 * _kernels.block_rows(7) + 5, 7)).astype(dtype)
+    X[5, 2] = np.nan  # passed through
+    X[6, 0] = 0.0
+    scaler = LogScaler(base=base, offset=offset, copy=not in_place).fit(X)
+    results = []
+    for compiled in (True, False):
+        monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+        Xc = X.copy()
+        results.append(scaler.transform(Xc))
+        assert (results[-1] is Xc) == in_place
+    fast, slow = results
+    np.testing.assert_array_equal(np.isnan(fast), np.isnan(slow))
+    if dtype == np.float32:  # float32 roundings of float64 values within an ulp
+        np.testing.assert_allclose(fast, slow, rtol=2 ** -23, atol=0)
+    else:
+        np.testing.assert_array_max_ulp(fast, slow, maxulp=2)
+    assert np.mean(fast != slow) < 0.05
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+@pytest.mark.parametrize("bad, message", [(-7.0, "holds -7 at row 2000 in the data"),
+                                          (np.inf, "infinity \\(inf\\) in column 1 at row 2000")])
+def test_log_loop_errors_name_the_input_like_numpy(monkeypatch, in_place, bad, message):
+    from skscale import LogScaler
+
+    X = np.ones((3 * _kernels.block_rows(3), 3))
+    scaler = LogScaler(copy=not in_place).fit(X)
+    X[2000, 1], X[2 * _kernels.block_rows(3) + 1, 0] = bad, -9.0  # the first is named
+    for compiled in (True, False):
+        monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+        Xc = X.copy()
+        with pytest.raises(ValueError, match=message):
+            scaler.transform(Xc)
+        assert Xc[2000, 1] == bad  # the bad row itself is never overwritten
