@@ -154,3 +154,30 @@ def test_sparse_errors_name_the_column(fmt):
     neg[1, 2] = -4.0
     with pytest.raises(ValueError, match="column 2 holds -4"):
         LogScaler().fit(X).transform(neg.asformat(fmt))
+
+
+@pytest.mark.parametrize("make, change, new_value", [
+    (MinMaxScaler, "feature_range", (-1.0, 1.0)),
+    (DecimalScaler, "digits", 2),
+    (lambda: LogScaler(offset=2.0), "offset", 3.0),
+])
+def test_partial_fit_relearns_when_only_the_parameters_change(make, change, new_value):
+    # A later batch inside the extremes leaves the statistics' min and max as
+    # they were; a changed parameter must still change the map.
+    X = np.array([[1.0, 10.0], [3.0, 50.0]])
+    scaler = make().partial_fit(X)
+    scaler.set_params(**{change: new_value})
+    scaler.partial_fit(X[:1])
+    expected = make().set_params(**{change: new_value}).fit(np.vstack([X, X[:1]]))
+    np.testing.assert_array_equal(scaler.transform(X), expected.transform(X))
+
+
+def test_partial_fit_relearns_when_the_dtype_narrows():
+    # 0.99999999 needs no digit in float64 but rounds to 1.0 in float32; a
+    # float32 batch inside the extremes must settle the digits again in float32.
+    x = np.array([[0.5], [0.99999999]])
+    scaler = DecimalScaler().partial_fit(x)
+    assert scaler.digits_[0] == 0
+    scaler.partial_fit(np.array([[0.75]], dtype=np.float32))
+    assert scaler.digits_[0] == 1
+    assert np.abs(scaler.transform(x.astype(np.float32))).max() < 1
