@@ -145,8 +145,9 @@ class ColumnScaler(BaseScaler):
         inputs = (self._fit_dtype, *(repr(getattr(self, name)) for name in self._parameter_constraints))
         if (self._stats_needed == ("extremes",) and previous is not None
                 and getattr(self, "_learned_with", None) == inputs
-                and np.array_equal(previous.min, stats.min, equal_nan=True)
-                and np.array_equal(previous.max, stats.max, equal_nan=True)):
+                # the same bits (a tenth of the cost of np.array_equal)
+                and previous.min.tobytes() == stats.min.tobytes()
+                and previous.max.tobytes() == stats.max.tobytes()):
             return
         self._map = self._learn(stats)
         self._learned_with = inputs

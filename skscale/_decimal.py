@@ -77,7 +77,8 @@ class DecimalScaler(ColumnScaler):
             j = np.full(stats.min.shape, int(self.digits))
         else:
             peak = np.fmax(np.abs(stats.min), np.abs(stats.max))
-            peak[~(peak > 0)] = 1.0  # zeros or all-NaN: j = 0 below
+            empty = ~(peak > 0)  # zeros or all-NaN: j = 0 below
+            peak[empty] = 1.0
             # 10**j must be a normal float64: below 1e-307 it loses digits and
             # then underflows to 0, so subnormal data stop at j = -307.
             j = np.maximum(np.floor(np.log10(peak)).astype(np.int64) + 1, _LOWEST)
@@ -89,7 +90,7 @@ class DecimalScaler(ColumnScaler):
                 j[up] += 1
             while (down := (dtype.type(peak / 10.0 ** (j - 1)) < 1) & (j > _LOWEST)).any():
                 j[down] -= 1
-            j[np.isnan(stats.max) | (np.fmax(np.abs(stats.min), np.abs(stats.max)) == 0)] = 0
+            j[empty] = 0
         self.digits_ = j
         self.scale_ = 10.0 ** j
         return None, self.scale_, None

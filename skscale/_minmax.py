@@ -1,5 +1,6 @@
 """Min-max scaling to a feature range."""
 
+import math
 from numbers import Real
 
 import numpy as np
@@ -102,12 +103,13 @@ class MinMaxScaler(ColumnScaler):
         width = self.data_range_.copy()
         width[width == 0] = 1.0  # constant feature: (x - m) is 0, lands on lo
         scale = width / (hi - lo)
-        # Rounding could lift the image of M above hi by an ulp; the map is
-        # monotone in x and in 1/scale, so nudging scale up fixes it for all x.
-        with np.errstate(invalid="ignore"):
+        # (invalid: NaN ranges of all-NaN columns; over: subnormal ranges give
+        # an infinite scale_, as in scikit-learn)
+        with np.errstate(over="ignore", invalid="ignore"):
+            # Rounding could lift the image of M above hi by an ulp; the map is
+            # monotone in x and in 1/scale, so nudging scale up fixes it for all x.
             while (over := (self.data_range_ / scale + lo) > hi).any():
                 scale[over] = np.nextafter(scale[over], np.inf)
-        with np.errstate(over="ignore", invalid="ignore"):  # subnormal ranges: inf, as sklearn
             self.scale_ = (hi - lo) / width
             self.min_ = lo - m * self.scale_
         self._clip_bounds = (lo, hi) if self.clip else None
@@ -116,7 +118,7 @@ class MinMaxScaler(ColumnScaler):
 
 def _pair(value, name):
     """Validate a (low, high) pair of reals with low < high."""
-    if len(value) != 2 or not all(isinstance(v, Real) and np.isfinite(v) for v in value) \
+    if len(value) != 2 or not all(isinstance(v, Real) and math.isfinite(v) for v in value) \
             or not value[0] < value[1]:
         raise ValueError(f"{name} must be two finite numbers (low, high) with low < high;"
                          f" got {value!r}.")
