@@ -118,8 +118,15 @@ class MinMaxScaler(ColumnScaler):
 
 def _pair(value, name):
     """Validate a (low, high) pair of reals with low < high."""
-    if len(value) != 2 or not all(isinstance(v, Real) and math.isfinite(v) for v in value) \
+    if len(value) != 2 or not all(isinstance(v, Real) and _finite(v) for v in value) \
             or not value[0] < value[1]:
         raise ValueError(f"{name} must be two finite numbers (low, high) with low < high;"
                          f" got {value!r}.")
     return float(value[0]), float(value[1])
+
+
+def _finite(v):
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # an int beyond float64
+        return False

@@ -121,6 +121,7 @@ def test_decimal_keeps_float32_guarantee_over_mixed_batches():
 @pytest.mark.parametrize("make", [
     lambda: LogScaler(offset=np.nan), lambda: LogScaler(offset=np.inf),
     lambda: MinMaxScaler(feature_range=(0, np.inf)),
+    lambda: MinMaxScaler(feature_range=(0, 10 ** 400)),  # an int beyond float64
 ])
 def test_non_finite_parameters_are_refused(make):
     with pytest.raises(ValueError):
