@@ -9,8 +9,9 @@ same process and run:
 * every estimator of ``skscale.SCALERS``: ``fit``, ``transform`` (fresh
   output), ``transform(copy=False)``, ``fit_transform``, ``partial_fit``
   over 100 chunks and ``inverse_transform`` -- whichever it has;
-* scikit-learn's counterpart of the same call where one exists, and
-  torch's layer where torch is installed.
+* scikit-learn's counterpart of the same call where one exists, numpy's
+  ``log1p``/``expm1`` for log scaling, and torch's layer where torch is
+  installed.
 
 Each time is the median of ``--repeats`` calls after one untimed call; that
 untimed call is also the one whose peak extra memory is measured with
@@ -246,6 +247,18 @@ def sklearn_ops(method, X, inverse_input):
     if hasattr(proto, "inverse_transform"):
         ops[OP_INVERSE] = (lambda: inverse_input()[:1], lambda Y: fitted.inverse_transform(Y))
     return f"sklearn {cls.__name__}", ops
+
+
+def numpy_ops(method, X, inverse_input):
+    """numpy's own ufunc as counterpart of log scaling: ``np.log1p`` (the map
+    of ``LogScaler()``) and ``np.expm1``; (name, {op: (setup, call)}) or None."""
+    if method != "log":
+        return None
+    return "numpy log1p", {
+        OP_TRANSFORM: (lambda: (X,), np.log1p),
+        OP_INPLACE: (lambda: (X.copy(),), lambda Xc: np.log1p(Xc, out=Xc)),
+        OP_INVERSE: (lambda: inverse_input()[:1], np.expm1),
+    }
 
 
 def torch_ops(method, X):
@@ -591,7 +604,8 @@ def run_dtype(dtype, args, methods, emit):
             continue
         counterparts = []
         for build in (lambda: sklearn_ops(method, X, inverse_input),
-                      lambda: torch_ops(method, X)):
+                      lambda: torch_ops(method, X),
+                      lambda: numpy_ops(method, X, inverse_input)):
             try:
                 cp = build()
             except Exception as err:  # noqa: BLE001
@@ -710,7 +724,7 @@ def write_markdown(path, header, sections, summary):
 def parse_args(argv=None):
     p = argparse.ArgumentParser(
         description="Time every skscale estimator against R = X.sum(axis=0), "
-                    "C = X.copy() and its scikit-learn / torch counterparts.")
+                    "C = X.copy() and its scikit-learn / numpy / torch counterparts.")
     p.add_argument("--rows", type=int, default=DEFAULT_ROWS,
                    help=f"rows of X (default {DEFAULT_ROWS:,})")
     p.add_argument("--cols", type=int, default=DEFAULT_COLS,
