@@ -1,15 +1,16 @@
 """Fused loops for the hottest kernels, compiled by numba when it is installed.
 
 numba is optional (the ``fast`` extra).  Where it is present, the per-feature
-affine map, unit norm, group normalization and the column statistics (moments
-and extremes per row block, and their merge) run as compiled loops that read
-each value once (a row or a block again from cache), compute in float64 and
-write the rounded result once -- where numpy needs a separate pass per
-operation, and for float32 data two more for the conversions.  The affine
-loop and the merge perform the same float64 operations in the same order as
-their numpy counterparts, so they agree bit for bit; the other loops sum in
-another order, so they agree to rounding (``tests/test_compiled.py`` checks
-them all).  Without numba everything runs on the numpy kernels."""
+affine map, log scaling, unit norm, group normalization and the column
+statistics (moments and extremes per row block, and their merge) run as
+compiled loops that read each value once (a row or a block again from
+cache), compute in float64 and write the rounded result once -- where numpy
+needs a separate pass per operation, and for float32 data two more for the
+conversions.  The affine loop and the merge perform the same float64
+operations in the same order as their numpy counterparts, so they agree bit
+for bit; the other loops sum in another order, or (log) evaluate log1p by
+their own polynomial, so they agree to rounding (``tests/test_compiled.py``
+checks them all).  Without numba everything runs on the numpy kernels."""
 
 import numpy as np
 
@@ -78,9 +79,8 @@ if AVAILABLE:
             # The row's mean and std per feature: the output loop then runs
             # over the whole row, not over one short group at a time.
             mean, std = np.empty(d), np.empty(d)
-            bad = False
             for i in range(bounds[b], bounds[b + 1]):
-                row = x[i]
+                row, bad = x[i], False
                 for g in range(n_groups):
                     first = g * size
                     total = 0.0
@@ -100,11 +100,12 @@ if AVAILABLE:
                     bad |= not (sd > 0.0 and sd < np.inf and mu - mu == 0.0)
                     for k in range(size):
                         mean[first + k], std[first + k] = mu, sd
+                if bad:  # left unwritten (X itself, in place) for the numpy kernel
+                    unusual[i] = 1
+                    continue
                 out_row = out[i]
                 for t in range(d):
                     out_row[t] = (np.float64(row[t]) - mean[t]) / std[t] * gamma[t] + beta[t]
-            if bad:
-                unusual[b] = 1
 
     @numba.njit(parallel=True, cache=True, error_model="numpy")
     def _group_norm_tiles(x, out, bounds, tile, n_groups, eps, gamma, beta, unusual):
@@ -121,9 +122,10 @@ if AVAILABLE:
             # feature of a row to a few cache sets (float32 ran 2x slower).
             xt = np.empty((d, tile + 1))
             mean, std, dsum = np.empty((n_groups, tile)), np.empty((n_groups, tile)), np.empty(tile)
-            bad = False
+            bad = np.empty(tile, dtype=np.bool_)
             for start in range(bounds[b], bounds[b + 1], tile):
                 m = np.uint64(min(tile, bounds[b + 1] - start))
+                bad[:m] = False
                 for r in range(m):
                     for t in range(d):
                         xt[t, r] = x[start + r, t]
@@ -149,17 +151,18 @@ if AVAILABLE:
                         mu[r] += dmean
                         sd[r] = np.sqrt(max(sd[r] / size - dmean * dmean, 0.0) + eps)
                     for r in range(m):
-                        bad |= not (sd[r] > 0.0 and sd[r] < np.inf and mu[r] - mu[r] == 0.0)
+                        bad[r] |= not (sd[r] > 0.0 and sd[r] < np.inf and mu[r] - mu[r] == 0.0)
                     for k in range(size):
                         t = g * size + k
                         col, scale, shift = xt[t], gamma[t], beta[t]
                         for r in range(m):
                             col[r] = (col[r] - mu[r]) / sd[r] * scale + shift
                 for r in range(m):
+                    if bad[r]:  # left unwritten (X itself, in place) for the numpy kernel
+                        unusual[start + r] = 1
+                        continue
                     for t in range(d):
                         out[start + r, t] = xt[t, r]
-            if bad:
-                unusual[b] = 1
 
     @numba.njit(parallel=True, cache=True, error_model="numpy")
     def _unit_norm_loop(x, out, kind, unusual):
@@ -289,10 +292,10 @@ if AVAILABLE:
     # f = m - 1, and log1p(a) = k ln 2 + log(1 + f) + c, where c = (a - (u - 1)) / u
     # corrects the rounding of 1 + a.  log(1 + f) = 2 atanh(s), s = f / (2 + f),
     # is f - f**2/2 + s (f**2/2 + R(s**2)) with the minimax polynomial R of
-    # fdlibm's log; ln 2 is split in two so that k ln 2 is exact.  numpy's
-    # log1p calls the C library's scalar one; this is within 0.85 ulp of the
-    # exact value, as the C library's is (tests/test_compiled.py measures
-    # both against extended precision), and about 5x faster on AVX2.
+    # fdlibm's log; ln 2 is split in two so that k ln 2 is exact.  Without
+    # AVX-512, numpy's log1p calls the C library's scalar one; this is within
+    # 0.85 ulp of the exact value, as that one is (tests/test_compiled.py
+    # measures it against extended precision), and 3-4x faster on AVX2.
     _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
     _LG = (6.666666666666735130e-01, 3.999999999940941908e-01, 2.857142874366239149e-01,
            2.222219843214978396e-01, 1.818357216161805012e-01, 1.531383769920937332e-01,
@@ -345,7 +348,7 @@ if AVAILABLE:
                     a = a_row[j]
                     y = _log1p_reduced(a, u[j], m[j], k[j]) / log_base
                     # NaN passes through; log1p(-0.0) is -0.0, not +0.0
-                    out_row[j] = y if a == a and a != 0.0 else a
+                    out_row[j] = y if a == a and a != 0.0 else a / log_base
 
 
 # The float64 magnitude from which rounding to float32 gives infinity: the
@@ -403,31 +406,31 @@ def group_norm(X, out, bounds, n_groups, eps, gamma, beta, n_threads):
     """Layer, instance or group normalization of every row in one compiled
     pass, over the blocks of rows ``bounds[b]:bounds[b + 1]``.
 
-    ``gamma`` and ``beta`` hold one value per feature.  Returns False when
-    some group is unusual (a NaN or an infinity, a zero or overflowing
-    spread): the caller then runs the numpy kernel, which handles and reports
-    those.
+    ``gamma`` and ``beta`` hold one value per feature.  Returns the rows the
+    loop left unwritten for the numpy kernel, which handles and reports them:
+    those with an unusual group (a NaN or an infinity, a zero or overflowing
+    spread).
     """
     n_features = X.shape[1]
     _threads(n_threads)
-    unusual = np.zeros(len(bounds) - 1, dtype=np.uint8)
+    unusual = np.zeros(X.shape[0], dtype=np.uint8)  # one byte a row
     args = (n_groups, float(eps), gamma, beta, unusual)
     if n_features // n_groups >= LONG_GROUP:
         _group_norm_rows(X, out, bounds, *args)
     else:
         tile = max(1, min(TILE_ROWS, TILE_BYTES // (8 * n_features)))
         _group_norm_tiles(X, out, bounds, tile, *args)
-    return not unusual.any()
+    return np.flatnonzero(unusual)
 
 
 def unit_norm(X, out, norm, n_threads):
-    """Unit-norm scaling of every row in one compiled pass; False when some
-    row is unusual (an infinity, an overflowing norm) and the numpy kernel
-    must take over."""
+    """Unit-norm scaling of every row in one compiled pass.  Returns the rows
+    left unwritten for the numpy kernel: those with an infinity or an
+    overflowing norm."""
     _threads(n_threads)
     unusual = np.zeros(X.shape[0], dtype=np.uint8)
     _unit_norm_loop(X, out, {"l1": 0, "l2": 1, "max": 2}[norm], unusual)
-    return not unusual.any()
+    return np.flatnonzero(unusual)
 
 
 def log1p_shifted(X, out, shift, log_base, bounds, n_threads):

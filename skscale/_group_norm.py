@@ -20,7 +20,8 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from . import _compiled
-from ._kernels import _n_threads, block_bounds, for_each_block, grouped, raise_non_finite, scratch
+from ._kernels import (_n_threads, block_bounds, for_each_block, grouped, raise_non_finite,
+                       redo_rows, scratch)
 from ._unit_norm import RowScaler
 
 
@@ -143,18 +144,22 @@ class _GroupStatsScaler(RowScaler):
 
     def _compute(self, X, out, keep_stats=True):
         gamma, beta = self._gamma, self._beta
-        if _compiled.AVAILABLE and out is not None and not keep_stats:
+        # keep_stats=None: not kept, and the numpy kernel only (the compiled
+        # loop's leftover rows)
+        if _compiled.AVAILABLE and out is not None and keep_stats is False:
             def per_feature(value, neutral):  # None, a float, or (groups, size)
                 value = neutral if value is None else value
                 return np.ascontiguousarray(
                     np.broadcast_to(np.ravel(value), (X.shape[1],)), dtype=np.float64)
 
             n_threads = _n_threads()
-            done = _compiled.group_norm(X, out, block_bounds(*X.shape, n_threads),
+            left = _compiled.group_norm(X, out, block_bounds(*X.shape, n_threads),
                                         self.n_groups_, self.eps, per_feature(gamma, 1.0),
                                         per_feature(beta, 0.0), n_threads)
-            if done:
-                return out, None
+            if left.size:
+                redo_rows(X, out, left, lambda x, y: self._compute(x, y, keep_stats=None),
+                          self._feature_names())
+            return out, None
 
         def apply(x, stats, y):
             mean, std = stats

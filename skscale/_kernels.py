@@ -303,6 +303,26 @@ def _affine_numpy(X, out, center, scale, shift, inverse, bounds, feature_names, 
     return out
 
 
+def redo_rows(X, out, rows, kernel, feature_names=None):
+    """Run ``kernel(x, y)`` (a numpy kernel writing the map of the rows ``x``
+    into ``y``) on the ``rows`` of ``X`` that a compiled loop left unwritten,
+    and store the results in ``out``.  The rows are gathered a block at a
+    time, so memory stays block-sized and, in place, the other rows -- done
+    already -- are not scaled twice.  An infinity among them raises, naming
+    its row in ``X``."""
+    step = block_rows(X.shape[1])
+    for start in range(0, len(rows), step):
+        idx = rows[start:start + step]
+        x = X[idx]
+        inf = np.isinf(x).any(axis=1)
+        if inf.any():
+            i = int(idx[inf.argmax()])
+            raise_non_finite(X[i:i + 1], np.isnan(X[i:i + 1]), i, feature_names)
+        y = np.empty(x.shape, dtype=out.dtype)
+        kernel(x, y)
+        out[idx] = y
+
+
 def grouped(X, out, n_groups, stats_fn, apply_fn, *, keep_stats=True, feature_names=None):
     """Per-sample map over ``n_groups`` groups of contiguous features.
 

@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseScaler
 from . import _compiled
-from ._kernels import _n_threads, check_finite, for_each_block, grouped
+from ._kernels import _n_threads, check_finite, for_each_block, grouped, redo_rows
 
 def _nan_ignoring(norm):
     """``norm`` of each row, recomputed with NaN as 0 on the rows that hold one."""
@@ -233,8 +233,13 @@ class UnitNormScaler(RowScaler):
             if out is not None:
                 inplace_row_scale(out, 1.0 / np.where(norms == 0, 1.0, norms))
             return out, norms
-        if (_compiled.AVAILABLE and out is not None and not keep_stats
-                and _compiled.unit_norm(X, out, self.norm, _n_threads())):
+        # keep_stats=None: not kept, and the numpy kernel only (the compiled
+        # loop's leftover rows)
+        if _compiled.AVAILABLE and out is not None and keep_stats is False:
+            left = _compiled.unit_norm(X, out, self.norm, _n_threads())
+            if left.size:
+                redo_rows(X, out, left, lambda x, y: self._compute(x, y, keep_stats=None),
+                          self._feature_names())
             return out, None
         norm = _NORMS[self.norm]
 

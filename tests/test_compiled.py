@@ -95,8 +95,7 @@ def test_same_bits_with_bounds_and_the_same_errors(monkeypatch):
                             bounds=(-1.0, 1.0))
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("make, n_features", [
+_GROUP_NORMS = [
     # groups of 12, 4 and 2 features: summed across transposed tiles of rows
     (lambda: __import__("skscale").LayerNormScaler(scale=2.0, shift=-1.0), 12),
     (lambda: __import__("skscale").GroupNormScaler(3, n_channels=6, shift=np.arange(6.0)), 12),
@@ -104,28 +103,90 @@ def test_same_bits_with_bounds_and_the_same_errors(monkeypatch):
     # groups of 40 and 32 features (LONG_GROUP and up): summed along each row
     (lambda: __import__("skscale").LayerNormScaler(shift=0.5), 40),
     (lambda: __import__("skscale").GroupNormScaler(2, n_channels=4, scale=np.arange(1.0, 5.0)), 64),
-])
-def test_group_norm_loop_agrees_with_numpy_kernel(monkeypatch, dtype, make, n_features):
-    rng = np.random.default_rng(2)
-    # several row blocks, each tile full but a ragged last one
-    n_rows = 3 * _kernels.block_rows(n_features) + 5
-    X = rng.normal(1e4, 3.0, size=(n_rows, n_features))
-    X[7, 3] = np.nan          # ignored in its group's statistics
-    X[9, :] = 5.0             # constant row: exactly beta (eps=0: the numpy kernel's rule)
-    X[11, n_features // 2:] = np.nan  # an all-NaN group
-    X = X.astype(dtype)
-    scaler = make().fit(X)
-    assert (n_features // scaler.n_groups_ >= _compiled.LONG_GROUP) == (n_features > 12)
+]
+
+
+def _group_norm_both(monkeypatch, scaler, X, in_place):
+    """transform by the compiled loop (the rows it leaves to the numpy kernel
+    recorded) and by the numpy kernel alone."""
+    left = []
+    loop = _compiled.group_norm
+
+    def recording(*args):
+        left.append(loop(*args))
+        return left[-1]
+
+    monkeypatch.setattr(_compiled, "group_norm", recording)
     results = []
     for compiled in (True, False):
         monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
-        results.append(scaler.transform(X))
-    fast, slow = results
+        Xc = X.copy()
+        results.append(scaler.transform(Xc, copy=not in_place))
+        assert (results[-1] is Xc) == in_place
+    return (*results, left[0])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("make, n_features", _GROUP_NORMS)
+@pytest.mark.parametrize("in_place", [False, True])
+def test_group_norm_loop_agrees_with_numpy_kernel(monkeypatch, dtype, make, n_features, in_place):
+    rng = np.random.default_rng(2)
+    # several row blocks, each tile full but a ragged last one
+    n_rows = 3 * _kernels.block_rows(n_features) + 5
+    X = rng.normal(1e4, 3.0, size=(n_rows, n_features)).astype(dtype)
+    # (a float32 group of 2 can hold one value twice; with eps=0 that is a
+    # zero spread, which goes to numpy: the next test has those)
+    scaler = make().fit(X)
+    scaler.set_params(eps=max(scaler.eps, 1e-12))
+    assert (n_features // scaler.n_groups_ >= _compiled.LONG_GROUP) == (n_features > 12)
+    fast, slow, left = _group_norm_both(monkeypatch, scaler, X, in_place)
+    assert left.size == 0  # the compiled loop did every row
+    assert fast.dtype == slow.dtype == dtype
+    tol = 1e-12 if dtype == np.float64 else 2e-6
+    np.testing.assert_allclose(fast, slow, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("make, n_features", _GROUP_NORMS)
+@pytest.mark.parametrize("in_place", [False, True])
+def test_group_norm_loop_leaves_unusual_rows_to_numpy(monkeypatch, dtype, make, n_features,
+                                                      in_place):
+    rng = np.random.default_rng(5)
+    n_rows = 2 * _kernels.block_rows(n_features) + 3
+    X = rng.normal(1e4, 3.0, size=(n_rows, n_features))
+    X[7, 3] = np.nan                  # ignored in its group's statistics
+    X[9, :] = 5.0                     # constant row: exactly beta (eps=0: the numpy kernel's rule)
+    X[11, n_features // 2:] = np.nan  # an all-NaN group
+    X[n_rows - 1, 0] = np.nan         # in the last tile
+    X = X.astype(dtype)
+    scaler = make().fit(X)
+    fast, slow, left = _group_norm_both(monkeypatch, scaler, X, in_place)
+    # only the rows with NaN (and, without eps, those with a constant group,
+    # row 9 among them) went to numpy: in place, the rows the loop did are
+    # not scaled a second time
+    groups = X.reshape(n_rows, scaler.n_groups_, -1)
+    constant = (groups.max(axis=-1) == groups.min(axis=-1)).any(axis=1)
+    expected = np.flatnonzero(np.isnan(X).any(axis=1) | (constant & (scaler.eps == 0)))
+    assert {7, 11, n_rows - 1} <= set(expected.tolist())
+    np.testing.assert_array_equal(left, expected)
     assert fast.dtype == slow.dtype == dtype
     np.testing.assert_array_equal(np.isnan(fast), np.isnan(slow))
     tol = 1e-12 if dtype == np.float64 else 2e-6
     np.testing.assert_allclose(fast, slow, rtol=tol, atol=tol)
     np.testing.assert_array_equal(fast[9], slow[9])
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+def test_group_norm_infinity_is_reported_at_its_row(monkeypatch, in_place):
+    from skscale import GroupNormScaler
+
+    X = np.random.default_rng(6).normal(size=(3 * _kernels.block_rows(8), 8))
+    scaler = GroupNormScaler(2, n_channels=4).fit(X)
+    X[5000, 6], X[7, 1] = -np.inf, np.nan
+    for compiled in (True, False):
+        monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+        with pytest.raises(ValueError, match=r"infinity \(-inf\) in column 6 at row 5000"):
+            scaler.transform(X.copy(), copy=not in_place)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -134,14 +195,14 @@ def test_group_norm_loop_agrees_with_numpy_kernel(monkeypatch, dtype, make, n_fe
 @pytest.mark.parametrize("n_groups", [25, 1])
 def test_group_norm_loops_on_tile_and_block_edges(monkeypatch, dtype, n_rows, n_threads, n_groups):
     # One row, a tile and a ragged tile, more threads than blocks; no unusual
-    # group, so the compiled loops do all of the work (checked on the flag).
+    # group, so the compiled loops do all of the work (none is left over).
     rng = np.random.default_rng(n_rows)
     X = rng.normal(-3.0, 2.0, size=(n_rows, 50)).astype(dtype)
     gamma, beta = rng.uniform(0.5, 2, 50), rng.normal(size=50)
     bounds = _kernels.block_bounds(n_rows, 50, n_threads)
     monkeypatch.setattr(_compiled, "TILE_BYTES", 8 * 50 * 7)  # 7-row tiles
     out = np.empty_like(X)
-    assert _compiled.group_norm(X, out, bounds, n_groups, 1e-5, gamma, beta, n_threads)
+    assert _compiled.group_norm(X, out, bounds, n_groups, 1e-5, gamma, beta, n_threads).size == 0
     x = X.astype(np.float64).reshape(n_rows, n_groups, -1)
     mean, var = x.mean(axis=-1, keepdims=True), x.var(axis=-1, keepdims=True)
     expected = ((x - mean) / np.sqrt(var + 1e-5)).reshape(n_rows, 50) * gamma + beta
@@ -165,7 +226,13 @@ def test_unit_norm_loop_agrees_with_numpy_kernel(monkeypatch, dtype, norm):
     for compiled in (True, False):
         monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
         results.append(scaler.transform(X))
+        Xc = X.copy()  # in place: the rows left to numpy are not scaled twice
+        np.testing.assert_array_equal(scaler.transform(Xc, copy=False), results[-1])
     fast, slow = results
+    if norm == "l2":
+        assert_ = np.testing.assert_array_equal
+        left = _compiled.unit_norm(X, np.empty_like(X), norm, 2)
+        assert_(left, [6] if dtype == np.float64 else [])  # overflowing squares
     np.testing.assert_array_equal(np.isnan(fast), np.isnan(slow))
     tol = 1e-13 if dtype == np.float64 else 1e-6
     np.testing.assert_allclose(fast, slow, rtol=tol, atol=tol)
@@ -298,18 +365,16 @@ def test_log1p_loop_is_within_one_ulp_like_numpy():
     np.testing.assert_array_equal(np.signbit(got[finite]), np.signbit(numpy_[finite]))
     ulp = np.spacing(np.abs(numpy_[finite]))
     if np.finfo(np.longdouble).precision > np.finfo(np.float64).precision:
-        # extended precision: the error of each, in ulps of the exact value
+        # extended precision: the error in ulps of the exact value
         exact = np.log1p(a[finite].astype(np.longdouble))
-        ours = float(np.max(np.abs(got[finite] - exact) / ulp))
-        theirs = float(np.max(np.abs(numpy_[finite] - exact) / ulp))
-        assert ours < 0.9 and theirs < 1.0, (ours, theirs)
-    else:  # pragma: no cover - long double is double here: compare with numpy
-        assert np.max(np.abs(got[finite] - numpy_[finite]) / ulp) <= 1.0
-    assert np.mean(got[finite] != numpy_[finite]) < 0.02  # and mostly the same bits
+        assert float(np.max(np.abs(got[finite] - exact) / ulp)) < 0.9
+    # numpy's log1p (the C library's, or a vectorized one on some CPUs) is
+    # within a few ulps too
+    assert np.max(np.abs(got[finite] - numpy_[finite]) / ulp) <= 4.0
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("base, offset", [(np.e, 1.0), (10.0, "auto"), (2.0, 3.5)])
+@pytest.mark.parametrize("base, offset", [(np.e, 1.0), (10.0, "auto"), (2.0, 3.5), (0.5, 1.0)])
 @pytest.mark.parametrize("in_place", [False, True])
 def test_log_loop_agrees_with_numpy_kernel(monkeypatch, dtype, base, offset, in_place):
     from skscale import LogScaler
@@ -317,7 +382,7 @@ def test_log_loop_agrees_with_numpy_kernel(monkeypatch, dtype, base, offset, in_
     rng = np.random.default_rng(4)
     X = rng.lognormal(2.0, 3.0, size=(3 * _kernels.block_rows(7) + 5, 7)).astype(dtype)
     X[5, 2] = np.nan  # passed through
-    X[6, 0] = 0.0
+    X[6, 0], X[6, 1] = 0.0, -0.0  # signed zeros, also after a negative log base
     scaler = LogScaler(base=base, offset=offset, copy=not in_place).fit(X)
     results = []
     for compiled in (True, False):
@@ -330,8 +395,8 @@ def test_log_loop_agrees_with_numpy_kernel(monkeypatch, dtype, base, offset, in_
     if dtype == np.float32:  # float32 roundings of float64 values within an ulp
         np.testing.assert_allclose(fast, slow, rtol=2 ** -23, atol=0)
     else:
-        np.testing.assert_array_max_ulp(fast, slow, maxulp=2)
-    assert np.mean(fast != slow) < 0.05
+        np.testing.assert_array_max_ulp(fast, slow, maxulp=4)
+    np.testing.assert_array_equal(np.signbit(fast), np.signbit(slow))  # zeros included
 
 
 @pytest.mark.parametrize("in_place", [False, True])
