@@ -286,7 +286,6 @@ if AVAILABLE:
             out[1, j], out[2, j] = centre, squares + spread
 
 
-
     # log1p by the classic fdlibm reduction, in the form that vectorizes:
     # u = 1 + a rounded is split as 2**k * m with m in [sqrt(2)/2, sqrt(2)),
     # f = m - 1, and log1p(a) = k ln 2 + log(1 + f) + c, where c = (a - (u - 1)) / u
@@ -358,7 +357,7 @@ _FLOAT32_OVERFLOW = 2.0 ** 128 - 2.0 ** 103
 
 # Groups of at least this many features are summed along each row; shorter
 # ones across a transposed tile of rows (on 2,000,000 x 50, groups of 10:
-# 1.1-1.3 C across tiles against 1.5-1.9 C along rows; groups of 50: equal
+# 1.1-1.4 C across tiles against 1.5-1.9 C along rows; groups of 50: equal
 # in float64, and along rows faster in float32, whose tiles convert twice).
 LONG_GROUP = 32
 # A tile of rows is at most TILE_ROWS rows and TILE_BYTES of float64: it
