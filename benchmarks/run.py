@@ -127,15 +127,26 @@ def _fresh_nbytes(result, args):
     return result.nbytes
 
 
-def measure(setup, call, repeats, memory):
-    """Median seconds of ``call(*setup())`` and its peak extra bytes.
+def measure(setup, call, repeats, memory, refs=()):
+    """Median seconds of ``call(*setup())``, its peak extra bytes, and the
+    median seconds of each reference in ``refs``, a sequence of (setup, call).
 
     ``setup`` runs outside the timed region before every call (fresh copies
     for in-place calls live there).  The first call is untimed: a warm-up,
     and the one traced for memory when ``memory`` is true.  Extra memory is
     the traced peak less the size of the result when that is a fresh array.
+    Each timed call follows one timed call of every reference, so that a
+    slow spell of a shared machine slows both sides of a ratio alike.
     The garbage collector is off while measuring, as in ``timeit``.
     """
+    def timed(setup, call):
+        args = setup()
+        t0 = time.perf_counter()
+        result = call(*args)
+        elapsed = time.perf_counter() - t0
+        del result, args
+        return elapsed
+
     gc.collect()
     gc.disable()
     try:
@@ -152,16 +163,14 @@ def measure(setup, call, repeats, memory):
         else:
             result = call(*args)
         del result, args
-        times = []
+        times, ref_times = [], [[] for _ in refs]
         for _ in range(repeats):
-            args = setup()
-            t0 = time.perf_counter()
-            result = call(*args)
-            times.append(time.perf_counter() - t0)
-            del result, args
+            for ref, spent in zip(refs, ref_times):
+                spent.append(timed(*ref))
+            times.append(timed(setup, call))
     finally:
         gc.enable()
-    return statistics.median(times), extra
+    return statistics.median(times), extra, [statistics.median(t) for t in ref_times]
 
 
 def chunk_slices(n, k=N_CHUNKS):
@@ -344,15 +353,16 @@ class Row:
     error: str = ""
 
 
-def reference_for(op, refs, fit_time):
-    """(label, seconds) of the reference an op's time is divided by."""
+def reference_for(op, ref_ops, fit_op):
+    """(label, [(setup, call), ...]) of the references an op's time is
+    divided by: the sum of their medians, timed alternately with the op."""
     if op == OP_FIT:
-        return "R", refs["R"]
+        return "R", [ref_ops["R"]]
     if op == OP_FIT_TRANSFORM:
-        return "R+C", refs["R"] + refs["C"]
+        return "R+C", [ref_ops["R"], ref_ops["C"]]
     if op == OP_PARTIAL:
-        return "fit", fit_time
-    return "C", refs["C"]
+        return "fit", [fit_op]
+    return "C", [ref_ops["C"]]
 
 
 def check_targets(row, kind, refs):
@@ -556,9 +566,11 @@ def run_dtype(dtype, args, methods, emit):
     nbytes = X.nbytes
     from sklearn.preprocessing import StandardScaler
 
+    ref_ops = {"R": (lambda: (X,), lambda X: X.sum(axis=0)),
+               "C": (lambda: (X,), lambda X: X.copy())}
     refs = {
-        "R": measure(lambda: (X,), lambda X: X.sum(axis=0), args.repeats, False)[0],
-        "C": measure(lambda: (X,), lambda X: X.copy(), args.repeats, False)[0],
+        "R": measure(*ref_ops["R"], args.repeats, False)[0],
+        "C": measure(*ref_ops["C"], args.repeats, False)[0],
         "S": measure(lambda: (StandardScaler(), X), lambda est, X: est.fit(X),
                      args.repeats, False)[0],
     }
@@ -614,22 +626,19 @@ def run_dtype(dtype, args, methods, emit):
             if cp is not None:
                 counterparts.append(cp)
 
-        fit_time = None
         for op in OPS:
             if op not in ours and not any(op in ops for _, ops in counterparts):
                 continue
             row = Row(method, op)
             if op in ours:
+                row.ref, paired = reference_for(op, ref_ops, ours.get(OP_FIT))
                 try:
-                    row.time, extra = measure(*ours[op], args.repeats, True)
+                    row.time, extra, base = measure(*ours[op], args.repeats, True, paired)
                     row.mem = extra / nbytes
+                    row.ratio = row.time / sum(base)
                 except Exception as err:  # noqa: BLE001
                     row.error = f"{type(err).__name__}: {err}"
-            if op == OP_FIT:
-                fit_time = row.time
             if row.time is not None:
-                row.ref, base = reference_for(op, refs, fit_time)
-                row.ratio = None if base is None else row.time / base
                 if op == OP_FIT:
                     row.vs_s = refs["S"] / row.time
             for name, ops in counterparts:
@@ -777,8 +786,9 @@ def main(argv=None):
     for k, v in info.items():
         emit(f"  {k + ':':<14}{v}")
     emit(f"  {'command:':<14}{command}")
-    emit("Times are medians; 'vs ref' divides by R (fit), C (transforms), R+C"
-         " (fit_transform) or the method's own fit (partial_fit); 'speed-up' is the"
+    emit("Times are medians; 'vs ref' divides by the median of R (fit), C (transforms),"
+         " R+C (fit_transform) or the method's own fit (partial_fit), timed alternately"
+         " with the call; 'speed-up' is the"
          " counterpart's time / ours; 'vs S' is StandardScaler.fit's time / ours;"
          " 'extra mem' is the peak beyond a fresh output, as a share of X.")
 
