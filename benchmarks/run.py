@@ -365,7 +365,7 @@ def reference_for(op, ref_ops, fit_op):
     return "C", [ref_ops["C"]]
 
 
-def check_targets(row, kind, refs):
+def check_targets(row, kind):
     """Fill ``row.has_target`` and ``row.failures`` from the targets."""
     fails = []
 
@@ -649,7 +649,7 @@ def run_dtype(dtype, args, methods, emit):
                     except Exception as err:  # noqa: BLE001
                         row.cp_name = f"{name} (error: {type(err).__name__})"
                     break
-            check_targets(row, kind, refs)
+            check_targets(row, kind)
             rows.append(row)
             line = fixed(row_cells(row))
             if row.error:
