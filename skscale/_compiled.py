@@ -76,9 +76,10 @@ if AVAILABLE:
         n_groups = np.uint64(n_groups)
         size = d // n_groups
         for b in numba.prange(n_blocks):
-            # The row's mean and std per feature: the output loop then runs
-            # over the whole row, not over one short group at a time.
-            mean, std = np.empty(d), np.empty(d)
+            # The row's mean and 1 / std per feature: the output loop then runs
+            # over the whole row, not over one short group at a time, and
+            # multiplies (a division per value cost 8% in float32).
+            mean, inv = np.empty(d), np.empty(d)
             for i in range(bounds[b], bounds[b + 1]):
                 row, bad = x[i], False
                 for g in range(n_groups):
@@ -99,13 +100,13 @@ if AVAILABLE:
                     # or overflowing spread: the numpy kernel handles those.
                     bad |= not (sd > 0.0 and sd < np.inf and mu - mu == 0.0)
                     for k in range(size):
-                        mean[first + k], std[first + k] = mu, sd
+                        mean[first + k], inv[first + k] = mu, 1.0 / sd
                 if bad:  # left unwritten (X itself, in place) for the numpy kernel
                     unusual[i] = 1
                     continue
                 out_row = out[i]
                 for t in range(d):
-                    out_row[t] = (np.float64(row[t]) - mean[t]) / std[t] * gamma[t] + beta[t]
+                    out_row[t] = (np.float64(row[t]) - mean[t]) * inv[t] * gamma[t] + beta[t]
 
     @numba.njit(parallel=True, cache=True, error_model="numpy")
     def _group_norm_tiles(x, out, bounds, tile, n_groups, eps, gamma, beta, unusual):
@@ -121,7 +122,7 @@ if AVAILABLE:
             # One spare column: rows of a power-of-two length would map every
             # feature of a row to a few cache sets (float32 ran 2x slower).
             xt = np.empty((d, tile + 1))
-            mean, std, dsum = np.empty((n_groups, tile)), np.empty((n_groups, tile)), np.empty(tile)
+            mean, inv = np.empty((n_groups, tile)), np.empty((n_groups, tile))
             bad = np.empty(tile, dtype=np.bool_)
             for start in range(bounds[b], bounds[b + 1], tile):
                 m = np.uint64(min(tile, bounds[b + 1] - start))
@@ -130,33 +131,34 @@ if AVAILABLE:
                     for t in range(d):
                         xt[t, r] = x[start + r, t]
                 for g in range(n_groups):
-                    mu, sd = mean[g], std[g]
+                    # One pass over the group: the sums of its deviations
+                    # from its first value, and of their squares.  That shift
+                    # lies within sqrt(size - 1) standard deviations of the
+                    # mean, so the variance keeps all but log2(size) bits;
+                    # a constant group gives deviations of exactly 0.  (Two
+                    # passes, as along rows, cost 15% more on groups of 5.)
+                    mu, rs, x0 = mean[g], inv[g], xt[g * size]
                     mu[:m] = 0.0
-                    for k in range(size):
+                    rs[:m] = 0.0
+                    for k in range(1, size):
                         col = xt[g * size + k]
                         for r in range(m):
-                            mu[r] += col[r]
+                            dv = col[r] - x0[r]
+                            mu[r] += dv
+                            rs[r] += dv * dv
                     for r in range(m):
-                        mu[r] /= size
-                    dsum[:m] = 0.0
-                    sd[:m] = 0.0
-                    for k in range(size):
-                        col = xt[g * size + k]
-                        for r in range(m):
-                            dv = col[r] - mu[r]
-                            dsum[r] += dv
-                            sd[r] += dv * dv
-                    for r in range(m):
-                        dmean = dsum[r] / size
-                        mu[r] += dmean
-                        sd[r] = np.sqrt(max(sd[r] / size - dmean * dmean, 0.0) + eps)
-                    for r in range(m):
-                        bad[r] |= not (sd[r] > 0.0 and sd[r] < np.inf and mu[r] - mu[r] == 0.0)
+                        dmean = mu[r] / size
+                        sd = np.sqrt(max(rs[r] / size - dmean * dmean, 0.0) + eps)
+                        mu[r], rs[r] = x0[r] + dmean, 1.0 / sd
+                        # NaN or infinity in the group, a zero (eps = 0,
+                        # constant) or overflowing spread: the numpy kernel
+                        # handles those.
+                        bad[r] |= not (sd > 0.0 and sd < np.inf and mu[r] - mu[r] == 0.0)
                     for k in range(size):
                         t = g * size + k
                         col, scale, shift = xt[t], gamma[t], beta[t]
                         for r in range(m):
-                            col[r] = (col[r] - mu[r]) / sd[r] * scale + shift
+                            col[r] = (col[r] - mu[r]) * rs[r] * scale + shift
                 for r in range(m):
                     if bad[r]:  # left unwritten (X itself, in place) for the numpy kernel
                         unusual[start + r] = 1
