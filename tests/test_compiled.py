@@ -210,6 +210,25 @@ def test_group_norm_loops_on_tile_and_block_edges(monkeypatch, dtype, n_rows, n_
     np.testing.assert_allclose(out, expected.astype(dtype), rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("n_groups", [10, 5, 1])
+def test_group_norm_loops_keep_the_variance_far_from_zero(n_groups):
+    # Groups of 5 and 10 (summed in one pass from each group's first value)
+    # and of 50 (two passes along the row), at mean 1e8 and std 1: E[x**2] -
+    # E[x]**2 would lose every digit there.  With eps = 0 every normalized
+    # group has a biased variance of exactly 1.
+    X = 1e8 + np.random.default_rng(9).normal(size=(3000, 50))
+    out = np.empty_like(X)
+    bounds = _kernels.block_bounds(*X.shape, 2)
+    left = _compiled.group_norm(X, out, bounds, n_groups, 0.0, np.ones(50), np.zeros(50), 2)
+    assert left.size == 0
+    groups = out.astype(np.longdouble).reshape(len(X), n_groups, -1)
+    np.testing.assert_allclose(groups.var(axis=-1).astype(np.float64), 1.0, rtol=1e-13)
+    # and a mean of 0, but for the rounding of the mean near 1e8 (half an ulp,
+    # 2**-27) scaled by the group's own std
+    std = X.astype(np.longdouble).reshape(groups.shape).std(axis=-1)
+    assert (np.abs(groups.mean(axis=-1)) * std < 2.0 ** -26).all()
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("norm", ["l1", "l2", "max"])
 def test_unit_norm_loop_agrees_with_numpy_kernel(monkeypatch, dtype, norm):
