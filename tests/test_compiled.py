@@ -224,7 +224,7 @@ def test_group_norm_loops_keep_the_variance_far_from_zero(n_groups):
     groups = out.astype(np.longdouble).reshape(len(X), n_groups, -1)
     np.testing.assert_allclose(groups.var(axis=-1).astype(np.float64), 1.0, rtol=1e-13)
     # and a mean of 0, but for the rounding of the mean near 1e8 (half an ulp,
-    # 2**-27) scaled by the group's own std
+    # 2**-27, here with a factor 2 to spare) over the group's own std
     std = X.astype(np.longdouble).reshape(groups.shape).std(axis=-1)
     assert (np.abs(groups.mean(axis=-1)) * std < 2.0 ** -26).all()
 
