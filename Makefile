@@ -1,24 +1,41 @@
 # Two commands set everything up on a fresh clone: `make demo` and `make test`.
+# Each creates the local virtual environment .venv and installs what it needs
+# there: the demo only skscale and its core dependencies, the tests the test
+# extra too. They reinstall only when pyproject.toml changes.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+CORE := $(VENV)/.installed-core
+TEST := $(VENV)/.installed-test
 
-.PHONY: demo test bench clean
+.PHONY: demo test test-compiled test-numpy bench clean
 
-$(STAMP): pyproject.toml
+$(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
-	touch $(STAMP)
 
-demo: $(STAMP)
+$(CORE): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(TEST): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@ $(CORE)
+
+demo: $(CORE)
 	$(PY) examples/demo.py
 
-test: $(STAMP)
-	$(PY) -m pytest -q
+# The whole suite twice: on the compiled loops (for every input, however
+# small) and on the numpy kernels alone, which is what runs without numba.
+test: test-compiled test-numpy
 
-bench: $(STAMP)
+test-compiled: $(TEST)
+	SKSCALE_COMPILED=1 $(PY) -m pytest -q
+
+test-numpy: $(TEST)
+	SKSCALE_COMPILED=0 $(PY) -m pytest -q
+
+bench: $(TEST)
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 clean:

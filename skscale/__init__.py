@@ -6,6 +6,7 @@ its class, and :class:`Scaler` picks one by name (so a grid search can).
 """
 
 from ._batch_norm import BatchNormScaler
+from ._config import config_context, get_config, set_config
 from ._decimal import DecimalScaler
 from ._group_norm import GroupNormScaler, InstanceNormScaler, LayerNormScaler
 from ._log import LogScaler
@@ -41,6 +42,9 @@ __all__ = [
     "Scaler",
     "UnitNormScaler",
     "ZScoreScaler",
+    "config_context",
+    "get_config",
+    "set_config",
 ]
 
 __version__ = "0.1.0"

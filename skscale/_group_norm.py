@@ -146,7 +146,7 @@ class _GroupStatsScaler(RowScaler):
         gamma, beta = self._gamma, self._beta
         # keep_stats=None: not kept, and the numpy kernel only (the compiled
         # loop's leftover rows)
-        if _compiled.AVAILABLE and out is not None and keep_stats is False:
+        if out is not None and keep_stats is False and _compiled.wanted(X):
             def per_feature(value, neutral):  # None, a float, or (groups, size)
                 value = neutral if value is None else value
                 return np.ascontiguousarray(

@@ -229,14 +229,38 @@ def affine(X, out, center, scale, shift, *, inverse=False, bounds=None,
     loses ``|x * a| / |y|`` ulps to cancellation).  The arithmetic is float64
     whatever the dtypes, so a float32 result is the float32 rounding of the
     float64 one.  ``out`` may be ``X`` itself (in place).  An infinite input
-    raises a ``ValueError`` naming its column; NaN passes through.
+    raises a ``ValueError`` naming its column; NaN passes through.  A feature
+    with a NaN parameter (a training column that was all NaN) maps to NaN.
     """
-    if _compiled.AVAILABLE:
+    params, unknown = _known_parameters(X.shape[1], center, scale, shift)
+    if unknown is not None:
+        center, scale, shift = params
+    if _compiled.wanted(X):
         row = _compiled.affine(X, out, center, scale, shift, inverse, bounds, _n_threads())
         if row >= 0:
             _report_row(X, out, row, center, scale, shift, inverse, feature_names)
-        return out
-    return _affine_numpy(X, out, center, scale, shift, inverse, bounds, feature_names)
+    else:
+        _affine_numpy(X, out, center, scale, shift, inverse, bounds, feature_names)
+    if unknown is not None:
+        out[:, unknown] = np.nan
+    return out
+
+
+def _known_parameters(d, *params):
+    """The affine parameters with the NaN of unknown features replaced by
+    values that change nothing (so no check mistakes their NaN output for
+    an overflow), and those features' indices; None when there are none."""
+    arrays = [None if p is None else np.broadcast_to(np.asarray(p, np.float64), (d,))
+              for p in params]
+    nan = np.zeros(d, dtype=bool)
+    for a in arrays:
+        if a is not None:
+            nan |= np.isnan(a)
+    if not nan.any():
+        return params, None
+    neutral = (0.0, 1.0, 0.0)
+    return [None if a is None else np.where(nan, v, a) for a, v in zip(arrays, neutral)], \
+        np.flatnonzero(nan)
 
 
 def _report_row(X, out, row, center, scale, shift, inverse, feature_names):

@@ -142,7 +142,7 @@ class LogScaler(ColumnScaler):
             if not direct:
                 out[rows] = y
 
-        if _compiled.AVAILABLE and not inverse:
+        if not inverse and _compiled.wanted(X):
             n_threads = _n_threads()
             row = _compiled.log1p_shifted(X, out, shift, log_base or 1.0,
                                           block_bounds(*X.shape, n_threads), n_threads)

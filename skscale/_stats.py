@@ -76,7 +76,7 @@ class ColumnStats:
         values are skipped.  Given the statistics of earlier rows as
         ``prior``, returns those of all rows, merged in the same step.
         """
-        if _compiled.AVAILABLE and sample_weight is None and X.flags.c_contiguous:
+        if sample_weight is None and X.flags.c_contiguous and _compiled.wanted(X):
             stats = _compiled_stats(X, what, prior)
             if stats is not None:
                 return stats
@@ -99,7 +99,7 @@ class ColumnStats:
         batch is a fraction of a ``from_array`` call.
         """
         n, d = X.shape
-        if _compiled.AVAILABLE and X.flags.c_contiguous:
+        if X.flags.c_contiguous and _compiled.wanted(X):
             s = _compiled.block_stats(X, np.arange(0, n + 1, batch_size), True, False,
                                       _n_threads())
             if s is not None:
@@ -165,7 +165,7 @@ class ColumnStats:
         """
         s = _stack(parts)
         n_rows = sum(p.n_rows for p in parts)
-        if _compiled.AVAILABLE:
+        if _compiled.loaded():
             return cls(*_compiled.combine(s.count, s.mean, s.m2, s.min, s.max), n_rows)
         lo, hi = np.fmin.reduce(s.min, axis=0), np.fmax.reduce(s.max, axis=0)
         count = np.add.reduce(s.count, axis=0)

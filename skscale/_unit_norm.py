@@ -235,7 +235,7 @@ class UnitNormScaler(RowScaler):
             return out, norms
         # keep_stats=None: not kept, and the numpy kernel only (the compiled
         # loop's leftover rows)
-        if _compiled.AVAILABLE and out is not None and keep_stats is False:
+        if out is not None and keep_stats is False and _compiled.wanted(X):
             left = _compiled.unit_norm(X, out, self.norm, _n_threads())
             if left.size:
                 redo_rows(X, out, left, lambda x, y: self._compute(x, y, keep_stats=None),

@@ -4,12 +4,12 @@ bit where they do the same operations in the same order, to rounding elsewhere."
 import numpy as np
 import pytest
 
-from skscale import _compiled, _kernels
+from skscale import _compiled, _config, _kernels
 
 
 def test_numba_is_installed_for_the_tests():
     # numba is a test dependency: without it these comparisons would test nothing.
-    assert _compiled.AVAILABLE
+    assert _compiled._load() is not None
 
 
 def _both(monkeypatch, X, out_dtype, in_place=False, **kw):
@@ -17,7 +17,7 @@ def _both(monkeypatch, X, out_dtype, in_place=False, **kw):
     fresh array or (``in_place``) into a copy of ``X`` itself."""
     results = []
     for compiled in (True, False):
-        monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+        monkeypatch.setitem(_config._CONFIG, "compiled", compiled)
         if in_place:
             out = X.copy(order="K")
             results.append(_kernels.affine(out, out, **kw))
@@ -67,7 +67,7 @@ def test_float32_overflow_is_found_at_its_exact_threshold(monkeypatch, in_place,
             msg = ("Row 1 holds an infinity, or a value that scales beyond the range of float32"
                    if in_place else "Column 1 at row 1: 1.0 scales to inf")
             for compiled in (True, False):
-                monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+                monkeypatch.setitem(_config._CONFIG, "compiled", compiled)
                 out = X.copy() if in_place else np.empty_like(X)
                 with pytest.raises(ValueError, match=msg):
                     _kernels.affine(out if in_place else X, out, **kw)
@@ -84,12 +84,12 @@ def test_same_bits_with_bounds_and_the_same_errors(monkeypatch):
     np.testing.assert_array_equal(_bits(fast), _bits(slow))
     X[321, 2] = np.inf
     for compiled in (True, False):
-        monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+        monkeypatch.setitem(_config._CONFIG, "compiled", compiled)
         with pytest.raises(ValueError, match="infinity.*column 2 at row 321"):
             _kernels.affine(X, np.empty_like(X), None, np.ones(4), None, bounds=(-1.0, 1.0))
     X[321, 2] = 1e300  # finite, but scales past float64: clipping must not hide that
     for compiled in (True, False):
-        monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+        monkeypatch.setitem(_config._CONFIG, "compiled", compiled)
         with pytest.raises(ValueError, match="Column 2 at row 321: 1e.300 scales to inf"):
             _kernels.affine(X, np.empty_like(X), None, np.full(4, 1e-10), None,
                             bounds=(-1.0, 1.0))
@@ -119,7 +119,7 @@ def _group_norm_both(monkeypatch, scaler, X, in_place):
     monkeypatch.setattr(_compiled, "group_norm", recording)
     results = []
     for compiled in (True, False):
-        monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+        monkeypatch.setitem(_config._CONFIG, "compiled", compiled)
         Xc = X.copy()
         results.append(scaler.transform(Xc, copy=not in_place))
         assert (results[-1] is Xc) == in_place
@@ -184,7 +184,7 @@ def test_group_norm_infinity_is_reported_at_its_row(monkeypatch, in_place):
     scaler = GroupNormScaler(2, n_channels=4).fit(X)
     X[5000, 6], X[7, 1] = -np.inf, np.nan
     for compiled in (True, False):
-        monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+        monkeypatch.setitem(_config._CONFIG, "compiled", compiled)
         with pytest.raises(ValueError, match=r"infinity \(-inf\) in column 6 at row 5000"):
             scaler.transform(X.copy(), copy=not in_place)
 
@@ -243,7 +243,7 @@ def test_unit_norm_loop_agrees_with_numpy_kernel(monkeypatch, dtype, norm):
     scaler = UnitNormScaler(norm).fit(X)
     results = []
     for compiled in (True, False):
-        monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+        monkeypatch.setitem(_config._CONFIG, "compiled", compiled)
         results.append(scaler.transform(X))
         Xc = X.copy()  # in place: the rows left to numpy are not scaled twice
         np.testing.assert_array_equal(scaler.transform(Xc, copy=False), results[-1])
@@ -267,7 +267,7 @@ def test_batch_moments_loop_agrees_with_numpy_kernel(monkeypatch, dtype):
     X[:64, 3] = 2.5  # a constant batch column: mean exact, M2 exactly 0
     results = []
     for compiled in (True, False):
-        monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+        monkeypatch.setitem(_config._CONFIG, "compiled", compiled)
         results.append(ColumnStats.per_batch(X, 64))
     fast, slow = results
     np.testing.assert_allclose(fast.mean, slow.mean, rtol=1e-15)
@@ -279,7 +279,7 @@ def test_batch_moments_loop_agrees_with_numpy_kernel(monkeypatch, dtype):
 def _stats_both(monkeypatch, fn):
     results = []
     for compiled in (True, False):
-        monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+        monkeypatch.setitem(_config._CONFIG, "compiled", compiled)
         results.append(fn())
     return results
 
@@ -322,14 +322,14 @@ def test_column_stats_loops_skip_nan_and_report_like_numpy(monkeypatch, what):
         np.testing.assert_allclose(getattr(fast, field), getattr(slow, field), rtol=1e-13)
     X[4321, 3] = -np.inf
     for compiled in (True, False):
-        monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+        monkeypatch.setitem(_config._CONFIG, "compiled", compiled)
         with pytest.raises(ValueError, match="infinity.*column 3 at row 4321"):
             ColumnStats.from_array(X, what=what)
     if what == ("moments",):
         X[4321, 3] = 0.0
         X[:, 0] = np.resize([1e160, -1e160], 5000)  # squares overflow float64
         for compiled in (True, False):
-            monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+            monkeypatch.setitem(_config._CONFIG, "compiled", compiled)
             with pytest.raises(ValueError, match="column 0 are too large"):
                 ColumnStats.from_array(X, what=what)
 
@@ -405,7 +405,7 @@ def test_log_loop_agrees_with_numpy_kernel(monkeypatch, dtype, base, offset, in_
     scaler = LogScaler(base=base, offset=offset, copy=not in_place).fit(X)
     results = []
     for compiled in (True, False):
-        monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+        monkeypatch.setitem(_config._CONFIG, "compiled", compiled)
         Xc = X.copy()
         results.append(scaler.transform(Xc))
         assert (results[-1] is Xc) == in_place
@@ -428,7 +428,7 @@ def test_log_loop_errors_name_the_input_like_numpy(monkeypatch, in_place, bad, m
     scaler = LogScaler(copy=not in_place).fit(X)
     X[2000, 1], X[2 * _kernels.block_rows(3) + 1, 0] = bad, -9.0  # the first is named
     for compiled in (True, False):
-        monkeypatch.setattr(_compiled, "AVAILABLE", compiled)
+        monkeypatch.setitem(_config._CONFIG, "compiled", compiled)
         Xc = X.copy()
         with pytest.raises(ValueError, match=message):
             scaler.transform(Xc)

@@ -1,0 +1,349 @@
+"""The numba loops behind :mod:`skscale._compiled`, imported only when a
+compiled loop is first wanted (so ``import skscale`` never loads numba).
+
+:func:`skscale._compiled._load` imports this module with numba's cache
+directory pointed at skscale's own (never the package folder, which
+``pip uninstall`` must be able to remove whole); without a writable one the
+loops are compiled in each process instead of cached.
+"""
+
+import numba
+import numpy as np
+
+_CACHE = bool(numba.config.CACHE_DIR)
+
+
+# error_model="numpy": x / 0 is inf, as in numpy, not an exception.
+@numba.njit(inline="always", error_model="numpy")
+def _affine_row(x, out, i, first, scale, second, inverse, clip, low, high, limit, bad):
+    # limit: the magnitude from which a result stores as infinity (the
+    # float32 rounding threshold, or inf for float64)
+    count = 0
+    for j in range(x.shape[1]):
+        raw = np.float64(x[i, j])
+        if inverse:
+            v = (raw - first[j]) * scale[j] + second[j]
+        else:
+            v = (raw - first[j]) / scale[j] + second[j]
+        # Non-finite results beyond the NaN inputs passed through, counted
+        # before clipping (which would hide an infinity); one comparison
+        # catches NaN, infinity and float32 overflow.
+        count += (not abs(v) < limit) - (raw != raw)
+        if clip:
+            v = low if v < low else (high if v > high else v)
+        out[i, j] = v
+    bad[i] = count > 0
+
+
+@numba.njit(parallel=True, cache=_CACHE, error_model="numpy")
+def _affine_loop(x, out, first, scale, second, inverse, clip, low, high, limit, bad):
+    for i in numba.prange(x.shape[0]):
+        _affine_row(x, out, i, first, scale, second, inverse, clip, low, high, limit, bad)
+
+
+@numba.njit(parallel=True, cache=_CACHE, error_model="numpy")
+def _affine_in_place(x, first, scale, second, inverse, clip, low, high, limit, bad):
+    # The same loop with one array: the compiler then knows each value is
+    # read before it is written and vectorizes, which it will not do for
+    # two arrays that may overlap.
+    for i in numba.prange(x.shape[0]):
+        _affine_row(x, x, i, first, scale, second, inverse, clip, low, high, limit, bad)
+
+
+# Indices below are unsigned where it matters: numba wraps a negative
+# index, and that check on a signed one keeps short loops from
+# vectorizing (groups of 5 features ran 1.6x slower with it).
+
+# Groups with a divisor below this go to the numpy kernel, which computes
+# them rescaled: skscale._group_norm.TINY_STD (a literal here, because
+# numba's cache of these loops notices changes to this file only).
+_TINY_STD = 2.0 ** -450
+
+# reassoc: the sums along a group may be reordered (vectorized); they
+# agree with the numpy kernel's to rounding, and the corrected two-pass
+# keeps constant groups exact (every deviation is the same small multiple
+# of an ulp).
+@numba.njit(parallel=True, cache=_CACHE, error_model="numpy", fastmath={"reassoc"})
+def _group_norm_rows(x, out, bounds, n_groups, eps, gamma, beta, unusual):
+    # Long groups: row after row, each group's sums vectorized along it,
+    # the second pass and the output reading the row again from cache.
+    n_blocks, d = len(bounds) - 1, np.uint64(x.shape[1])
+    n_groups = np.uint64(n_groups)
+    size = d // n_groups
+    for b in numba.prange(n_blocks):
+        # The row's mean and 1 / std per feature: the output loop then runs
+        # over the whole row, not over one short group at a time, and
+        # multiplies (a division per value cost 8% in float32).
+        mean, inv = np.empty(d), np.empty(d)
+        for i in range(bounds[b], bounds[b + 1]):
+            row, bad = x[i], False
+            for g in range(n_groups):
+                first = g * size
+                total = 0.0
+                for k in range(size):
+                    total += np.float64(row[first + k])
+                mean0 = total / size
+                dsum, squares = 0.0, 0.0
+                for k in range(size):
+                    dv = np.float64(row[first + k]) - mean0
+                    dsum += dv
+                    squares += dv * dv
+                dmean = dsum / size
+                mu = mean0 + dmean
+                sd = np.sqrt(max(squares / size - dmean * dmean, 0.0) + eps)
+                # NaN or infinity in the group, a tiny (eps = 0, constant;
+                # squares that underflow) or overflowing spread: the numpy
+                # kernel handles those.
+                bad |= not (sd >= _TINY_STD and sd < np.inf and mu - mu == 0.0)
+                for k in range(size):
+                    mean[first + k], inv[first + k] = mu, 1.0 / sd
+            if bad:  # left unwritten (X itself, in place) for the numpy kernel
+                unusual[i] = 1
+                continue
+            out_row = out[i]
+            for t in range(d):
+                out_row[t] = (np.float64(row[t]) - mean[t]) * inv[t] * gamma[t] + beta[t]
+
+@numba.njit(parallel=True, cache=_CACHE, error_model="numpy")
+def _group_norm_tiles(x, out, bounds, tile, n_groups, eps, gamma, beta, unusual):
+    # Short groups: a sum along a group of 5 is a chain of dependent
+    # adds and cannot vectorize.  Each tile of rows is transposed into a
+    # float64 buffer, so every sum runs across the tile's rows instead,
+    # lane by lane in the group's order, and the result is transposed back.
+    n_blocks, d = len(bounds) - 1, np.uint64(x.shape[1])
+    n_groups = np.uint64(n_groups)
+    size = d // n_groups
+    tile = np.uint64(tile)
+    for b in numba.prange(n_blocks):
+        # One spare column: rows of a power-of-two length would map every
+        # feature of a row to a few cache sets (float32 ran 2x slower).
+        xt = np.empty((d, tile + 1))
+        mean, inv = np.empty((n_groups, tile)), np.empty((n_groups, tile))
+        bad = np.empty(tile, dtype=np.bool_)
+        for start in range(bounds[b], bounds[b + 1], tile):
+            m = np.uint64(min(tile, bounds[b + 1] - start))
+            bad[:m] = False
+            for r in range(m):
+                for t in range(d):
+                    xt[t, r] = x[start + r, t]
+            for g in range(n_groups):
+                # One pass over the group: the sums of its deviations
+                # from its first value, and of their squares.  That shift
+                # lies within sqrt(size - 1) standard deviations of the
+                # mean, so the variance keeps all but log2(size) bits;
+                # a constant group gives deviations of exactly 0.  (Two
+                # passes, as along rows, took 15-20% longer on groups of
+                # 5 and 10.)
+                mu, rs, x0 = mean[g], inv[g], xt[g * size]
+                mu[:m] = 0.0
+                rs[:m] = 0.0
+                for k in range(1, size):
+                    col = xt[g * size + k]
+                    for r in range(m):
+                        dv = col[r] - x0[r]
+                        mu[r] += dv
+                        rs[r] += dv * dv
+                for r in range(m):
+                    dmean = mu[r] / size
+                    sd = np.sqrt(max(rs[r] / size - dmean * dmean, 0.0) + eps)
+                    mu[r], rs[r] = x0[r] + dmean, 1.0 / sd
+                    # NaN or infinity in the group, a tiny (eps = 0,
+                    # constant; squares that underflow) or overflowing
+                    # spread: the numpy kernel handles those.
+                    bad[r] |= not (sd >= _TINY_STD and sd < np.inf and mu[r] - mu[r] == 0.0)
+                for k in range(size):
+                    t = g * size + k
+                    col, scale, shift = xt[t], gamma[t], beta[t]
+                    for r in range(m):
+                        col[r] = (col[r] - mu[r]) * rs[r] * scale + shift
+            for r in range(m):
+                if bad[r]:  # left unwritten (X itself, in place) for the numpy kernel
+                    unusual[start + r] = 1
+                    continue
+                for t in range(d):
+                    out[start + r, t] = xt[t, r]
+
+@numba.njit(parallel=True, cache=_CACHE, error_model="numpy")
+def _unit_norm_loop(x, out, kind, unusual):
+    # kind: 0 = l1, 1 = l2, 2 = max; NaN is ignored in the norm
+    n, d = x.shape
+    for i in numba.prange(n):
+        norm = 0.0
+        for j in range(d):
+            v = np.float64(x[i, j])
+            if v == v:
+                if kind == 0:
+                    norm += abs(v)
+                elif kind == 1:
+                    norm += v * v
+                else:
+                    norm = max(norm, abs(v))
+        if kind == 1:
+            norm = np.sqrt(norm)
+        if not norm < np.inf:
+            unusual[i] = 1  # an infinity, or squares that overflow: numpy handles it
+            continue
+        if norm == 0.0:
+            norm = 1.0  # a zero row stays zero
+        for j in range(d):
+            out[i, j] = np.float64(x[i, j]) / norm
+
+
+@numba.njit(parallel=True, cache=_CACHE, error_model="numpy", fastmath={"reassoc"})
+def _moments_loop(x, bounds, count, mean, m2, unusual):
+    # rows bounds[b]:bounds[b + 1] form block b; one corrected two-pass
+    # per block, its second pass reading the block again from cache
+    n_blocks, d = mean.shape
+    for b in numba.prange(n_blocks):
+        first, stop = bounds[b], bounds[b + 1]
+        size = stop - first
+        total = np.zeros(d)
+        for r in range(first, stop):
+            for j in range(d):
+                total[j] += np.float64(x[r, j])
+        for j in range(d):
+            total[j] /= size  # now the first-pass mean
+        dsum, squares = np.zeros(d), np.zeros(d)
+        for r in range(first, stop):
+            for j in range(d):
+                dv = np.float64(x[r, j]) - total[j]
+                dsum[j] += dv
+                squares[j] += dv * dv
+        for j in range(d):  # the corrected two-pass of ColumnStats
+            count[b, j] = size
+            mean[b, j] = total[j] + dsum[j] / size
+            m2[b, j] = squares[j] - dsum[j] * dsum[j] / size
+            if m2[b, j] <= 1e-8 * squares[j]:
+                # All but rounding cancelled: is the column constant?  Then
+                # make it exact.  The correction alone is exact only while
+                # the first-pass mean is a few ulps off, which reordered
+                # sums over many rows need not be.
+                same = True
+                for r in range(first + 1, stop):
+                    if x[r, j] != x[first, j]:
+                        same = False
+                        break
+                if same:
+                    mean[b, j], m2[b, j] = np.float64(x[first, j]), 0.0
+            if not (abs(total[j]) < np.inf and m2[b, j] < np.inf):
+                unusual[b] = 1  # NaN, infinity or overflow: numpy handles it
+
+
+@numba.njit(parallel=True, cache=_CACHE)
+def _extremes_loop(x, bounds, low, high, unusual):
+    # fmin and fmax skip NaN, so a column of NaN only keeps the starting
+    # +inf / -inf.  (They also vectorize without masked stores, which a
+    # compare-and-select becomes: 1.9x faster on 2,000,000 x 50.)
+    n_blocks, d = low.shape
+    for b in numba.prange(n_blocks):
+        lo, hi = np.full(d, np.inf), np.full(d, -np.inf)
+        for r in range(bounds[b], bounds[b + 1]):
+            for j in range(d):
+                v = np.float64(x[r, j])
+                lo[j] = np.fmin(lo[j], v)
+                hi[j] = np.fmax(hi[j], v)
+        for j in range(d):
+            if lo[j] == -np.inf or hi[j] == np.inf:
+                unusual[b] = 1  # an infinity: numpy reports it
+            if lo[j] > hi[j]:  # no value but NaN
+                lo[j] = hi[j] = np.nan
+            low[b, j], high[b, j] = lo[j], hi[j]
+
+
+@numba.njit(cache=_CACHE, error_model="numpy")
+def _combine_loop(count, mean, m2, low, high, out):
+    # ColumnStats.combine's numpy operations, in the same order (numpy
+    # reduces axis 0 of a C-contiguous array row after row), so the two
+    # agree bit for bit: one compiled call instead of dozens of small ones.
+    n_parts, d = count.shape
+    for j in range(d):
+        total, lo, hi = count[0, j], low[0, j], high[0, j]
+        first = 0 if count[0, j] > 0 else -1
+        for i in range(1, n_parts):
+            total += count[i, j]
+            lo = low[i, j] if lo != lo or low[i, j] < lo else lo  # fmin: NaN loses
+            hi = high[i, j] if hi != hi or high[i, j] > hi else hi
+            if first < 0 and count[i, j] > 0:
+                first = i
+        out[0, j], out[3, j], out[4, j] = total, lo, hi
+        if total != total:  # no moments asked for
+            out[1, j] = out[2, j] = total
+            continue
+        ref = mean[max(first, 0), j]
+        acc = count[0, j] * (mean[0, j] - ref if count[0, j] > 0 else 0.0)
+        for i in range(1, n_parts):
+            acc += count[i, j] * (mean[i, j] - ref if count[i, j] > 0 else 0.0)
+        centre = ref + acc / total
+        if lo == hi:
+            centre = lo
+        dev = mean[0, j] - centre if count[0, j] > 0 else 0.0
+        spread, squares = count[0, j] * dev * dev, m2[0, j]
+        for i in range(1, n_parts):
+            dev = mean[i, j] - centre if count[i, j] > 0 else 0.0
+            spread += count[i, j] * dev * dev
+            squares += m2[i, j]
+        out[1, j], out[2, j] = centre, squares + spread
+
+
+# log1p by the classic fdlibm reduction, in the form that vectorizes:
+# u = 1 + a rounded is split as 2**k * m with m in [sqrt(2)/2, sqrt(2)),
+# f = m - 1, and log1p(a) = k ln 2 + log(1 + f) + c, where c = (a - (u - 1)) / u
+# corrects the rounding of 1 + a.  log(1 + f) = 2 atanh(s), s = f / (2 + f),
+# is f - f**2/2 + s (f**2/2 + R(s**2)) with the minimax polynomial R of
+# fdlibm's log; ln 2 is split in two so that k ln 2 is exact.  Without
+# AVX-512, numpy's log1p calls the C library's scalar one; this is within
+# 0.85 ulp of the exact value, as that one is (tests/test_compiled.py
+# measures it against extended precision), and 3-4x faster on AVX2.
+_LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
+_LG = (6.666666666666735130e-01, 3.999999999940941908e-01, 2.857142874366239149e-01,
+       2.222219843214978396e-01, 1.818357216161805012e-01, 1.531383769920937332e-01,
+       1.479819860511658591e-01)
+
+@numba.njit(inline="always", error_model="numpy")
+def _log1p_reduced(a, u, m, k):
+    # a > -1, u = 1 + a rounded, u = 2**k * m (k as a float)
+    lg1, lg2, lg3, lg4, lg5, lg6, lg7 = _LG
+    f = m - 1.0
+    c = (1.0 - (u - a) if k >= 2.0 else a - (u - 1.0)) / u
+    c = c if k < 54.0 else 0.0  # beyond 2**54, 1 + a drops nothing that counts
+    hfsq = 0.5 * f * f
+    s = f / (2.0 + f)
+    z = s * s
+    w = z * z
+    r = w * (lg2 + w * (lg4 + w * lg6)) + z * (lg1 + w * (lg3 + w * (lg5 + w * lg7)))
+    return s * (hfsq + r) + (k * _LN2_LO + c) - hfsq + f + k * _LN2_HI
+
+@numba.njit(parallel=True, cache=_CACHE, error_model="numpy")
+def _log_loop(x, out, shift, log_base, bounds, bad):
+    # out = log1p(x - shift) / log_base row by row; a row holding a value
+    # out of the domain (x - shift <= -1) or an infinity is left as it
+    # is (X itself, in place) and flagged, for the numpy kernel to report.
+    n_blocks, d = len(bounds) - 1, np.uint64(x.shape[1])
+    for b in numba.prange(n_blocks):
+        # a = x - shift, u = 1 + a, and its bits; then m's bits and k.  The
+        # last loop reads only these, so writing out (X itself, in place)
+        # cannot alias what it reads, and it vectorizes.
+        a_row, u, m, k = np.empty(d), np.empty(d), np.empty(d), np.empty(d)
+        u_bits, m_bits = u.view(np.uint64), m.view(np.uint64)
+        for i in range(bounds[b], bounds[b + 1]):
+            row, flag = x[i], False
+            for j in range(d):
+                a = np.float64(row[j]) - shift[j]
+                flag |= (a <= -1.0) | (a == np.inf)
+                a_row[j], u[j] = a, 1.0 + a
+            if flag:
+                bad[i] = 1
+                continue
+            for j in range(d):
+                # Move u's exponent so that its mantissa falls in
+                # [sqrt(2)/2, sqrt(2)): 0x3fe6a09e is the top of sqrt(2)/2.
+                high = (u_bits[j] >> np.uint64(32)) + np.uint64(0x3ff00000 - 0x3fe6a09e)
+                k[j] = np.float64(np.int32(high >> np.uint64(20)) - np.int32(0x3ff))
+                m_bits[j] = ((((high & np.uint64(0xfffff)) + np.uint64(0x3fe6a09e))
+                              << np.uint64(32)) | (u_bits[j] & np.uint64(0xffffffff)))
+            out_row = out[i]
+            for j in range(d):
+                a = a_row[j]
+                y = _log1p_reduced(a, u[j], m[j], k[j]) / log_base
+                # NaN passes through; log1p(-0.0) is -0.0, not +0.0
+                out_row[j] = y if a == a and a != 0.0 else a / log_base
