@@ -23,7 +23,9 @@ the numpy kernels in charge.
 import functools
 import os
 import tempfile
+import threading
 import warnings
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -114,9 +116,19 @@ TILE_ROWS = 128
 TILE_BYTES = 1 << 18
 
 
-def _threads(n_threads):
+_LAUNCH = threading.Lock()
+
+
+@contextmanager
+def _parallel(n_threads):
+    """Run one parallel loop at a time, on ``n_threads`` threads: numba's
+    workqueue threading layer (its fallback where neither TBB nor OpenMP is
+    installed) aborts the process on launches from several threads at once,
+    and the other layers would only oversubscribe the cores."""
     numba = _load().numba
-    numba.set_num_threads(max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS)))
+    with _LAUNCH:
+        numba.set_num_threads(max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS)))
+        yield
 
 
 def affine(X, out, center, scale, shift, inverse, bounds, n_threads):
@@ -137,16 +149,16 @@ def affine(X, out, center, scale, shift, inverse, bounds, n_threads):
 
     first, second = (shift, center) if inverse else (center, shift)
     low, high = bounds if bounds is not None else (0.0, 0.0)
-    _threads(n_threads)
     bad = np.zeros(X.shape[0], dtype=np.uint8)  # one byte a row: 1/8 of a float64 column
     # Clipped results are finite; unclipped float32 ones can overflow on rounding.
     limit = _FLOAT32_OVERFLOW if out.dtype == np.float32 and bounds is None else np.inf
     args = (operand(first, 0.0), operand(scale, 1.0), operand(second, -0.0), bool(inverse),
             bounds is not None, float(low), float(high), limit, bad)
-    if out is X:
-        _load()._affine_in_place(X, *args)
-    else:
-        _load()._affine_loop(X, out, *args)
+    with _parallel(n_threads):
+        if out is X:
+            _load()._affine_in_place(X, *args)
+        else:
+            _load()._affine_loop(X, out, *args)
     return int(bad.argmax()) if bad.any() else -1
 
 
@@ -160,14 +172,14 @@ def group_norm(X, out, bounds, n_groups, eps, gamma, beta, n_threads):
     spread).
     """
     n_features = X.shape[1]
-    _threads(n_threads)
     unusual = np.zeros(X.shape[0], dtype=np.uint8)  # one byte a row
     args = (n_groups, float(eps), gamma, beta, unusual)
-    if n_features // n_groups >= LONG_GROUP:
-        _load()._group_norm_rows(X, out, bounds, *args)
-    else:
-        tile = max(1, min(TILE_ROWS, TILE_BYTES // (8 * n_features)))
-        _load()._group_norm_tiles(X, out, bounds, tile, *args)
+    with _parallel(n_threads):
+        if n_features // n_groups >= LONG_GROUP:
+            _load()._group_norm_rows(X, out, bounds, *args)
+        else:
+            tile = max(1, min(TILE_ROWS, TILE_BYTES // (8 * n_features)))
+            _load()._group_norm_tiles(X, out, bounds, tile, *args)
     return np.flatnonzero(unusual)
 
 
@@ -175,9 +187,9 @@ def unit_norm(X, out, norm, n_threads):
     """Unit-norm scaling of every row in one compiled pass.  Returns the rows
     left unwritten for the numpy kernel: those with an infinity or an
     overflowing norm."""
-    _threads(n_threads)
     unusual = np.zeros(X.shape[0], dtype=np.uint8)
-    _load()._unit_norm_loop(X, out, {"l1": 0, "l2": 1, "max": 2}[norm], unusual)
+    with _parallel(n_threads):
+        _load()._unit_norm_loop(X, out, {"l1": 0, "l2": 1, "max": 2}[norm], unusual)
     return np.flatnonzero(unusual)
 
 
@@ -188,9 +200,9 @@ def log1p_shifted(X, out, shift, log_base, bounds, n_threads):
     loop leaves untouched for the caller to report, or -1.
     """
     bad = np.zeros(X.shape[0], dtype=np.uint8)
-    _threads(n_threads)
-    _load()._log_loop(X, out, np.ascontiguousarray(shift, dtype=np.float64), float(log_base),
-                      bounds, bad)
+    shift = np.ascontiguousarray(shift, dtype=np.float64)
+    with _parallel(n_threads):
+        _load()._log_loop(X, out, shift, float(log_base), bounds, bad)
     return int(bad.argmax()) if bad.any() else -1
 
 
@@ -204,12 +216,13 @@ def block_stats(X, bounds, moments, extremes, n_threads):
     n_blocks = len(bounds) - 1
     s = np.full((5, n_blocks + 1, X.shape[1]), np.nan)
     unusual = np.zeros(n_blocks, dtype=np.uint8)
-    _threads(n_threads)
     if moments:
         s[0, 0] = s[2, 0] = 0.0  # the empty part: no weight, no spread
-        _load()._moments_loop(X, bounds, s[0, 1:], s[1, 1:], s[2, 1:], unusual)
-    if extremes:
-        _load()._extremes_loop(X, bounds, s[3, 1:], s[4, 1:], unusual)
+    with _parallel(n_threads):
+        if moments:
+            _load()._moments_loop(X, bounds, s[0, 1:], s[1, 1:], s[2, 1:], unusual)
+        if extremes:
+            _load()._extremes_loop(X, bounds, s[3, 1:], s[4, 1:], unusual)
     return None if unusual.any() else s
 
 

@@ -39,6 +39,7 @@ BLOCK_BYTES = 1 << 21
 WIDE = 8192
 
 _POOL = None
+_POOL_LOCK = threading.Lock()
 _LOCAL = threading.local()
 
 
@@ -164,14 +165,15 @@ def for_each_block(n_rows, n_features, fn, rows_per_block=None):
     if n_threads == 1:
         return [fn(s) for s in slices]
     global _POOL
-    if _POOL is None or _POOL._max_workers < n_threads:
-        if _POOL is not None:
-            _POOL.shutdown(wait=False)
-        _POOL = ThreadPoolExecutor(n_threads, thread_name_prefix="skscale")
+    with _POOL_LOCK:  # callers on several threads share one pool
+        if _POOL is None or _POOL._max_workers < n_threads:
+            # (the old pool finishes what it holds; calls that took it keep it)
+            _POOL = ThreadPoolExecutor(n_threads, thread_name_prefix="skscale")
+        pool = _POOL
     # One task per thread, each a contiguous run of blocks: a task costs tens
     # of microseconds of hand-offs, a block's loop iteration only its own work.
     runs = np.array_split(np.arange(len(slices)), n_threads)
-    futures = [_POOL.submit(lambda run: [fn(slices[i]) for i in run], run) for run in runs]
+    futures = [pool.submit(lambda run: [fn(slices[i]) for i in run], run) for run in runs]
     # Wait for every run before raising: a run still writing into the
     # caller's array after the call has raised would be a surprise.
     wait(futures)
