@@ -6,6 +6,7 @@ statistics become parameters, and (for the nonlinear ones) the map itself.
 """
 
 import functools
+import types
 
 import numpy as np
 import scipy.sparse as sp
@@ -13,10 +14,11 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._kernels import affine, column_label
+from ._persist import VersionStampMixin
 from ._stats import BOTH, ColumnStats
 
 
-_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.float16))
 
 
 def partial_fit_context(method):
@@ -30,15 +32,25 @@ def partial_fit_context(method):
 
     @functools.wraps(method)
     def partial_fit(self, *args, **kwargs):
-        if hasattr(self, "n_features_in_"):
+        # (callbacks need the full context: it tears them down)
+        if hasattr(self, "n_features_in_") and not _has_callbacks(self):
             return method(self, *args, **kwargs)
         return first(self, *args, **kwargs)
 
     return partial_fit
 
 
-class BaseScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+def _has_callbacks(est):
+    """Whether scikit-learn callbacks are set on ``est`` or propagated to it."""
+    return "_skl_callbacks" in est.__dict__ or "_parent_callback_ctx" in est.__dict__
+
+
+class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Validation and tags common to all skscale estimators."""
+
+    #: What a method's refusal of sparse input raises (scikit-learn's type for
+    #: the same mistake: TypeError where dense data is required).
+    _sparse_error = TypeError
 
     def _accepts_sparse(self):
         """Whether this instance, with its current parameters, keeps zeros at
@@ -52,7 +64,7 @@ class BaseScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         tags.input_tags.sparse = self._accepts_sparse()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.transformer_tags.preserves_dtype = ["float64", "float32", "float16"]
         return tags
 
     def _validate(self, X, *, reset):
@@ -73,12 +85,12 @@ class BaseScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             str(t).lower() == "float32" for t in dtypes)
         try:
             X = validate_data(self, X, reset=reset, accept_sparse=sparse,
-                              dtype=np.float32 if float32 else [np.float64, np.float32],
+                              dtype=np.float32 if float32 else list(_FLOATS),
                               ensure_all_finite=False)
         except (TypeError, ValueError) as err:
             _explain_bad_columns(X, err)
             if sp.issparse(X) and not sparse:
-                raise TypeError(f"{type(self).__name__} with these parameters would turn"
+                raise self._sparse_error(f"{type(self).__name__} with these parameters would turn"
                                 f" the zeros of sparse input into other values. "
                                 f"{self._sparse_hint()}") from err
             raise
@@ -134,6 +146,38 @@ class ColumnScaler(BaseScaler):
 
     #: Private attributes that fit learns (public ones end in "_").
     _learned = ("_map", "_fit_dtype", "_clip_bounds", "_shift", "_learned_with")
+
+    #: How the docstrings of fit, partial_fit and the transforms describe X:
+    #: sparse input only where the method keeps zeros at zero.
+    _X_doc = "array-like"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # Inherited methods under the subclass's own name: Python names the
+        # function in its errors ("MinMaxScaler.fit() got an unexpected
+        # keyword argument 'sample_weight'"), and help() then shows what X
+        # this method takes.
+        for name, decorate in (("fit", _fit_context(prefer_skip_nested_validation=True)),
+                               ("partial_fit", partial_fit_context),
+                               ("transform", None), ("inverse_transform", None)):
+            if name in cls.__dict__:
+                continue
+            method = getattr(cls, name)
+            base = method.__wrapped__ if decorate else method
+            code = base.__code__
+            if hasattr(code, "co_qualname"):  # Python 3.11 and later
+                code = code.replace(co_qualname=f"{cls.__name__}.{name}")
+            own = types.FunctionType(code, base.__globals__, name, base.__defaults__,
+                                     base.__closure__)
+            own.__kwdefaults__ = base.__kwdefaults__
+            own.__qualname__ = f"{cls.__name__}.{name}"
+            own.__doc__ = ColumnScaler.__dict__[name].__doc__.replace(
+                "array-like or sparse matrix", cls._X_doc)
+            setattr(cls, name, decorate(own) if decorate else own)
+
+    def _samples_seen(self):
+        """``n_samples_seen_``: the number of rows seen."""
+        return self.stats_.n_rows
 
     def _relearn(self, previous):
         """``_learn`` from ``self.stats_``, unless only the extremes count and
@@ -211,6 +255,11 @@ class ColumnScaler(BaseScaler):
             if sample_weight is not None:
                 sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
                                                      ensure_non_negative=True)
+            callbacks = _has_callbacks(self) and hasattr(self, "_init_callback_context")
+            if callbacks:  # scikit-learn's callback API, as its counterpart has it
+                context = self._init_callback_context()
+                context.call_on_fit_task_begin(estimator=self, X=X,
+                                               metadata={"sample_weight": sample_weight})
             if sp.issparse(X):
                 stats = ColumnStats.from_sparse(X, sample_weight)
                 self.stats_ = stats if first else self.stats_.merge(stats)
@@ -221,10 +270,16 @@ class ColumnScaler(BaseScaler):
             # The narrowest float type of all batches: some parameters are
             # settled in the arithmetic the training data will be transformed in.
             # (a plain string: it persists everywhere, skops included)
-            narrow = not first and self._fit_dtype == "float32"
-            self._fit_dtype = "float32" if narrow or X.dtype == np.float32 else "float64"
-            self.n_samples_seen_ = self.stats_.n_rows
+            dtype = X.dtype if X.dtype in _FLOATS else np.dtype(np.float64)
+            if not first and np.dtype(self._fit_dtype).itemsize < dtype.itemsize:
+                dtype = np.dtype(self._fit_dtype)
+            self._fit_dtype = dtype.name
+            self.n_samples_seen_ = self._samples_seen()
             self._relearn(None if first else before["stats_"])
+            if callbacks:
+                context.call_on_fit_task_end(estimator=self, X=X,
+                                             metadata={"sample_weight": sample_weight},
+                                             reconstruction_attributes={})
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
@@ -274,7 +329,31 @@ class ColumnScaler(BaseScaler):
             X = X.copy() if copy else X
             self._apply_sparse(X, inverse)
             return X
-        return self._apply(X, self._output(X, copy), inverse)
+        out = self._output(X, copy)
+        if out is X:
+            return self._in_place(X, lambda x, y: self._apply(x, y, inverse))
+        return self._apply(X, out, inverse)
+
+    def _in_place(self, X, apply):
+        """``apply(X, X)`` once it is sure to succeed, so that a call that
+        raises leaves the caller's ``X`` as it was.
+
+        One read of ``X`` finds each column's extremes (and reports an
+        infinity, naming it).  Every column map here is monotone in its
+        input, rounding included, so a map that takes both extremes without
+        error (no overflow, nothing outside a logarithm's domain) takes every
+        value; otherwise the map runs into a fresh array, which raises.
+        """
+        ends = ColumnStats.from_array(X, feature_names=self._feature_names(),
+                                      what=("extremes",))
+        ends = np.vstack([ends.min, ends.max]).astype(X.dtype)
+        try:
+            apply(ends, np.empty_like(ends))
+        except ValueError:
+            X[...] = apply(X, np.empty_like(X))  # raises, naming the value
+        else:
+            apply(X, X)
+        return X
 
     def _apply(self, X, out, inverse):
         center, scale, shift = self._map

@@ -69,6 +69,8 @@ class DecimalScaler(ColumnScaler):
         self.digits = digits
         self.copy = copy
 
+    _X_doc = "{array-like, sparse matrix}"
+
     def _accepts_sparse(self):
         return True
 

@@ -136,18 +136,28 @@ class ColumnStats:
 
     @classmethod
     def from_sparse(cls, X, sample_weight=None):
-        """Statistics of a scipy sparse matrix, implicit zeros included."""
+        """Statistics of a scipy sparse matrix, implicit zeros included.
+
+        As for dense input, a column is constant exactly when its minimum
+        equals its maximum (its mean is then that value and M2 is 0), and a
+        column with no value but NaN has count 0, mean NaN and M2 0.
+        """
         from sklearn.utils.sparsefuncs import mean_variance_axis, min_max_axis
 
+        mn, mx = min_max_axis(X, axis=0, ignore_nan=True)
+        if X.dtype != np.float64:
+            # scikit-learn sums in float64 but rounds its results (and wants the
+            # weights) in X's dtype: hand it float64 values, sharing the indices.
+            X = type(X)((X.data.astype(np.float64), X.indices, X.indptr), shape=X.shape)
         mean, var, count = mean_variance_axis(
             X, axis=0, weights=sample_weight, return_sum_weights=True)
-        mn, mx = min_max_axis(X, axis=0, ignore_nan=True)
         count = np.asarray(count, dtype=np.float64)
-        empty = count == 0
-        mean = np.where(empty, np.nan, mean).astype(np.float64)
-        return cls(count, mean, var.astype(np.float64) * count,
-                   np.where(empty, np.nan, mn).astype(np.float64),
-                   np.where(empty, np.nan, mx).astype(np.float64), X.shape[0])
+        empty, constant = count == 0, mn == mx
+        mn = np.where(empty, np.nan, mn).astype(np.float64)
+        mx = np.where(empty, np.nan, mx).astype(np.float64)
+        mean = np.where(empty, np.nan, np.where(constant, mn, mean))
+        m2 = np.where(empty | constant, 0.0, var * count)
+        return cls(count, mean, m2, mn, mx, X.shape[0])
 
     def merge(self, other):
         """Combine the statistics of two disjoint sets of rows."""

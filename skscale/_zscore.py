@@ -8,8 +8,14 @@ from sklearn.utils._param_validation import Interval
 
 from ._base import ColumnScaler, frame_label, partial_fit_context
 
+try:  # scikit-learn's callback API (1.9 and later), which StandardScaler supports
+    from sklearn.callback import CallbackSupportMixin
+except ImportError:  # pragma: no cover - older scikit-learn
+    class CallbackSupportMixin:
+        pass
 
-class ZScoreScaler(ColumnScaler):
+
+class ZScoreScaler(CallbackSupportMixin, ColumnScaler):
     """Standardize each feature to zero mean and unit standard deviation.
 
     ``y = (x - mean) / std`` with ``std = sqrt(sum((x - mean)**2) / (n - ddof))``
@@ -45,8 +51,10 @@ class ZScoreScaler(ColumnScaler):
         when ``with_std=False``.
     stats_ : ColumnStats
         Accumulated column statistics.
-    n_samples_seen_ : int
-        Number of rows seen.
+    n_samples_seen_ : int, float or ndarray of shape (n_features,)
+        Non-NaN values seen per feature (the sum of their weights with
+        ``sample_weight``), a single number when every feature has the same,
+        as in scikit-learn's ``StandardScaler``.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -83,8 +91,18 @@ class ZScoreScaler(ColumnScaler):
         self.ddof = ddof
         self.copy = copy
 
+    _X_doc = "array-like, or sparse matrix with with_mean=False,"
+    _sparse_error = ValueError  # as StandardScaler's "Cannot center sparse matrices"
+
     def _accepts_sparse(self):
         return not self.with_mean
+
+    def _samples_seen(self):
+        """``n_samples_seen_`` as StandardScaler defines it: per feature, the
+        number of non-NaN values (the sum of their weights with
+        ``sample_weight``), one number when all features agree."""
+        count = self.stats_.count
+        return count[0] if count.size and (count == count[0]).all() else count
 
     def _sparse_hint(self):
         return "Pass with_mean=False to scale sparse data without centering it."
@@ -95,7 +113,7 @@ class ZScoreScaler(ColumnScaler):
 
         Parameters
         ----------
-        X : array-like or sparse matrix of shape (n_samples, n_features)
+        X : array-like, or sparse matrix with with_mean=False, of shape (n_samples, n_features)
             Training data. NaN values are ignored.
         y : None
             Ignored.
@@ -116,7 +134,7 @@ class ZScoreScaler(ColumnScaler):
 
         Parameters
         ----------
-        X : array-like or sparse matrix of shape (n_samples, n_features)
+        X : array-like, or sparse matrix with with_mean=False, of shape (n_samples, n_features)
             A batch of training rows. NaN values are ignored.
         y : None
             Ignored.
