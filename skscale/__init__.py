@@ -5,6 +5,7 @@ the same transform to any later data.  ``SCALERS`` maps each method's name to
 its class, and :class:`Scaler` picks one by name (so a grid search can).
 """
 
+from . import io, weights
 from ._batch_norm import BatchNormScaler
 from ._config import config_context, get_config, set_config
 from ._decimal import DecimalScaler
@@ -44,7 +45,9 @@ __all__ = [
     "ZScoreScaler",
     "config_context",
     "get_config",
+    "io",
     "set_config",
+    "weights",
 ]
 
 __version__ = "0.1.0"

@@ -1,8 +1,10 @@
 """One estimator over every method, with the method as a parameter."""
 
+import difflib
+
 from sklearn.base import _fit_context
 from sklearn.utils._available_if import available_if
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseScaler
@@ -21,8 +23,10 @@ class Scaler(BaseScaler):
         A key of :data:`skscale.SCALERS`.
     params : dict, default=None
         Parameters of that method's estimator, e.g. ``{"feature_range":
-        (-1, 1)}`` for ``"minmax"``.  In a grid search, vary ``method`` and
-        ``params`` together in a list of grids.
+        (-1, 1)}`` for ``"minmax"``.  ``set_params(params__<name>=value)``
+        sets one of them (in a new dict), so a grid can vary
+        ``"scale__params__feature_range"``.  A grid that varies ``method``
+        needs one grid per method, each with that method's own parameters.
 
     Attributes
     ----------
@@ -43,6 +47,8 @@ class Scaler(BaseScaler):
     array([-1.,  0.,  1.])
     >>> Scaler("zscore").fit(X).scaler_
     ZScoreScaler()
+    >>> Scaler("minmax").set_params(params__feature_range=(0, 10)).params
+    {'feature_range': (0, 10)}
     """
 
     def __init__(self, method="zscore", params=None):
@@ -55,10 +61,51 @@ class Scaler(BaseScaler):
 
         return {"method": [StrOptions(set(SCALERS))], "params": [None, dict]}
 
+    def set_params(self, **params):
+        """Set parameters; ``params__<name>`` sets one parameter of the method.
+
+        ``params__<name>`` keys are merged into a new ``params`` dict (over the
+        ``params`` passed in the same call, if any), so the dict the user
+        gave is never changed.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters, e.g. ``method="minmax"``,
+            ``params__feature_range=(-1, 1)``.
+
+        Returns
+        -------
+        self : Scaler
+            This estimator.
+        """
+        prefix = "params__"
+        nested = {key[len(prefix):]: params.pop(key) for key in list(params)
+                  if key.startswith(prefix)}
+        if nested:
+            base = params.pop("params", self.params)
+            params["params"] = {**(base or {}), **nested}
+        return super().set_params(**params)
+
+    def _validate_params(self):
+        try:
+            super()._validate_params()
+        except InvalidParameterError as err:
+            hint = _suggest(self.method)
+            if not hint:
+                raise
+            raise InvalidParameterError(f"{err} {hint}") from None
+
     def _make(self):
         from . import SCALERS
 
-        return SCALERS[self.method](**(self.params or {}))
+        cls = SCALERS[self.method]
+        params = self.params or {}
+        takes = cls._get_param_names()
+        unknown = sorted(set(params) - set(takes))
+        if unknown:
+            raise InvalidParameterError(_foreign_params(self.method, cls, unknown, takes))
+        return cls(**params)
 
     def _accepts_sparse(self):
         from . import SCALERS
@@ -139,15 +186,19 @@ class Scaler(BaseScaler):
             else:
                 self.__dict__.pop(attr, None)
 
+    def _fitted(self):
+        """The fitted method's estimator; a new one for a stateless method
+        (tag ``requires_fit=False``) that was never fitted."""
+        check_is_fitted(self)
+        return self.scaler_ if hasattr(self, "scaler_") else self._make()
+
     def transform(self, X, **kwargs):
         """Transform with the chosen method; see that estimator's ``transform``."""
-        check_is_fitted(self)
-        return self.scaler_.transform(X, **kwargs)
+        return self._fitted().transform(X, **kwargs)
 
     def inverse_transform(self, X, **kwargs):
         """Invert with the chosen method; see its ``inverse_transform``."""
-        check_is_fitted(self)
-        return self.scaler_.inverse_transform(X, **kwargs)
+        return self._fitted().inverse_transform(X, **kwargs)
 
     def _method_is_per_sample(self):
         from . import SCALERS
@@ -157,10 +208,71 @@ class Scaler(BaseScaler):
     @available_if(_method_is_per_sample)
     def sample_stats(self, X):
         """Per-sample statistics of a per-sample method; see its ``sample_stats``."""
-        check_is_fitted(self)
-        return self.scaler_.sample_stats(X)
+        return self._fitted().sample_stats(X)
 
     def get_feature_names_out(self, input_features=None):
         """Output feature names: those of the chosen method's estimator."""
-        check_is_fitted(self)
-        return self.scaler_.get_feature_names_out(input_features)
+        return self._fitted().get_feature_names_out(input_features)
+
+
+def _key(name):
+    """``name`` lowercased, letters and digits only: "Batch-Norm" -> "batchnorm"."""
+    return "".join(c for c in name.lower() if c.isalnum())
+
+
+# Names people give these methods elsewhere (scikit-learn, torch, textbooks),
+# written as _key writes them: method name, or the names to suggest.
+_ALIASES = {
+    "standard": "zscore", "standardize": "zscore", "standardise": "zscore",
+    "standardization": "zscore", "standardisation": "zscore", "standardscaler": "zscore",
+    "std": "zscore", "zscoring": "zscore",
+    "minmaxscaling": "minmax", "rescale": "minmax", "rescaling": "minmax",
+    "normalize": ("minmax", "unit_norm"), "normalise": ("minmax", "unit_norm"),
+    "normalization": ("minmax", "unit_norm"), "normalisation": ("minmax", "unit_norm"),
+    "normalizer": "unit_norm", "l1": "unit_norm", "l2": "unit_norm",
+    "log1p": "log", "logarithm": "log", "logscaling": "log",
+    "decimalscaling": "decimal",
+    "batchnorm1d": "batch_norm", "batchnormalization": "batch_norm", "bn": "batch_norm",
+    "layernormalization": "layer_norm", "ln": "layer_norm",
+    "instancenorm1d": "instance_norm", "instancenorm2d": "instance_norm",
+    "instancenormalization": "instance_norm",
+    "groupnormalization": "group_norm", "gn": "group_norm",
+}
+
+
+def _suggest(method):
+    """"Did you mean ...?" for a method name that is not in SCALERS, or ''."""
+    from . import SCALERS
+
+    if not isinstance(method, str) or method in SCALERS:
+        return ""
+    aliases = dict(_ALIASES)
+    for name, cls in SCALERS.items():  # "batchnorm", "batchnormscaler", ...
+        aliases[_key(name)] = aliases[_key(cls.__name__)] = name
+    found = aliases.get(_key(method), ())
+    found = [found] if isinstance(found, str) else list(found)
+    found += [m for m in difflib.get_close_matches(method.lower(), SCALERS) if m not in found]
+    if not found:
+        return ""
+    return "Did you mean " + " or ".join(repr(m) for m in found) + "?"
+
+
+def _foreign_params(method, cls, unknown, takes):
+    """Why ``params`` does not fit ``method``, and what to write instead."""
+    from . import SCALERS
+
+    names = ", ".join(map(repr, unknown))
+    # Python's own words for this error, with what it does not say.
+    msg = (f"Scaler(method={method!r}): {cls.__name__} got an unexpected keyword argument"
+           f"{'s' if len(unknown) > 1 else ''} {names}; its parameters are"
+           f" {', '.join(map(repr, takes))}.")
+    owners = [m for m, c in SCALERS.items() if set(unknown) <= set(c._get_param_names())]
+    if not owners:  # a misspelt name
+        close = [p for name in unknown for p in difflib.get_close_matches(name, takes, n=1)]
+        return msg + (f" Did you mean {' or '.join(map(repr, close))}?" if close else "")
+    keys = ", ".join(f"'params__{name}': [...]" for name in unknown)
+    return (f"{msg} {names} {'is a parameter' if len(unknown) == 1 else 'are parameters'} of"
+            f" {', '.join(map(repr, owners))}. A parameter grid that varies 'method' must"
+            " give each method its own params: pass a list of grids, one per method, e.g."
+            f" [{{'method': [{method!r}]}}, {{'method': [{owners[0]!r}], {keys}}}] (in a"
+            " Pipeline, prefix every key with the step name, e.g. 'scale__method').")

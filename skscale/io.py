@@ -1,0 +1,114 @@
+"""Saving and safe loading of skscale estimators with skops.
+
+Loading a pickle can run arbitrary code; skops (the optional ``skops`` extra)
+loads only the types that the caller trusts.  :func:`load` trusts exactly
+skscale's own types, which skops names by the private modules that define
+them, on top of skops' defaults (numpy, scipy and scikit-learn's own).  skops
+is imported only when :func:`dump` or :func:`load` is called.
+"""
+
+from ._persist import InconsistentVersionWarning
+
+__all__ = ["InconsistentVersionWarning", "dump", "load", "trusted_types"]
+
+
+def _skops_io():
+    try:
+        import skops.io
+    except ImportError as err:
+        raise ImportError('skscale.io needs skops: pip install "skscale[skops]"') from err
+    return skops.io
+
+
+def trusted_types():
+    """The types skscale's estimators store, as skops names them.
+
+    Every estimator class in :data:`skscale.SCALERS`, :class:`skscale.Scaler`
+    (which stores one of them) and :class:`skscale.ColumnStats` (which every
+    column scaler stores), named ``"module.qualname"``.
+
+    Returns
+    -------
+    types : list of str
+        Sorted fully qualified type names.
+
+    Examples
+    --------
+    >>> from skscale.io import trusted_types
+    >>> "skscale._zscore.ZScoreScaler" in trusted_types()
+    True
+    """
+    from . import SCALERS, ColumnStats, Scaler
+
+    classes = {*SCALERS.values(), Scaler, ColumnStats}
+    return sorted(f"{cls.__module__}.{cls.__qualname__}" for cls in classes)
+
+
+def dump(obj, file):
+    """Save ``obj`` (an estimator, a pipeline, ...) in skops' format.
+
+    A thin wrapper of :func:`skops.io.dump`, here so that saving and loading
+    read alike.
+
+    Parameters
+    ----------
+    obj : object
+        What to save.
+    file : str, path or binary file object
+        Where to write it.
+
+    Examples
+    --------
+    See :func:`load`.
+    """
+    _skops_io().dump(obj, file)
+
+
+def load(file, trusted=None):
+    """Load a skops file, trusting skscale's own types and nothing else new.
+
+    The types trusted are skops' defaults, :func:`trusted_types` and those
+    in ``trusted``.  A file that holds any other type is not loaded.
+
+    Parameters
+    ----------
+    file : str, path or binary file object
+        A file written by :func:`dump` or :func:`skops.io.dump`.
+    trusted : list of str or type, default=None
+        Further types to trust, e.g. ``["xgboost.sklearn.XGBClassifier"]``,
+        after reviewing what :func:`skops.io.get_untrusted_types` reports.
+
+    Returns
+    -------
+    obj : object
+        The loaded object.
+
+    Raises
+    ------
+    skops.io.exceptions.UntrustedTypesFoundException
+        Where the file holds types neither skops, skscale nor ``trusted``
+        trusts; the message lists them.  It is a ``TypeError``.
+    ImportError
+        Where skops is not installed.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skscale import ZScoreScaler
+    >>> from skscale.io import dump, load
+    >>> X, y = [[1.0], [2.0], [3.0], [4.0]], [0, 0, 1, 1]
+    >>> pipe = make_pipeline(ZScoreScaler(), LogisticRegression()).fit(X, y)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     dump(pipe, os.path.join(folder, "pipe.skops"))
+    ...     loaded = load(os.path.join(folder, "pipe.skops"))
+    >>> loaded[0].transform([[2.5]])
+    array([[0.]])
+    """
+    sio = _skops_io()
+    if isinstance(trusted, (str, type)):
+        trusted = [trusted]
+    elif isinstance(trusted, bool):  # skops refuses trusted=True (CVE-2024-37065)
+        raise TypeError("trusted must be a list of type names or types, not a bool.")
+    return sio.load(file, trusted=[*trusted_types(), *(trusted or ())])
