@@ -72,18 +72,6 @@ def test_joblib_round_trip_is_bit_identical(wine, tmp_path):
         np.testing.assert_array_equal(loaded[0].transform(X_test), pipe[0].transform(X_test))
 
 
-def test_skops_round_trip(wine):
-    import skops.io as sio
-
-    X_train, X_test, y_train, _ = wine
-    pipe = _pipe().set_params(scale__method="zscore").fit(X_train, y_train)
-    blob = sio.dumps(pipe)
-    untrusted = sio.get_untrusted_types(data=blob)
-    assert all(t.startswith(("skscale.", "numpy.", "sklearn.")) for t in untrusted)
-    loaded = sio.loads(blob, trusted=untrusted)
-    np.testing.assert_array_equal(loaded.predict_proba(X_test), pipe.predict_proba(X_test))
-
-
 def test_column_transformer_gives_columns_different_methods(wine):
     X_train, X_test, _, _ = wine
     ct = ColumnTransformer([
