@@ -48,6 +48,10 @@ class BatchNormScaler(ColumnScaler):
     normalized by its own statistics ``(x - mu_B) / sqrt(var_B + eps) * scale
     + shift``.  ``fit_transform`` is ``fit`` then ``transform`` (inference).
     A constant feature maps to ``shift``: ``eps`` keeps the divisor positive.
+    A feature with ``scale = 0`` maps exactly to ``shift`` (as in torch):
+    pruned networks zero gamma, so it is accepted, here as in the per-sample
+    normalizations; :meth:`inverse_transform` refuses it, naming the features,
+    since their input cannot be recovered.
 
     :meth:`fit` resets the statistics and runs one training step per
     consecutive mini-batch of ``batch_size`` rows, in row order.  When the
@@ -73,7 +77,8 @@ class BatchNormScaler(ColumnScaler):
     batch_size : int >= 2, default=256
         Rows per mini-batch in :meth:`fit`.
     scale : float or array-like of shape (n_features,), default=1.0
-        The learned multiplier gamma (PyTorch's ``weight``), non-zero.
+        The learned multiplier gamma (PyTorch's ``weight``); 0 maps its
+        feature to ``shift`` and cannot be inverted.
     shift : float or array-like of shape (n_features,), default=0.0
         The learned offset beta (PyTorch's ``bias``).
     copy : bool, default=True
@@ -251,6 +256,7 @@ class BatchNormScaler(ColumnScaler):
         first = not hasattr(self, "running_mean_")
         try:
             X = self._validate(X, reset=first)
+            self._gamma_beta(X.shape[1])  # a bad scale or shift fails before any change
             stats = self._batch_stats(X, 0)
             y = None if output is None else self._normalize(X, stats, output)
             state = ((np.zeros(X.shape[1]), np.ones(X.shape[1]), 0) if first else
@@ -319,20 +325,20 @@ class BatchNormScaler(ColumnScaler):
                 raise ValueError(f"{name} must be a number or have one value per"
                                  f" feature ({n_features}); got shape {v.shape}.")
             v = np.broadcast_to(v, (n_features,))
-            bad = ~np.isfinite(v) | ((v == 0) if name == "scale" else False)
-            if bad.any():
-                j = int(np.flatnonzero(bad)[0])
-                raise ValueError(
-                    f"{name} must be finite{' and non-zero' if name == 'scale' else ''};"
-                    f" got {v[j]} for {frame_label(self, j)}."
-                    + (" A zero scale cannot be inverted." if name == "scale" else ""))
+            if not np.isfinite(v).all():
+                j = int(np.flatnonzero(~np.isfinite(v))[0])
+                raise ValueError(f"{name} must be finite; got {v[j]} for {frame_label(self, j)}.")
             out.append(v)
         return out
 
     def _map_for(self, mean, var):
-        """(center, scale, shift) of the shared affine kernel."""
+        """(center, scale, shift) of the shared affine kernel.  A zero gamma
+        gives an infinite scale: ``(x - center) / inf`` is 0 for finite ``x``
+        (NaN stays NaN), so the feature maps to ``shift`` exactly."""
         gamma, beta = self._gamma_beta(mean.shape[0])
-        return mean, np.sqrt(var + self.eps) / gamma, (beta if beta.any() else None)
+        with np.errstate(divide="ignore"):
+            scale = np.sqrt(var + self.eps) / gamma
+        return mean, scale, (beta if beta.any() else None)
 
     def _normalize(self, X, stats, copy):
         center, scale, shift = self._map_for(stats.mean, stats.var(ddof=0))
@@ -342,6 +348,14 @@ class BatchNormScaler(ColumnScaler):
     def _apply(self, X, out, inverse):
         check_is_fitted(self, "running_mean_")
         center, scale, shift = self._map_for(self.running_mean_, self.running_var_)
+        if inverse:  # a zero scale is refused before anything is written
+            zero = np.flatnonzero(self._gamma_beta(X.shape[1])[0] == 0)
+            if zero.size:
+                names = self._feature_names()
+                which = zero.tolist() if names is None else names[zero].tolist()
+                raise ValueError(
+                    f"scale is 0 for columns {which}: their outputs are all equal to"
+                    " shift whatever the input, so they cannot be inverted.")
         return affine(X, out, center, scale, shift, inverse=inverse,
                       feature_names=self._feature_names())
 

@@ -24,6 +24,13 @@ from ._kernels import (_n_threads, block_bounds, for_each_block, grouped, raise_
                        redo_rows, scratch)
 from ._unit_norm import RowScaler
 
+#: Groups whose divisor ``sqrt(var + eps)`` is below this are computed on
+#: their values times ``2**k`` (exact), with ``k`` putting their spread near 1:
+#: below about ``2**-511`` the squares of the deviations lose bits to
+#: underflow, and in the subnormal range the mean does.  Above it the
+#: underflow of any square costs less than ``2**-175`` of the variance.
+TINY_STD = 2.0 ** -450
+
 
 def _group_moments(x):
     """Mean and biased variance per (row, group) of a float64 block view
@@ -79,18 +86,22 @@ class _GroupStatsScaler(RowScaler):
     """Group statistics per sample, then a per-channel affine map.
 
     Subclasses say how their parameters lay out ``n_features``:
-    ``_layout(n_features) -> (n_groups, n_channels)``.  Everything else --
-    validation, statistics, the map and its inverse -- lives here.
+    ``_groups_and_channels(n_features) -> (n_groups, n_channels)``.
+    Everything else -- validation, statistics, the map and its inverse --
+    lives here.
     """
 
     _channel_word = "channel"  # how error messages name what gamma/beta index
 
-    def _layout(self, n_features):  # pragma: no cover - abstract
+    def _groups_and_channels(self, n_features):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _check_layout(self, n_features):
+    def _layout(self, n_features):
+        """``(n_groups, n_channels, gamma, beta)`` for rows of ``n_features``
+        features, checked; ``gamma`` and ``beta`` as :meth:`_per_feature`
+        gives them."""
         name = type(self).__name__
-        n_groups, n_channels = self._layout(n_features)
+        n_groups, n_channels = self._groups_and_channels(n_features)
         if n_features % n_channels:
             raise ValueError(
                 f"{name}: n_features={n_features} is not a multiple of"
@@ -102,11 +113,21 @@ class _GroupStatsScaler(RowScaler):
                 f"{name}: num_groups={n_groups} does not divide the number of"
                 f" channels C={n_channels} (torch: 'num_channels must be divisible"
                 " by num_groups').")
-        self.n_groups_, self.n_channels_ = n_groups, n_channels
         positions = n_features // n_channels
         shape = (n_groups, n_features // n_groups)  # the kernel's view of a row
-        self._gamma = self._per_feature("scale", self.scale, n_channels, positions, shape, 1.0)
-        self._beta = self._per_feature("shift", self.shift, n_channels, positions, shape, 0.0)
+        return (n_groups, n_channels,
+                self._per_feature("scale", self.scale, n_channels, positions, shape, 1.0),
+                self._per_feature("shift", self.shift, n_channels, positions, shape, 0.0))
+
+    @property
+    def n_groups_(self):
+        """Number of groups G each sample is split into (set by fit)."""
+        return self._fit_layout[0]
+
+    @property
+    def n_channels_(self):
+        """Number of channels C (set by fit)."""
+        return self._fit_layout[1]
 
     def _per_feature(self, param, value, n_channels, positions, shape, neutral):
         """``scale``/``shift`` as the kernel applies them: None when it is the
@@ -128,22 +149,30 @@ class _GroupStatsScaler(RowScaler):
         return np.repeat(value, positions).reshape(shape)
 
     def _stats(self, x):
+        """``(mean, std, k)`` per (row, group): the mean and divisor of the
+        group's values times ``2**k``, with ``k = 0`` unless the divisor is
+        below :data:`TINY_STD`."""
         mean, var = _group_moments(x)
         # The corrected variance can round a hair below 0 (never for a constant group).
         std = np.sqrt(np.maximum(var, 0.0) + self.eps)
-        zero = std == 0  # eps = 0 and a constant group, or squares that underflowed
-        if zero.any():
-            d = np.abs(x[zero] - mean[zero][:, None])
-            top = np.fmax.reduce(d, axis=-1)  # NaN ignored
-            # Squares of d / max|d| cannot underflow to all zeros.  A constant
-            # group (max|d| = 0, x - mean exactly 0) gets divisor 1, so it maps
-            # to beta as it does with eps > 0, instead of 0/0.
-            r = d / np.where(top > 0, top, 1.0)[:, None]
-            std[zero] = np.where(top > 0, top * np.sqrt(np.nanmean(r * r, axis=-1)), 1.0)
-        return mean, std
+        k = np.zeros(std.shape, dtype=np.int32)
+        tiny = std < TINY_STD  # eps = 0 and a constant group, or squares that lose bits
+        if tiny.any():
+            x_tiny = x[tiny]
+            top = np.fmax.reduce(np.abs(x_tiny - mean[tiny][:, None]), axis=-1)  # NaN ignored
+            # Scaling by 2**k is exact; it puts max(max|x - mean|, sqrt(eps)) in
+            # [1/2, 1), so that no square underflows and nothing overflows (a
+            # varying group's |x| is within 2**54 of its max|x - mean|).  A
+            # constant group (x - mean exactly 0) stays as it is: its divisor
+            # is sqrt(eps), or 1 for eps = 0 instead of 0/0, so it maps to beta.
+            k_tiny = np.where(top > 0, -np.frexp(np.fmax(top, np.sqrt(self.eps)))[1], np.int32(0))
+            m, v = _group_moments(np.ldexp(x_tiny, k_tiny[:, None])[:, None])
+            sd = np.sqrt(np.maximum(v[:, 0], 0.0) + np.ldexp(self.eps, 2 * k_tiny))
+            mean[tiny], std[tiny], k[tiny] = m[:, 0], np.where(sd > 0, sd, 1.0), k_tiny
+        return mean, std, k
 
     def _compute(self, X, out, keep_stats=True):
-        gamma, beta = self._gamma, self._beta
+        n_groups, _, gamma, beta = self._fit_layout
         # keep_stats=None: not kept, and the numpy kernel only (the compiled
         # loop's leftover rows)
         if out is not None and keep_stats is False and _compiled.wanted(X):
@@ -153,8 +182,9 @@ class _GroupStatsScaler(RowScaler):
                     np.broadcast_to(np.ravel(value), (X.shape[1],)), dtype=np.float64)
 
             n_threads = _n_threads()
+            # It leaves rows with an unusual group (a tiny one among them) to numpy.
             left = _compiled.group_norm(X, out, block_bounds(*X.shape, n_threads),
-                                        self.n_groups_, self.eps, per_feature(gamma, 1.0),
+                                        n_groups, self.eps, per_feature(gamma, 1.0),
                                         per_feature(beta, 0.0), n_threads)
             if left.size:
                 redo_rows(X, out, left, lambda x, y: self._compute(x, y, keep_stats=None),
@@ -162,19 +192,27 @@ class _GroupStatsScaler(RowScaler):
             return out, None
 
         def apply(x, stats, y):
-            mean, std = stats
+            mean, std, k = stats
             np.subtract(x, mean[..., None], out=y)
+            scaled = k != 0
+            if scaled.any():  # tiny groups: their statistics are those of x * 2**k
+                y[scaled] = np.ldexp(x[scaled], k[scaled][:, None]) - mean[scaled][:, None]
             np.divide(y, std[..., None], out=y)
             if gamma is not None:
                 np.multiply(y, gamma, out=y)
             if beta is not None:
                 np.add(y, beta, out=y)
 
-        return grouped(X, out, self.n_groups_, self._stats, apply,
-                       keep_stats=keep_stats, feature_names=self._feature_names())
+        out, stats = grouped(X, out, n_groups, self._stats, apply,
+                             keep_stats=keep_stats, feature_names=self._feature_names())
+        if stats is not None:  # in the units of X
+            mean, std, k = stats
+            stats = np.ldexp(mean, -k), np.ldexp(std, -k)
+        return out, stats
 
     def _invert(self, X, sample_stats):
-        n_rows, n_groups = X.shape[0], self.n_groups_
+        n_rows = X.shape[0]
+        n_groups, n_channels, gamma, beta = self._fit_layout
         want = f"the (mean, std) pair that sample_stats(X) returned, each of shape ({n_rows}, {n_groups})"
         try:
             mean, std = (np.asarray(s, dtype=np.float64) for s in sample_stats)
@@ -183,9 +221,8 @@ class _GroupStatsScaler(RowScaler):
         if mean.shape != (n_rows, n_groups) or std.shape != (n_rows, n_groups):
             raise ValueError(f"sample_stats must be {want}; got shapes {mean.shape}"
                              f" and {std.shape}.")
-        gamma, beta = self._gamma, self._beta
         if gamma is not None and np.any(gamma == 0):
-            per_channel = np.resize(gamma, self.n_features_in_).reshape(self.n_channels_, -1)[:, 0]
+            per_channel = np.resize(gamma, X.shape[1]).reshape(n_channels, -1)[:, 0]
             raise ValueError(
                 f"scale is 0 for {self._channel_word}s {np.flatnonzero(per_channel == 0).tolist()}:"
                 " their outputs are all equal to shift whatever the input, so they"
@@ -218,26 +255,36 @@ _AFFINE_CONSTRAINTS = {
 }
 
 _SAMPLE_STATS_DOC = """
+    Nothing is learned: like scikit-learn's ``Normalizer``, this scaler is
+    stateless, and ``transform`` works without ``fit`` (which only records
+    and checks the number and names of features).
+
     Per-sample scaling cannot be undone from its output alone:
     :meth:`sample_stats` returns ``(mean, std)``, each of shape
     ``(n_samples, n_groups_)``, with ``std = sqrt(var + eps)`` the divisor
     actually used, and ``inverse_transform(X_new, sample_stats=(mean, std))``
-    computes ``x = (y - beta) / gamma * std + mean`` (every ``gamma`` must be
-    nonzero).
+    computes ``x = (y - beta) / gamma * std + mean``.  A ``gamma`` of 0 (as
+    pruned networks have) maps its {what} exactly to ``beta``, as in torch;
+    ``inverse_transform`` refuses it, naming the {what}s, since their input
+    cannot be recovered.
 
     NaN values are ignored in the statistics and pass through.  A constant
     group maps exactly to ``beta``; with ``eps=0`` its divisor is taken as 1
     (not 0/0), so it still maps to ``beta`` and ``sample_stats`` reports
     ``std = 1`` there.  This is where ``eps=0`` departs from torch, which
-    returns NaN.  Float32 input gives float32 output, the rounding of the
-    float64 computation; other input gives float64.
+    returns NaN.  A group whose ``std`` is below ``2**-450`` (values near
+    1e-150 and smaller, subnormal ones included, with a tiny ``eps``) is
+    computed on its values times a power of 2, exactly, so that no square
+    underflows: its output is as accurate as at any other scale.  Float32
+    input gives float32 output, the rounding of the float64 computation;
+    other input gives float64.
 """
 
 _AFFINE_PARAMS_DOC = """eps : float, default=1e-5
         Added to the variance inside the square root.
     scale : float or array-like of shape ({n}), default=1.0
         ``gamma``, the weight of the torch layer: one number, or one per
-        {what}.
+        {what}.  0 is allowed (see above).
     shift : float or array-like of shape ({n}), default=0.0
         ``beta``, the bias of the torch layer: one number, or one per {what}."""
 
@@ -327,7 +374,7 @@ class GroupNormScaler(_GroupStatsScaler):
         self.scale = scale
         self.shift = shift
 
-    def _layout(self, n_features):
+    def _groups_and_channels(self, n_features):
         return self.num_groups, n_features if self.n_channels is None else self.n_channels
 
 
@@ -380,7 +427,7 @@ class LayerNormScaler(_GroupStatsScaler):
         self.scale = scale
         self.shift = shift
 
-    def _layout(self, n_features):
+    def _groups_and_channels(self, n_features):
         return 1, n_features  # one group; gamma and beta per feature
 
 
@@ -446,21 +493,22 @@ class InstanceNormScaler(_GroupStatsScaler):
         self.scale = scale
         self.shift = shift
 
-    def _layout(self, n_features):
+    def _groups_and_channels(self, n_features):
         return self.n_channels, self.n_channels
 
-    def _check_layout(self, n_features):
-        super()._check_layout(n_features)
+    def _layout(self, n_features):
+        layout = super()._layout(n_features)
         if n_features == self.n_channels:
             raise ValueError(
                 f"InstanceNormScaler needs more than one position per channel (torch:"
                 f" 'Expected more than 1 spatial element'); n_features={n_features} with"
                 f" n_channels={self.n_channels} leaves one.")
+        return layout
 
 
 def _fill_docs(cls, what, n):
     cls.__doc__ = cls.__doc__.format(
-        sample_stats=_SAMPLE_STATS_DOC,
+        sample_stats=_SAMPLE_STATS_DOC.format(what=what),
         params=_AFFINE_PARAMS_DOC.format(what=what, n=n),
         attributes=_ATTRIBUTES_DOC)
 

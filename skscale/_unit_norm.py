@@ -2,11 +2,10 @@
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import _fit_context
+from sklearn.base import _fit_context, clone
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.extmath import row_norms
 from sklearn.utils.sparsefuncs import inplace_row_scale
-from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseScaler
 from . import _compiled
@@ -51,11 +50,20 @@ _SPARSE_NORMS = {
 class RowScaler(BaseScaler):
     """Shared skeleton of the per-sample scalers.
 
-    Nothing is learned at fit beyond the number and names of the features:
-    each sample is scaled by statistics of its own, which :meth:`sample_stats`
-    returns.  The output alone cannot be mapped back, so
-    ``inverse_transform`` needs those statistics.
+    Nothing is learned: each sample is scaled by statistics of its own, which
+    :meth:`sample_stats` returns.  Like scikit-learn's ``Normalizer`` the
+    scalers are stateless (tag ``requires_fit=False``): ``transform``,
+    ``sample_stats`` and ``inverse_transform`` work without ``fit``, checking
+    the parameters against the ``X`` they are given and storing nothing.
+    After ``fit`` they check ``X`` against the number and names of features
+    seen there.  The output alone cannot be mapped back, so
+    ``inverse_transform`` needs the statistics.
     """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -73,17 +81,42 @@ class RowScaler(BaseScaler):
         self : object
             Fitted scaler.
         """
-        X = self._validate(X, reset=True)
-        if not sp.issparse(X):
-            check_finite(X, self._feature_names())
-        self._check_layout(X.shape[1])
+        before = dict(self.__dict__)
+        try:
+            X = self._fit_shape(X)
+            if not sp.issparse(X):
+                check_finite(X, self._feature_names())
+        except BaseException:  # a failed fit leaves the scaler as it was
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
         return self
 
-    def _check_layout(self, n_features):
-        """Validate parameters against the number of features."""
+    def _fit_shape(self, X):
+        """Validate ``X`` as a first fit does and store its layout."""
+        X = self._validate(X, reset=True)
+        self._fit_layout = self._layout(X.shape[1])
+        return X
+
+    def _layout(self, n_features):
+        """What the parameters make of rows of ``n_features`` features,
+        checked (None: nothing for unit norm)."""
+        return None
+
+    def _ready(self, X):
+        """``(scaler, X)``: ``X`` validated, and the scaler to compute with --
+        ``self`` once fitted; unfitted, a throwaway clone that has checked its
+        parameters against ``X`` as a fit would (so ``self`` stores nothing)."""
+        if hasattr(self, "_fit_layout"):
+            return self, self._validate(X, reset=False)
+        scaler = clone(self)
+        scaler._validate_params()
+        return scaler, scaler._fit_shape(X)
 
     def transform(self, X, copy=None):
         """Scale each sample by its own statistics.
+
+        Works without :meth:`fit`: nothing is learned.
 
         Parameters
         ----------
@@ -99,7 +132,13 @@ class RowScaler(BaseScaler):
         X_new : ndarray of shape (n_samples, n_features)
             Scaled data, float32 for float32 input and float64 otherwise.
         """
-        return self._forward(X, copy)
+        scaler, X = self._ready(X)
+        copy = getattr(self, "copy", True) if copy is None else copy
+        if sp.issparse(X):
+            out = X.copy() if copy else X
+        else:
+            out = self._output_for_rows(X, copy)
+        return scaler._compute(X, out, keep_stats=False)[0]
 
     def sample_stats(self, X):
         """The per-sample statistics that :meth:`transform` divides by.
@@ -117,18 +156,8 @@ class RowScaler(BaseScaler):
         stats : ndarray or tuple of ndarrays
             See the class documentation for their shape.
         """
-        check_is_fitted(self)
-        return self._compute(self._validate(X, reset=False), None)[1]
-
-    def _forward(self, X, copy):
-        check_is_fitted(self)
-        X = self._validate(X, reset=False)
-        copy = getattr(self, "copy", True) if copy is None else copy
-        if sp.issparse(X):
-            out = X.copy() if copy else X
-        else:
-            out = self._output_for_rows(X, copy)
-        return self._compute(X, out, keep_stats=False)[0]
+        scaler, X = self._ready(X)
+        return scaler._compute(X, None)[1]
 
     def _output_for_rows(self, X, copy):
         # The grouped kernel reshapes row blocks, which needs C order.
@@ -151,15 +180,14 @@ class RowScaler(BaseScaler):
         X_original : ndarray of shape (n_samples, n_features)
             The original data, to rounding.
         """
-        check_is_fitted(self)
         if sample_stats is None:
             raise ValueError(
                 f"{type(self).__name__} scales every sample by statistics of its own,"
                 " which the output alone does not hold. Keep them when transforming:"
                 " stats = scaler.sample_stats(X); X_new = scaler.transform(X); then"
                 " scaler.inverse_transform(X_new, sample_stats=stats).")
-        X = self._validate(X, reset=False)
-        return self._invert(X, sample_stats)
+        scaler, X = self._ready(X)
+        return scaler._invert(X, sample_stats)
 
 
 class UnitNormScaler(RowScaler):
@@ -168,6 +196,9 @@ class UnitNormScaler(RowScaler):
     ``||x||`` is the l1 norm ``sum|x|``, the l2 norm ``sqrt(sum x**2)`` or the
     max norm ``max|x|`` of the sample, ignoring NaN (which passes through).
     A sample whose norm is zero stays zero.  Sparse input is accepted.
+    Nothing is learned: like scikit-learn's ``Normalizer``, this scaler is
+    stateless, and ``transform`` works without ``fit`` (which only records
+    and checks the number and names of features).
 
     Per-sample scaling cannot be undone from its output alone:
     :meth:`sample_stats` returns the norms of shape ``(n_samples,)`` and

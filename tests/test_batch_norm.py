@@ -1,5 +1,7 @@
 """BatchNormScaler against torch.nn.BatchNorm1d (float64) as the oracle."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +11,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import NotFittedError
 
-from skscale import SCALERS, BatchNormScaler
+from skscale import SCALERS, BatchNormScaler, _compiled, _config
 from skscale._kernels import block_rows
 from skscale._stats import ColumnStats
 
@@ -350,20 +352,96 @@ def test_inverse_round_trip(dtype):
 
 def test_bad_scale_or_shift_is_an_error():
     X = data(10)
-    with pytest.raises(ValueError, match="scale must be finite and non-zero"):
-        BatchNormScaler(scale=0.0).fit(X)
-    with pytest.raises(ValueError, match="non-zero; got 0.0 for column 1"):
-        BatchNormScaler(scale=[1.0, 0.0, 2.0, 1.0]).fit(X)
+    with pytest.raises(ValueError, match="scale must be finite; got nan for column 1"):
+        BatchNormScaler(scale=[1.0, np.nan, 2.0, 1.0]).fit(X)
     with pytest.raises(ValueError, match="one value per feature"):
         BatchNormScaler(shift=[1.0, 2.0]).fit(X)
     with pytest.raises(ValueError, match="shift must be finite"):
         BatchNormScaler(shift=np.nan).fit(X)
-    with pytest.raises(ValueError, match="non-zero"):
-        BatchNormScaler(scale=0.0).normalize_batch(X)
-    bn = BatchNormScaler().fit(X).set_params(scale=0.0)
+    with pytest.raises(ValueError, match="scale must be finite"):
+        BatchNormScaler(scale=np.inf).normalize_batch(X)
+    bn = BatchNormScaler().fit(X).set_params(scale=[1.0, 2.0])
     for method in (bn.transform, bn.inverse_transform):
-        with pytest.raises(ValueError, match="non-zero"):
+        with pytest.raises(ValueError, match="one value per feature"):
             method(X)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"scale": [1.0, 2.0]}, r"scale must be a number or have one value per feature \(4\)"),
+    ({"scale": [1.0, np.nan, 1.0, 1.0]}, "scale must be finite; got nan for column 1"),
+    ({"shift": np.ones(5)}, r"shift must be a number or have one value per feature \(4\)"),
+    ({"shift": [0.0, 0.0, 0.0, -np.inf]}, "shift must be finite; got -inf for column 3"),
+])
+def test_training_steps_check_scale_and_shift_before_any_change(params, match):
+    X = data(20)
+    # A first step leaves the scaler unfitted.
+    for step in ("partial_fit", "normalize_batch"):
+        bn = BatchNormScaler(**params)
+        with pytest.raises(ValueError, match=match):
+            bn.partial_fit(X) if step == "partial_fit" else bn.normalize_batch(X, update=True)
+        assert not hasattr(bn, "n_features_in_")
+        with pytest.raises(NotFittedError):
+            bn.transform(X)
+    # A later step leaves the running statistics as they were.
+    bn = BatchNormScaler(momentum=0.1).partial_fit(X)
+    state = _state(bn)
+    bn.set_params(**params)
+    for step in (bn.partial_fit, lambda b: bn.normalize_batch(b, update=True)):
+        with pytest.raises(ValueError, match=match):
+            step(data(6, seed=1))
+        _assert_same_state(bn, state)
+
+
+@pytest.fixture(params=[False, True], ids=["numpy", "compiled"])
+def kernels(request, monkeypatch):
+    """Run the test on the numpy kernels, then on the compiled loops (forced)."""
+    if request.param and _compiled._load() is None:
+        pytest.skip("numba is not installed")
+    monkeypatch.setitem(_config._CONFIG, "compiled", request.param)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_zero_scale_maps_to_shift_like_torch(kernels, dtype):
+    """Pruned networks set gamma = 0: the feature is then beta, whatever x."""
+    gamma, beta = np.array([2.0, 0.0, -1.0, 0.0]), np.array([0.5, -3.0, 0.0, 0.0])
+    X = (data(60) * [1.0, 1e3, 1.0, 1e-3] + [0.0, 1e8, 0.0, 0.0]).astype(dtype)
+    batches = split(X, [30, 30])
+    m, outs = torch_train([b.astype(np.float64) for b in batches], 0.1, gamma=gamma, beta=beta)
+    bn = BatchNormScaler(momentum=0.1, scale=gamma, shift=beta)
+    u = U64 if dtype == np.float64 else U32
+    for b, out in zip(batches, outs):
+        y = bn.normalize_batch(b, update=True)
+        assert_array_equal(y[:, [1, 3]], np.broadcast_to(beta[[1, 3]], (30, 2)))  # exactly
+        assert (np.abs(y - out) <= bound(out, b, b.astype(np.float64).var(0), 1e-5, gamma,
+                                         beta, u)).all()
+    assert_state(bn, m)
+    X_new = data(40, seed=2).astype(dtype)
+    X_new[5, 1] = X_new[7, 0] = np.nan
+    ref = torch_eval(m, X_new)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = bn.transform(X_new)
+    assert y.dtype == dtype
+    assert_array_equal(np.isnan(y), np.isnan(ref))  # NaN passes through
+    expected = np.broadcast_to(beta[[1, 3]], (40, 2)).copy()
+    expected[5, 0] = np.nan
+    assert_array_equal(y[:, [1, 3]], expected)
+    assert (np.abs(y - ref) <= bound(ref, np.nan_to_num(X_new), bn.running_var_, 1e-5, gamma,
+                                     beta, u))[~np.isnan(ref)].all()
+
+
+def test_zero_scale_cannot_be_inverted_and_nothing_is_written():
+    X = data(20)
+    bn = BatchNormScaler(scale=[1.0, 0.0, 2.0, 0.0]).fit(X)
+    Y = bn.transform(X)
+    before = Y.copy()
+    with pytest.raises(ValueError, match=r"scale is 0 for columns \[1, 3\].*cannot be inverted"):
+        bn.inverse_transform(Y, copy=False)
+    assert_array_equal(Y, before)
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    bn = BatchNormScaler(scale=0.0).fit(frame)
+    with pytest.raises(ValueError, match=r"scale is 0 for columns \['a', 'b', 'c', 'd'\]"):
+        bn.inverse_transform(frame)
 
 
 def test_batches_larger_than_a_kernel_block():

@@ -1,7 +1,9 @@
 """Layer, instance and group normalization against PyTorch (float64 oracle)."""
 
 import warnings
+from fractions import Fraction
 
+import mpmath
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,8 +11,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skscale import GroupNormScaler, InstanceNormScaler, LayerNormScaler, Scaler
-from skscale._kernels import block_rows
+from skscale import GroupNormScaler, InstanceNormScaler, LayerNormScaler, Scaler, _compiled, _config
+from skscale._kernels import block_bounds, block_rows
 
 U64, U32 = 2.0**-53, 2.0**-24
 
@@ -65,6 +67,46 @@ def data(rng, n, d, offset=3.0, spread=2.0):
 
 
 AFFINE = ["default", "scalar", "per_channel"]
+
+
+@pytest.fixture(params=[False, True], ids=["numpy", "compiled"])
+def kernels(request, monkeypatch):
+    """Run the test on the numpy kernels, then on the compiled loops (forced)."""
+    if request.param and _compiled._load() is None:
+        pytest.skip("numba is not installed")
+    monkeypatch.setitem(_config._CONFIG, "compiled", request.param)
+
+
+def exact_group_norm(X, G, C, eps, scale, shift):
+    """Group normalization of each row of X with exact sums (fractions) and the
+    square root and division at 300 bits (mpmath): the correctly rounded
+    output, and each group's mean and sqrt(var + eps).  A zero divisor (eps = 0,
+    a constant group) is taken as 1, as documented."""
+    X = np.asarray(X, dtype=np.float64)
+    N, D = X.shape
+    gamma, beta = (np.repeat(np.broadcast_to(np.asarray(v, dtype=np.float64), (C,)), D // C)
+                   for v in (scale, shift))
+    y, mean, std = np.empty((N, D)), np.empty((N, G)), np.empty((N, G))
+    with mpmath.workprec(300):
+        for i, g in np.ndindex(N, G):
+            xs = [Fraction(float(v)) for v in np.split(X[i], G)[g]]
+            mu = sum(xs) / len(xs)
+            var = sum((v - mu) ** 2 for v in xs) / len(xs) + Fraction(eps)
+            sd = mpmath.sqrt(mpmath.mpf(var.numerator) / var.denominator) if var else 1
+            mean[i, g], std[i, g] = float(mu), float(sd)
+            for k, v in enumerate(xs, start=g * len(xs)):
+                d = mpmath.mpf((v - mu).numerator) / (v - mu).denominator
+                y[i, k] = float(d / sd * gamma[k] + beta[k])
+    return y, mean, std
+
+
+def assert_exact_within_bound(got, ref, X, ref_std, scale, shift, u):
+    """NORMS.md's bound 16 u ((1 + |gamma| + |beta|) kappa + |ref|), with kappa
+    from the exact standard deviations (numpy's underflow at tiny values)."""
+    kappa = 1 + np.abs(X).max() / ref_std.min()
+    bound = 16 * u * ((1 + np.max(np.abs(scale)) + np.max(np.abs(shift))) * kappa + np.abs(ref))
+    err = np.abs(np.asarray(got, dtype=np.float64) - ref)
+    assert (err <= bound).all(), f"max error {err.max()}, kappa {kappa}"
 
 
 # --- agreement with torch --------------------------------------------------------
@@ -256,6 +298,81 @@ def test_eps_zero_tiny_values_do_not_look_constant():
     X = np.array([[1.0, 2.0, 4.0, 8.0]]) * 1e-300
     got = LayerNormScaler(eps=0.0).fit_transform(X)
     np.testing.assert_allclose(got, LayerNormScaler(eps=0.0).fit_transform(X * 1e300), rtol=1e-14)
+
+
+# Deviations near 1e-156 and smaller have subnormal squares, which lose bits or
+# vanish; in the subnormal range (1e-310, 1e-318) the mean loses them too.
+TINY = [1e-150, 1e-156, 1e-158, 1e-161, 1e-300, 1e-310, 1e-318]
+
+
+@pytest.mark.parametrize("magnitude", TINY)
+@pytest.mark.parametrize("size", [8, 40])  # compiled: summed across tiles / along rows
+@pytest.mark.parametrize("tiny_eps", [False, True])
+def test_tiny_values_are_as_accurate_as_any(kernels, magnitude, size, tiny_eps):
+    rng = np.random.default_rng(size)
+    X = rng.normal(3.0, 2.0, size=(3, 2 * size)) * magnitude  # C = 4 channels, G = 2 groups
+    X[1] -= 2.5 * magnitude  # values of both signs around 0
+    eps = max(magnitude**2, 2.0**-1074) if tiny_eps else 0.0  # a subnormal one, mostly
+    scale, shift = rng.uniform(0.5, 2, 4) * [1, -1, 1, -1], rng.normal(size=4)
+    scaler = GroupNormScaler(2, n_channels=4, eps=eps, scale=scale, shift=shift)
+    ref, ref_mean, ref_std = exact_group_norm(X, 2, 4, eps, scale, shift)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = scaler.fit_transform(X)
+        mean, std = scaler.sample_stats(X)
+    assert_exact_within_bound(got, ref, X, ref_std, scale, shift, U64)
+    # the statistics to rounding (absolute 2**-1074 where they are subnormal)
+    np.testing.assert_allclose(mean, ref_mean, rtol=4 * U64, atol=2.0**-1074)
+    np.testing.assert_allclose(std, ref_std, rtol=4 * U64, atol=2.0**-1074)
+
+
+@pytest.mark.parametrize("magnitude", [1e-30, 1e-40, 1e-42])  # float32 subnormal below 1.2e-38
+@pytest.mark.parametrize("eps", [0.0, 1e-80])
+def test_tiny_float32_values(kernels, magnitude, eps):
+    rng = np.random.default_rng(3)
+    X = (rng.normal(3.0, 2.0, size=(3, 40)) * magnitude).astype(np.float32)
+    got = LayerNormScaler(eps=eps, shift=0.5).fit_transform(X)
+    assert got.dtype == np.float32
+    ref, _, ref_std = exact_group_norm(X, 1, 1, eps, 1.0, 0.5)
+    assert_exact_within_bound(got, ref, X.astype(np.float64), ref_std, 1.0, 0.5, U32)
+
+
+def test_compiled_loops_leave_tiny_groups_to_numpy():
+    if _compiled._load() is None:
+        pytest.skip("numba is not installed")
+    from skscale import _group_norm, _loops
+
+    assert _loops._TINY_STD == _group_norm.TINY_STD == 2.0**-450  # (about 3.5e-136)
+    rng = np.random.default_rng(4)
+    spread = np.array([1.0, 1e-130, 1e-140, 1e-300, 1e3, 1e-150])
+    for size in (8, 40):  # across tiles, along rows
+        assert (size >= _compiled.LONG_GROUP) == (size == 40)
+        X = rng.normal(3.0, 2.0, size=(6, 2 * size)) * spread[:, None]
+        out = np.zeros_like(X)
+        left = _compiled.group_norm(X, out, block_bounds(6, 2 * size, 1), 2, 0.0,
+                                    np.ones(2 * size), np.zeros(2 * size), 1)
+        np.testing.assert_array_equal(left, [2, 3, 5])  # std below 2**-450
+        np.testing.assert_array_equal(out[left], 0.0)  # left unwritten
+
+
+def test_zero_scale_maps_exactly_to_shift(kernels):
+    """Pruned networks set gamma = 0: that channel is beta whatever the input, as in torch."""
+    rng = np.random.default_rng(5)
+    X = data(rng, 7, 24, offset=1e8)  # C = 6 channels of L = 4, G = 3 groups
+    X[2, 5] = X[4, 20] = np.nan
+    scale, shift = np.array([1.5, 0.0, -2.0, 0.0, 0.0, 1.0]), rng.normal(size=6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = GroupNormScaler(3, n_channels=6, scale=scale, shift=shift).fit_transform(X)
+    expected = np.broadcast_to(np.repeat(shift, 4), X.shape).copy()
+    expected[np.isnan(X)] = np.nan
+    zero = np.repeat(scale == 0, 4)
+    np.testing.assert_array_equal(got[:, zero], expected[:, zero])  # NaN passes through
+    clean = ~np.isnan(X).any(axis=1)
+    exact = torch_norm("group", X[clean] - 1e8, C=6, G=3, scale=scale, shift=shift)
+    assert_within_bound(got[clean], exact, X[clean], 3, scale, shift, 1e-5, U64)
+    np.testing.assert_array_equal(torch_norm("group", X[clean], C=6, G=3, scale=scale,
+                                             shift=shift)[:, zero], expected[clean][:, zero])
 
 
 # --- NaN -----------------------------------------------------------------------------

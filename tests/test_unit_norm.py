@@ -1,11 +1,15 @@
-"""UnitNormScaler against scikit-learn's Normalizer, and its exact inverse."""
+"""UnitNormScaler against scikit-learn's Normalizer, and its exact inverse; all
+per-sample scalers are stateless."""
+
+import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.preprocessing import Normalizer
 
-from skscale import UnitNormScaler
+from skscale import GroupNormScaler, InstanceNormScaler, LayerNormScaler, UnitNormScaler
 from skscale._kernels import block_rows
 
 
@@ -63,3 +67,65 @@ def test_inverse_with_sample_stats_is_exact_to_rounding(norm):
         scaler.inverse_transform(scaler.transform(X))
     with pytest.raises(ValueError, match="row norms"):
         scaler.inverse_transform(scaler.transform(X), sample_stats=norms[:-1])
+
+
+# --- stateless, as sklearn's Normalizer -------------------------------------------------
+
+ROW_SCALERS = [
+    lambda: UnitNormScaler("l1"),
+    lambda: LayerNormScaler(shift=0.5),
+    lambda: GroupNormScaler(2, n_channels=4, scale=[1.0, 0.5, -2.0, 3.0]),
+    lambda: InstanceNormScaler(4, eps=0.0),
+]
+
+
+@pytest.mark.parametrize("make", ROW_SCALERS)
+def test_per_sample_scalers_work_without_fit_and_store_nothing(make):
+    X = _data(n=40, d=8)
+    frame = pd.DataFrame(X, columns=list("abcdefgh"))
+    scaler = make()
+    assert scaler.__sklearn_tags__().requires_fit is False
+    params = dict(vars(scaler))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X has feature names, but ... fitted without"
+        got, stats = scaler.transform(frame), scaler.sample_stats(frame)
+        back = scaler.inverse_transform(got, sample_stats=stats)
+    assert vars(scaler) == params  # nothing stored
+    fitted = make().fit(X)
+    np.testing.assert_array_equal(got, fitted.transform(X))
+    np.testing.assert_array_equal(np.asarray(stats), np.asarray(fitted.sample_stats(X)))
+    np.testing.assert_allclose(back, X, rtol=1e-13, atol=1e-13 * np.abs(X).max())
+    # Unfitted, X's own width and names are what errors speak of.
+    frame.loc[3, "c"] = np.inf
+    with pytest.raises(ValueError, match="infinity .* column 'c' at row 3"):
+        scaler.transform(frame)
+    assert vars(scaler) == params
+    # Fitted, X must have the width seen in fit.
+    with pytest.raises(ValueError, match="X has 4 features, but .* is expecting 8"):
+        fitted.transform(X[:, :4])
+
+
+@pytest.mark.parametrize("scaler, match", [
+    (GroupNormScaler(3), "num_groups=3 does not divide .* C=8"),
+    (InstanceNormScaler(3), "n_features=8 is not a multiple of n_channels=3"),
+    (InstanceNormScaler(8), "Expected more than 1 spatial element"),
+    (LayerNormScaler(scale=np.ones(5)), r"one value per feature \(8\)"),
+    (LayerNormScaler(eps=-1.0), "'eps' parameter"),
+    (UnitNormScaler("l3"), "'norm' parameter"),
+])
+def test_unfitted_transform_checks_parameters_against_X(scaler, match):
+    params = dict(vars(scaler))
+    for method in (scaler.transform, scaler.sample_stats):
+        with pytest.raises(ValueError, match=match):
+            method(np.ones((3, 8)))
+    assert vars(scaler) == params
+
+
+def test_failed_fit_keeps_the_previous_one():
+    X = _data(n=10, d=8)
+    scaler = GroupNormScaler(2).fit(X)
+    expected = scaler.transform(X)
+    with pytest.raises(ValueError, match="num_groups=2 does not divide"):
+        scaler.fit(np.ones((3, 5)))
+    assert (scaler.n_features_in_, scaler.n_groups_, scaler.n_channels_) == (8, 2, 8)
+    np.testing.assert_array_equal(scaler.transform(X), expected)
