@@ -11,7 +11,8 @@ import types
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (_check_sample_weight, _get_feature_names,
+                                      check_is_fitted, validate_data)
 
 from ._kernels import affine, column_label
 from ._persist import VersionStampMixin
@@ -83,12 +84,15 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
         dtypes = getattr(X, "dtypes", None)
         float32 = dtypes is not None and len(dtypes) > 0 and all(
             str(t).lower() == "float32" for t in dtypes)
+        if not reset and hasattr(self, "feature_names_in_"):
+            _check_column_order(X, self.feature_names_in_)
         try:
             X = validate_data(self, X, reset=reset, accept_sparse=sparse,
                               dtype=np.float32 if float32 else list(_FLOATS),
                               ensure_all_finite=False)
         except (TypeError, ValueError) as err:
             _explain_bad_columns(X, err)
+            _explain_bad_values(X, err)
             if sp.issparse(X) and not sparse:
                 raise self._sparse_error(f"{type(self).__name__} with these parameters would turn"
                                 f" the zeros of sparse input into other values. "
@@ -110,6 +114,40 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
         if not copy and X.flags.writeable:
             return X
         return np.empty(X.shape, dtype=X.dtype)
+
+
+def _check_column_order(X, fitted):
+    """Name the first misplaced column of a frame holding the fitted columns
+    in another order (scikit-learn's message names none)."""
+    names = _get_feature_names(X)
+    if names is None or len(names) != len(fitted) or (names == fitted).all() \
+            or set(names) != set(fitted):
+        return  # the same order, or other columns: validate_data says which
+    i = int(np.flatnonzero(names != fitted)[0])
+    raise ValueError(
+        f"The columns are in another order than at fit: column {i} is {names[i]!r}, where"
+        f" fit had {fitted[i]!r}. Select them in the fitted order:"
+        " X[scaler.feature_names_in_].")
+
+
+def _explain_bad_values(X, err):
+    """Re-raise a conversion failure of an array (not a frame) of objects,
+    naming the first value that is not a number, by row and column."""
+    if hasattr(X, "columns") or sp.issparse(X) or getattr(X, "dtype", object) != object:
+        return
+    try:
+        A = np.asarray(X, dtype=object)
+    except (TypeError, ValueError):
+        return
+    if A.ndim != 2:
+        return
+    for (i, j), value in np.ndenumerate(A):
+        try:
+            np.float64(value)  # as numpy converts (None is NaN)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"The value {value!r} in column {j} at row {i} is not a number; skscale"
+                " scales numbers only.") from err
 
 
 def _explain_bad_columns(X, err):

@@ -5,10 +5,11 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
-from ._base import ColumnScaler
+from ._base import ColumnScaler, frame_label
 
 
 _LOWEST = -307  # the smallest j with 10.0**j a normal float64
+_HIGHEST = 308  # the largest j with 10.0**j finite
 
 
 class DecimalScaler(ColumnScaler):
@@ -88,11 +89,20 @@ class DecimalScaler(ColumnScaler):
             # division the transform does, in the training data's dtype.
             dtype = np.dtype(self._fit_dtype)
             peak = peak.astype(dtype)
-            while (up := dtype.type(peak / 10.0 ** j) >= 1).any():
-                j[up] += 1
-            while (down := (dtype.type(peak / 10.0 ** (j - 1)) < 1) & (j > _LOWEST)).any():
-                j[down] -= 1
+            with np.errstate(over="ignore"):  # 10.0**309 is inf: refused below
+                while (up := dtype.type(peak / 10.0 ** j) >= 1).any():
+                    j[up] += 1
+                while (down := (dtype.type(peak / 10.0 ** (j - 1)) < 1) & (j > _LOWEST)).any():
+                    j[down] -= 1
             j[empty] = 0
+        huge = j > _HIGHEST
+        if huge.any():
+            k = int(np.flatnonzero(huge)[0])
+            raise ValueError(
+                f"{frame_label(self, k)[0].upper()}{frame_label(self, k)[1:]} needs 10**{j[k]},"
+                " beyond float64: " + ("its values reach 1e308 or more; divide them by a power"
+                                       " of ten first." if self.digits == "auto" else
+                                       "pass digits=308 or fewer."))
         self.digits_ = j
         self.scale_ = 10.0 ** j
         return None, self.scale_, None

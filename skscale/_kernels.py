@@ -187,10 +187,11 @@ def column_label(j, feature_names=None):
     return f"column {j}"
 
 
-def raise_non_finite(X, nan_mask, row0, feature_names, result=None):
+def raise_non_finite(X, nan_mask, row0, feature_names, result=None,
+                     reason="the fitted scale is far too small for this value"):
     """Raise a ``ValueError`` naming the first infinite value of block ``X``
     or, given the block's ``result``, the first finite value that scaled to a
-    non-finite one (an overflow of the output type)."""
+    non-finite one (an overflow of the output type), and ``reason`` why."""
     inf = ~nan_mask & ~np.isfinite(X)
     if inf.any():
         i, j = np.argwhere(inf)[0]
@@ -206,7 +207,7 @@ def raise_non_finite(X, nan_mask, row0, feature_names, result=None):
             raise ValueError(
                 f"{label[0].upper()}{label[1:]} at row {row0 + i}: {float(X[i, j])!r}"
                 f" scales to {float(result[i, j])}, beyond the range of {result.dtype};"
-                " the fitted scale is far too small for this value.")
+                f" {reason}.")
 
 
 def check_finite(X, feature_names=None):

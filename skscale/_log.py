@@ -208,10 +208,14 @@ class LogScaler(ColumnScaler):
         log_base = None if self.base == math.e else math.log(self.base)
         shift = self._shift
 
+        @np.errstate(over="ignore", invalid="ignore")  # the finite check below reports
         def run(rows):
             x = X[rows]
             y = out[rows] if direct else np.empty(x.shape)
             if inverse:
+                # expm1 maps -inf to -1: look for infinities in x itself
+                if not np.isfinite(np.add.reduce(x, axis=0)).all():
+                    raise_non_finite(x, np.isnan(x), rows.start, self._feature_names())
                 np.multiply(x, log_base or 1.0, out=y)
                 np.expm1(y, out=y)
                 np.add(y, shift, out=y)
@@ -228,10 +232,13 @@ class LogScaler(ColumnScaler):
                     np.log1p(y, out=y)
                     if log_base:
                         np.divide(y, log_base, out=y)
-            if not np.isfinite(np.add.reduce(y, axis=0)).all():
-                raise_non_finite(x, np.isnan(x), rows.start, self._feature_names(), y)
-            if not direct:
+            if not direct:  # check what the output type holds (float32 overflows sooner)
                 out[rows] = y
+                y = out[rows]
+            if not np.isfinite(np.add.reduce(y, axis=0)).all():
+                raise_non_finite(x, np.isnan(x), rows.start, self._feature_names(), y,
+                                 "its exponential is beyond that range" if inverse else
+                                 "the logarithm of this value cannot be represented")
 
         # The compiled loop divides log1p by ln(base); bases 2 and 10 take their exact path.
         if not inverse and self.base not in _LOGS and _compiled.wanted(X):
@@ -247,7 +254,16 @@ class LogScaler(ColumnScaler):
 
     def _apply_sparse(self, X, inverse):
         if inverse:
-            X.data = np.expm1(X.data * math.log(self.base)).astype(X.dtype)
+            with np.errstate(over="ignore", invalid="ignore"):  # reported below
+                data = np.expm1(X.data * math.log(self.base)).astype(X.dtype)
+            bad = ~np.isfinite(data) & ~np.isnan(X.data)
+            if bad.any():
+                at = np.flatnonzero(bad)[0]
+                label = frame_label(self, sparse_column(X, at))
+                raise ValueError(
+                    f"{label[0].upper()}{label[1:]}: {X.data[at]!r}"
+                    f" maps back to {data[at]}, beyond the range of {X.dtype}.")
+            X.data = data
         else:
             if (X.data <= -1).any():
                 at = np.flatnonzero(X.data <= -1)[0]

@@ -5,7 +5,7 @@ from numbers import Real
 
 import numpy as np
 
-from ._base import ColumnScaler
+from ._base import ColumnScaler, frame_label
 
 
 class MinMaxScaler(ColumnScaler):
@@ -99,7 +99,15 @@ class MinMaxScaler(ColumnScaler):
         else:
             low, high = _pair(self.data_range, "data_range")
             m, M = np.full_like(stats.min, low), np.full_like(stats.max, high)
-        self.data_min_, self.data_max_, self.data_range_ = m, M, M - m
+        with np.errstate(over="ignore"):
+            self.data_min_, self.data_max_, self.data_range_ = m, M, M - m
+        wide = np.isinf(self.data_range_) & np.isfinite(m) & np.isfinite(M)
+        if wide.any():
+            j = int(np.flatnonzero(wide)[0])
+            raise ValueError(
+                f"The range of {frame_label(self, j)}, {float(M[j])!r} - ({float(m[j])!r}), is beyond"
+                " float64; divide its values by a power of ten (e.g. with"
+                " DecimalScaler) first.")
         width = self.data_range_.copy()
         width[width == 0] = 1.0  # constant feature: (x - m) is 0, lands on lo
         scale = width / (hi - lo)
