@@ -342,8 +342,12 @@ class BatchNormScaler(ColumnScaler):
 
     def _normalize(self, X, stats, copy):
         center, scale, shift = self._map_for(stats.mean, stats.var(ddof=0))
-        return affine(X, self._output(X, copy), center, scale, shift,
-                      feature_names=self._feature_names())
+
+        def apply(x, y):
+            return affine(x, y, center, scale, shift, feature_names=self._feature_names())
+
+        out = self._output(X, copy)
+        return self._in_place(X, apply) if out is X else apply(X, out)
 
     def _apply(self, X, out, inverse):
         check_is_fitted(self, "running_mean_")

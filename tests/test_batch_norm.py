@@ -476,3 +476,15 @@ def test_fit_over_more_batches_than_held_at_once_matches_torch(momentum):
     assert bn.num_batches_tracked_ == layer.num_batches_tracked.item() == len(sizes)
     assert_allclose(bn.running_mean_, layer.running_mean.numpy(), rtol=1e-12)
     assert_allclose(bn.running_var_, layer.running_var.numpy(), rtol=1e-12)
+
+
+def test_failing_normalize_batch_in_place_leaves_its_input_as_it_was():
+    bn = BatchNormScaler().fit(np.random.default_rng(5).normal(size=(100, 3)))
+    X = np.random.default_rng(6).normal(size=(30_000, 3))  # several row blocks
+    X[-1, 1] = np.inf
+    before = X.copy()
+    for update in (False, True):
+        with pytest.raises(ValueError, match="infinity.*column 1 at row 29999"):
+            bn.normalize_batch(X, update=update, copy=False)
+        np.testing.assert_array_equal(X, before)
+    assert bn.num_batches_tracked_ == 1 + 100 // 256
