@@ -122,9 +122,27 @@ def test_float16_stays_float16(cls):
     assert est.inverse_transform(Xt).dtype == np.float16
 
 
-def test_callbacks_as_standard_scaler():
-    from sklearn.callback.tests._utils import RecordingCallback
+class RecordingCallback:
+    """A callback of scikit-learn's FitCallback protocol that records its hooks."""
 
+    def __init__(self):
+        self.record = []
+
+    def setup(self, estimator, context):
+        self.record.append({"name": "setup"})
+
+    def on_fit_task_begin(self, estimator, context, **kwargs):
+        self.record.append({"name": "on_fit_task_begin"})
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        self.record.append({"name": "on_fit_task_end",
+                            "fitted": kwargs.get("fitted_estimator", estimator)})
+
+    def teardown(self, estimator, context):
+        self.record.append({"name": "teardown"})
+
+
+def test_callbacks_as_standard_scaler():
     X = np.random.default_rng(4).normal(size=(10, 2))
     for method in ("fit", "partial_fit"):
         calls = {}
