@@ -38,6 +38,7 @@ test-numpy: $(TEST)
 bench: $(TEST)
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 	$(PY) benchmarks/first_call.py
+	$(PY) benchmarks/cli.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
