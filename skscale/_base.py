@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from sklearn.utils.validation import (_check_sample_weight, _get_feature_names,
                                       check_is_fitted, validate_data)
 
+from . import _dask
 from ._kernels import affine, column_label
 from ._persist import VersionStampMixin
 from ._stats import BOTH, ColumnStats
@@ -78,6 +79,8 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
             # What validate_data would return unchanged, at a hundredth of its
             # cost: it matters for partial_fit and transform on small batches.
             return X
+        if _dask.is_dask(X):  # its metadata here; each block is validated on its worker
+            return _dask.validate(self, X, reset)
         sparse = ["csr", "csc"] if self._accepts_sparse() else False
         # A frame of float32 columns stays float32 (validate_data keeps that
         # for numpy and pandas, not for polars).
@@ -133,7 +136,9 @@ def _check_column_order(X, fitted):
 def _explain_bad_values(X, err):
     """Re-raise a conversion failure of an array (not a frame) of objects,
     naming the first value that is not a number, by row and column."""
-    if hasattr(X, "columns") or sp.issparse(X) or getattr(X, "dtype", object) != object:
+    # (a TypeError -- a dict, a list in a cell -- is scikit-learn's own, and stays)
+    if not isinstance(err, ValueError) or hasattr(X, "columns") or sp.issparse(X) \
+            or getattr(X, "dtype", object) != object:
         return
     try:
         A = np.asarray(X, dtype=object)
@@ -144,7 +149,7 @@ def _explain_bad_values(X, err):
     for (i, j), value in np.ndenumerate(A):
         try:
             np.float64(value)  # as numpy converts (None is NaN)
-        except (TypeError, ValueError):
+        except ValueError:
             raise ValueError(
                 f"The value {value!r} in column {j} at row {i} is not a number; skscale"
                 " scales numbers only.") from err
@@ -290,6 +295,11 @@ class ColumnScaler(BaseScaler):
         try:
             first = not hasattr(self, "stats_")
             X = self._validate(X, reset=first)
+            if _dask.is_dask(X):  # statistics per block on the workers, merged in a tree
+                self.stats_ = _dask.column_stats(self, X, sample_weight,
+                                                 prior=None if first else self.stats_)
+                self._absorb(_dask.dtype(self, X), None if first else before["stats_"])
+                return self
             if sample_weight is not None:
                 sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
                                                      ensure_non_negative=True)
@@ -305,15 +315,7 @@ class ColumnScaler(BaseScaler):
                 self.stats_ = ColumnStats.from_array(
                     X, sample_weight, self._feature_names(), self._stats_needed,
                     prior=None if first else self.stats_)
-            # The narrowest float type of all batches: some parameters are
-            # settled in the arithmetic the training data will be transformed in.
-            # (a plain string: it persists everywhere, skops included)
-            dtype = X.dtype if X.dtype in _FLOATS else np.dtype(np.float64)
-            if not first and np.dtype(self._fit_dtype).itemsize < dtype.itemsize:
-                dtype = np.dtype(self._fit_dtype)
-            self._fit_dtype = dtype.name
-            self.n_samples_seen_ = self._samples_seen()
-            self._relearn(None if first else before["stats_"])
+            self._absorb(X.dtype, None if first else before["stats_"])
             if callbacks:
                 context.call_on_fit_task_end(estimator=self, X=X,
                                              metadata={"sample_weight": sample_weight},
@@ -323,6 +325,19 @@ class ColumnScaler(BaseScaler):
             self.__dict__.update(before)
             raise
         return self
+
+    def _absorb(self, dtype, previous):
+        """Relearn the parameters once ``stats_`` holds a batch of ``dtype``
+        too; ``previous`` is ``stats_`` before it (None for the first batch)."""
+        # The narrowest float type of all batches: some parameters are
+        # settled in the arithmetic the training data will be transformed in.
+        # (a plain string: it persists everywhere, skops included)
+        dtype = dtype if dtype in _FLOATS else np.dtype(np.float64)
+        if previous is not None and np.dtype(self._fit_dtype).itemsize < dtype.itemsize:
+            dtype = np.dtype(self._fit_dtype)
+        self._fit_dtype = dtype.name
+        self.n_samples_seen_ = self._samples_seen()
+        self._relearn(previous)
 
     def transform(self, X, copy=None):
         """Scale ``X`` with the parameters learned in fit.
@@ -362,6 +377,8 @@ class ColumnScaler(BaseScaler):
     def _run(self, X, copy, inverse):
         check_is_fitted(self)
         X = self._validate(X, reset=False)
+        if _dask.is_dask(X):  # lazily, block by block, never in place
+            return _dask.map_rows(self, X, "inverse_transform" if inverse else "transform", True)
         copy = self.copy if copy is None else copy
         if sp.issparse(X):
             X = X.copy() if copy else X

@@ -7,6 +7,7 @@ from sklearn.base import _fit_context, clone
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from . import _dask
 from ._base import ColumnScaler, frame_label, partial_fit_context
 from ._kernels import affine
 from ._stats import ColumnStats
@@ -170,31 +171,50 @@ class BatchNormScaler(ColumnScaler):
         self._reset()
         try:
             X = self._validate(X, reset=True)
-            n = X.shape[0]
-            _check_rows(n)
-            self._gamma_beta(X.shape[1])  # a bad scale or shift fails before the work
-            bs = self.batch_size
-            n_full = n // bs
-            if n - n_full * bs == 1:  # a 1-row tail has no variance: merge it
-                n_full -= 1
-            state = (np.zeros(X.shape[1]), np.ones(X.shape[1]), 0)
-            # The statistics of a group of batches (five float64 fields per
-            # feature each) are held at a time: about _STATS_BYTES whatever
-            # the size of X.
-            at_once = max(1, _STATS_BYTES // (5 * 8 * X.shape[1]))
-            for first in range(0, n_full, at_once):
-                last = min(n_full, first + at_once)
-                batches = ColumnStats.per_batch(X[first * bs:last * bs], bs,
-                                                self._feature_names(), row0=first * bs)
-                self._check_counts(batches, first * bs)
-                state = self._fold(state, batches)
-            if n_full * bs < n:
-                state = self._fold(state, self._batch_stats(X[n_full * bs:], n_full * bs))
+            d = self.n_features_in_
+            self._gamma_beta(d)  # a bad scale or shift fails before the work
+            # Dask: the batches' statistics on the workers, folded here in order.
+            n, steps = _dask.batch_steps(self, X) if _dask.is_dask(X) else self._steps(X)
+            state = (np.zeros(d), np.ones(d), 0)
+            for row0, stats in steps:
+                self._check_counts(stats, row0)
+                state = self._fold(state, stats)
         except Exception:
             self._reset()  # a failed fit leaves the estimator unfitted
             raise
         self._store(state, n)
         return self
+
+    def _n_full(self, n):
+        """How many whole mini-batches of ``batch_size`` rows :meth:`fit` takes
+        from ``n`` rows; the rest, if any, is one more (of 2 rows or more)."""
+        _check_rows(n)
+        n_full = n // self.batch_size
+        if n - n_full * self.batch_size == 1:  # a 1-row tail has no variance: merge it
+            n_full -= 1
+        return n_full
+
+    def _steps(self, X):
+        """``(n_samples, steps)``: ``steps`` yields the ``(first_row, stats)``
+        of :meth:`fit`'s mini-batches of ``X`` in order, a stack of whole ones
+        at a time."""
+        n, bs = X.shape[0], self.batch_size
+        n_full = self._n_full(n)
+        # The statistics of a group of batches (five float64 fields per
+        # feature each) are held at a time: about _STATS_BYTES whatever
+        # the size of X.
+        at_once = max(1, _STATS_BYTES // (5 * 8 * X.shape[1]))
+
+        def steps():
+            for first in range(0, n_full, at_once):
+                last = min(n_full, first + at_once)
+                yield first * bs, ColumnStats.per_batch(X[first * bs:last * bs], bs,
+                                                        self._feature_names(), row0=first * bs)
+            if n_full * bs < n:
+                yield n_full * bs, ColumnStats.from_array(
+                    X[n_full * bs:], feature_names=self._feature_names(), what=("moments",))
+
+        return n, steps()
 
     @partial_fit_context
     def partial_fit(self, X, y=None):
@@ -266,15 +286,18 @@ class BatchNormScaler(ColumnScaler):
             if first:  # validate_data already set n_features_in_: undo it
                 self._reset()
             raise
-        self._store(state, X.shape[0] + (0 if first else self.n_samples_seen_))
+        self._store(state, stats.n_rows + (0 if first else self.n_samples_seen_))
         return y
 
     def _batch_stats(self, X, row0):
         """Statistics of one training batch starting at row ``row0`` of the
         input, refusing a batch or feature with fewer than 2 values."""
-        _check_rows(X.shape[0])
-        stats = ColumnStats.from_array(X, feature_names=self._feature_names(),
-                                       what=("moments",))
+        if _dask.is_dask(X):  # the blocks' statistics on the workers, merged
+            stats = _dask.column_stats(self, X, what=("moments",))
+        else:
+            stats = ColumnStats.from_array(X, feature_names=self._feature_names(),
+                                           what=("moments",))
+        _check_rows(stats.n_rows)
         self._check_counts(stats, row0)
         return stats
 
@@ -341,6 +364,8 @@ class BatchNormScaler(ColumnScaler):
         return mean, scale, (beta if beta.any() else None)
 
     def _normalize(self, X, stats, copy):
+        if _dask.is_dask(X):  # lazily, block by block, never in place
+            return _dask.map_rows(self, X, "_normalize", stats, True, validated=True)
         center, scale, shift = self._map_for(stats.mean, stats.var(ddof=0))
 
         def apply(x, y):

@@ -136,7 +136,7 @@ def test_strings_are_a_clear_error_naming_the_column(cls):
     df["name"] = "x"
     with pytest.raises(ValueError, match="'name' \\(.*\\) are not numeric"):
         cls().fit(df)
-    with pytest.raises(ValueError, match="could not convert string to float"):
+    with pytest.raises(ValueError, match="'a' in column 0 at row 0 is not a number"):
         cls().fit([["a", 1.0]])
 
 
