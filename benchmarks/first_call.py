@@ -83,7 +83,7 @@ def measure(lib, rows, repeats, compiled=None, cache=None):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=3, help="fresh processes per row")
-    p.add_argument("--large", type=int, default=400_000,
+    p.add_argument("--large", type=int, default=1_000_000,
                    help="rows of the large input (5 columns)")
     args = p.parse_args(argv)
     cases = [

@@ -32,10 +32,12 @@ import numpy as np
 from . import _config
 
 #: Arrays of fewer values take the numpy kernels under ``compiled="auto"``:
-#: below this the compiled loops save less than a millisecond a call, while
-#: loading them costs a process tens of milliseconds from the cache and
-#: seconds to compile (benchmarks/README.md, first-call latency).
-MIN_SIZE = 1_000_000
+#: below this the compiled loops are no faster (z-score fit_transform on 2
+#: cores: 1e6 values, 6-7 ms numpy against 13-16 ms compiled; 4e6, 19-22
+#: against 16-25; 1.6e7 with 50 columns, 103 against 67), while loading them
+#: costs a process about 0.8 s from the cache and 5 s or more to compile
+#: (benchmarks/README.md, first-call latency).
+MIN_SIZE = 4_000_000
 
 _DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
