@@ -187,8 +187,8 @@ def group_norm(X, out, bounds, n_groups, eps, gamma, beta, n_threads):
 
 def unit_norm(X, out, norm, n_threads):
     """Unit-norm scaling of every row in one compiled pass.  Returns the rows
-    left unwritten for the numpy kernel: those with an infinity or an
-    overflowing norm."""
+    left unwritten for the numpy kernel: those with an infinity, an
+    overflowing norm, or a norm below 2**-450 from a row not all zeros."""
     unusual = np.zeros(X.shape[0], dtype=np.uint8)
     with _parallel(n_threads):
         _load()._unit_norm_loop(X, out, {"l1": 0, "l2": 1, "max": 2}[norm], unusual)

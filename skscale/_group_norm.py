@@ -20,16 +20,28 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from . import _compiled
-from ._kernels import (_n_threads, block_bounds, for_each_block, grouped, raise_non_finite,
-                       redo_rows, scratch)
-from ._unit_norm import RowScaler
+from ._kernels import _n_threads, block_bounds, grouped, redo_rows, scratch
+from ._unit_norm import RowScaler, rescaling
 
-#: Groups whose divisor ``sqrt(var + eps)`` is below this are computed on
-#: their values times ``2**k`` (exact), with ``k`` putting their spread near 1:
-#: below about ``2**-511`` the squares of the deviations lose bits to
-#: underflow, and in the subnormal range the mean does.  Above it the
-#: underflow of any square costs less than ``2**-175`` of the variance.
-TINY_STD = 2.0 ** -450
+#: Groups of at least this many values are summed along each group by
+#: einsum (vectorized); shorter ones column after column, each operation
+#: across all groups at once (numpy's loops along a group of 5 cost more than
+#: their work).  Either way a group's sums run in an order set by its length
+#: alone, so a row's statistics -- and its output -- do not depend on the
+#: rows around it.  (A BLAS product with a vector of ones, up to twice as fast
+#: on groups of 10 to 50, sums in an order that depends on the number of rows
+#: and on the alignment of the block.)
+SUM_ALONG = 10
+
+
+def _group_sums(a):
+    """Sum of each group of ``a``, of shape ``(rows, n_groups, size)``."""
+    if a.shape[-1] >= SUM_ALONG:
+        return np.einsum("ijk->ij", a)
+    total = a[..., 0].copy()
+    for j in range(1, a.shape[-1]):
+        total += a[..., j]
+    return total
 
 
 def _group_moments(x):
@@ -43,43 +55,44 @@ def _group_moments(x):
     a constant group: there ``d`` is the same few-bit multiple of an ulp
     everywhere, so every sum of ``d`` and ``d**2`` is exact, ``mean`` is the
     constant and ``var`` is 0 -- which makes the output exactly ``beta``.
+    Values near the float64 limit overflow a sum or a square, and tiny ones
+    underflow their squares: :meth:`_GroupStatsScaler._stats` computes those
+    groups again, rescaled.
     """
-    # Overflow (|x| near float64's limit) and an all-NaN group's 0/0 set
-    # floating-point flags; both are handled below, so keep numpy quiet.
-    rows, n_groups, size = x.shape
-    ones = np.ones(size)
-
-    def group_sums(a):  # a BLAS product sums short groups far faster than reduce
-        return (a.reshape(-1, size) @ ones).reshape(rows, n_groups)
-
+    size = x.shape[-1]
+    # Overflow and an all-NaN group's 0/0 set floating-point flags; the
+    # callers handle both, so keep numpy quiet.  (The arithmetic is in place
+    # where it can be: fresh temporaries of a block's size come from the
+    # kernel as new pages, which cost more than the work on them.)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        total = group_sums(x)
-        if not np.isnan(total).any():  # fast path: the block holds no NaN
-            n = size
-            mean0 = total / n
-            d = np.subtract(x, mean0[..., None], out=scratch(x.shape, slot=3))
-        else:
+        n, nan = size, None
+        mean = _group_sums(x)
+        if np.isnan(mean).any():
+            # The same sums with NaN as 0: a row without NaN gets the bits of
+            # a block without NaN.
             nan = np.isnan(x)
             n = size - nan.sum(axis=-1)  # 0 for an all-NaN group: NaN stats, NaN output
-            mean0 = np.where(nan, 0.0, x).sum(axis=-1) / n
-            d = x - mean0[..., None]
-            d[nan] = 0.0
-        d_mean = group_sums(d) / n
-        if size >= 16:  # long groups: einsum fuses the square into the sum
-            flat = d.reshape(-1, size)
-            sq = np.einsum("ij,ij->i", flat, flat).reshape(rows, n_groups)
+            mean = _group_sums(np.where(nan, 0.0, x))
+        mean /= n  # the plain mean, mu0
+        if size >= SUM_ALONG:
+            d = np.subtract(x, mean[..., None], out=scratch(x.shape, slot=3))
+            if nan is not None:
+                d[nan] = 0.0
+            d_mean, var = np.einsum("ijk->ij", d), np.einsum("ijk,ijk->ij", d, d)
         else:
-            sq = group_sums(np.multiply(d, d, out=scratch(x.shape, slot=4)))
-        var = sq / n - d_mean * d_mean
-    # Finite input gives a non-finite variance (in a group with values) only
-    # when a sum or a square overflowed; the output would be NaN or 0.
-    if not np.isfinite(var[n > 0] if np.ndim(n) else var).all() and not np.isinf(x).any():
-        # (an infinite input is reported, by column, by the kernel)
-        raise ValueError(
-            "A sample's values are too large for its mean and variance to be"
-            " computed in float64 (a sum or a square overflows; |x| near 1e154 or"
-            " more); rescale the data first.")
-    return mean0 + d_mean, var
+            d_mean, var = np.zeros(mean.shape), np.zeros(mean.shape)
+            d, d2 = scratch(mean.shape, slot=3), scratch(mean.shape, slot=4)
+            for j in range(size):
+                np.subtract(x[..., j], mean, out=d)
+                if nan is not None:
+                    d[nan[..., j]] = 0.0
+                d_mean += d
+                var += np.multiply(d, d, out=d2)
+        d_mean /= n
+        var /= n
+        var -= np.multiply(d_mean, d_mean, out=scratch(mean.shape, slot=4))
+        mean += d_mean
+        return mean, var
 
 
 class _GroupStatsScaler(RowScaler):
@@ -150,25 +163,27 @@ class _GroupStatsScaler(RowScaler):
 
     def _stats(self, x):
         """``(mean, std, k)`` per (row, group): the mean and divisor of the
-        group's values times ``2**k``, with ``k = 0`` unless the divisor is
-        below :data:`TINY_STD`."""
-        mean, var = _group_moments(x)
+        group's values times ``2**k``, with ``k = 0`` unless the divisor of
+        the values themselves is tiny or overflows (see
+        :func:`~skscale._unit_norm.rescaling`)."""
+        mean, std = _group_moments(x)
         # The corrected variance can round a hair below 0 (never for a constant group).
-        std = np.sqrt(np.maximum(var, 0.0) + self.eps)
+        np.maximum(std, 0.0, out=std)
+        std += self.eps
+        np.sqrt(std, out=std)
         k = np.zeros(std.shape, dtype=np.int32)
-        tiny = std < TINY_STD  # eps = 0 and a constant group, or squares that lose bits
-        if tiny.any():
-            x_tiny = x[tiny]
-            top = np.fmax.reduce(np.abs(x_tiny - mean[tiny][:, None]), axis=-1)  # NaN ignored
-            # Scaling by 2**k is exact; it puts max(max|x - mean|, sqrt(eps)) in
-            # [1/2, 1), so that no square underflows and nothing overflows (a
-            # varying group's |x| is within 2**54 of its max|x - mean|).  A
-            # constant group (x - mean exactly 0) stays as it is: its divisor
-            # is sqrt(eps), or 1 for eps = 0 instead of 0/0, so it maps to beta.
-            k_tiny = np.where(top > 0, -np.frexp(np.fmax(top, np.sqrt(self.eps)))[1], np.int32(0))
-            m, v = _group_moments(np.ldexp(x_tiny, k_tiny[:, None])[:, None])
-            sd = np.sqrt(np.maximum(v[:, 0], 0.0) + np.ldexp(self.eps, 2 * k_tiny))
-            mean[tiny], std[tiny], k[tiny] = m[:, 0], np.where(sd > 0, sd, 1.0), k_tiny
+        redo, k_redo = rescaling(x, std, floor=np.sqrt(self.eps))
+        if k_redo.size:
+            m, v = _group_moments(np.ldexp(x[redo], k_redo[:, None])[:, None])
+            m, v = m[:, 0], v[:, 0]
+            sd = np.sqrt(np.maximum(v, 0.0) + np.ldexp(self.eps, 2 * k_redo))
+            # A constant group (var exactly 0) is taken as it is: its mean is
+            # the constant, its divisor sqrt(eps).
+            flat = v == 0
+            mean[redo] = np.where(flat, np.ldexp(m, -k_redo), m)
+            std[redo] = np.where(flat, np.sqrt(self.eps), sd)
+            k[redo] = np.where(flat, 0, k_redo)
+        std[std == 0] = 1.0  # eps = 0 and a constant group: 1 instead of 0/0, so it maps to beta
         return mean, std, k
 
     def _compute(self, X, out, keep_stats=True):
@@ -193,10 +208,13 @@ class _GroupStatsScaler(RowScaler):
 
         def apply(x, stats, y):
             mean, std, k = stats
-            np.subtract(x, mean[..., None], out=y)
+            # Groups whose statistics are those of x * 2**k, read before y
+            # (x itself, in place) is written.
             scaled = k != 0
-            if scaled.any():  # tiny groups: their statistics are those of x * 2**k
-                y[scaled] = np.ldexp(x[scaled], k[scaled][:, None]) - mean[scaled][:, None]
+            x_scaled = np.ldexp(x[scaled], k[scaled][:, None]) if scaled.any() else None
+            np.subtract(x, mean[..., None], out=y)
+            if x_scaled is not None:
+                y[scaled] = x_scaled - mean[scaled][:, None]
             np.divide(y, std[..., None], out=y)
             if gamma is not None:
                 np.multiply(y, gamma, out=y)
@@ -227,25 +245,7 @@ class _GroupStatsScaler(RowScaler):
                 f"scale is 0 for {self._channel_word}s {np.flatnonzero(per_channel == 0).tolist()}:"
                 " their outputs are all equal to shift whatever the input, so they"
                 " cannot be inverted.")
-        out = np.empty(X.shape, dtype=X.dtype)
-
-        def run(rows):
-            x = np.array(X[rows], dtype=np.float64)  # a block-sized float64 copy
-            with np.errstate(over="ignore", invalid="ignore"):  # huge finite sums: no warning
-                finite = np.isfinite(np.add.reduce(x, axis=None))
-            if not finite:
-                raise_non_finite(x, np.isnan(x), rows.start, self._feature_names())
-            x3 = x.reshape(x.shape[0], n_groups, -1)
-            if beta is not None:
-                x3 -= beta
-            if gamma is not None:
-                x3 /= gamma
-            x3 *= std[rows, :, None]
-            x3 += mean[rows, :, None]
-            out[rows] = x
-
-        for_each_block(n_rows, X.shape[1], run)
-        return out
+        return self._inverse(X, std, mean, gamma, beta)
 
 
 _AFFINE_CONSTRAINTS = {
@@ -266,18 +266,20 @@ _SAMPLE_STATS_DOC = """
     computes ``x = (y - beta) / gamma * std + mean``.  A ``gamma`` of 0 (as
     pruned networks have) maps its {what} exactly to ``beta``, as in torch;
     ``inverse_transform`` refuses it, naming the {what}s, since their input
-    cannot be recovered.
+    cannot be recovered; it raises too, naming the row and column, for a
+    result beyond the range of the output type.
 
     NaN values are ignored in the statistics and pass through.  A constant
     group maps exactly to ``beta``; with ``eps=0`` its divisor is taken as 1
     (not 0/0), so it still maps to ``beta`` and ``sample_stats`` reports
     ``std = 1`` there.  This is where ``eps=0`` departs from torch, which
     returns NaN.  A group whose ``std`` is below ``2**-450`` (values near
-    1e-150 and smaller, subnormal ones included, with a tiny ``eps``) is
-    computed on its values times a power of 2, exactly, so that no square
-    underflows: its output is as accurate as at any other scale.  Float32
-    input gives float32 output, the rounding of the float64 computation;
-    other input gives float64.
+    1e-150 and smaller, subnormal ones included, with a tiny ``eps``), or
+    whose sums or squares overflow (values near 1e154 and larger, up to the
+    float64 limit), is computed on its values times a power of 2, exactly:
+    its output is as accurate as at any other scale.  Float32 input gives
+    float32 output, the rounding of the float64 computation; other input
+    gives float64.
 """
 
 _AFFINE_PARAMS_DOC = """eps : float, default=1e-5

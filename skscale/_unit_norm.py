@@ -1,4 +1,4 @@
-"""Unit-norm scaling of each sample."""
+"""Unit-norm scaling of each sample, and the skeleton of every per-sample scaler."""
 
 import numpy as np
 import scipy.sparse as sp
@@ -8,8 +8,37 @@ from sklearn.utils.extmath import row_norms
 from sklearn.utils.sparsefuncs import inplace_row_scale
 
 from ._base import BaseScaler
-from . import _compiled
-from ._kernels import _n_threads, check_finite, for_each_block, grouped, redo_rows
+from . import _compiled, _dask
+from ._kernels import (_n_threads, check_finite, for_each_block, grouped, raise_non_finite,
+                       redo_rows, scratch)
+
+#: A per-sample scale -- a row's norm, a group's ``sqrt(var + eps)`` -- below
+#: this is computed again on the values times ``2**k`` (exact), as is one that
+#: overflowed: below about ``2**-511`` the squares lose bits to underflow, and
+#: in the subnormal range the sums do; above it the underflow of any square
+#: costs less than ``2**-175`` of the sum.
+TINY_SCALE = 2.0 ** -450
+
+
+def rescaling(x, scale, floor=0.0):
+    """Which per-sample statistics to compute again on ``x * 2**k``, and ``k``.
+
+    ``scale[i]`` is the statistic that the values ``x[i]`` (along the last
+    axis) are divided by, computed on ``x``: from :data:`TINY_SCALE` up to a
+    finite value it is as accurate as anywhere.  Returns a mask of the others
+    that hold a nonzero finite value and no infinity (zeros keep their scale,
+    an infinity is reported by the kernel, NaN alone gives NaN statistics) and,
+    for each, the ``k`` that puts ``max(max|x|, floor)`` in ``[1/2, 1)``: then
+    no sum or square overflows, and none that counts underflows.
+    """
+    redo = ~((scale >= TINY_SCALE) & (scale < np.inf))
+    if not redo.any():
+        return redo, np.zeros(0, dtype=np.int32)
+    top = np.fmax.reduce(np.abs(x[redo]), axis=-1)  # NaN ignored
+    keep = (top > 0) & (top < np.inf)
+    redo[redo] = keep
+    return redo, -np.frexp(np.fmax(top[keep], floor))[1]
+
 
 def _nan_ignoring(norm):
     """``norm`` of each row, recomputed with NaN as 0 on the rows that hold one."""
@@ -22,23 +51,32 @@ def _nan_ignoring(norm):
     return rows_norm
 
 
-def _l2(x):
-    """Row l2 norms; rows whose sum of squares overflows (|x| ~ 1e154) are
-    recomputed scaled by their largest magnitude."""
-    with np.errstate(over="ignore"):
-        norms = np.sqrt(np.einsum("ij,ij->i", x, x))
-    big = np.isinf(norms) & np.isfinite(x).all(axis=-1)
-    if big.any():
-        top = np.abs(x[big]).max(axis=-1, keepdims=True)
-        norms[big] = top[:, 0] * np.sqrt(np.einsum("ij,ij->i", x[big] / top, x[big] / top))
-    return norms
+def _magnitudes(x):
+    # |x| in a reused buffer: a fresh block-sized one is new pages every time
+    return np.abs(x, out=scratch(x.shape, slot=3))
 
 
+# (einsum and reduce sum each row in an order that depends on its length
+# alone: a row is scaled alike among any others)
 _NORMS = {
-    "l1": _nan_ignoring(lambda x: np.add.reduce(np.abs(x), axis=-1)),
-    "l2": _nan_ignoring(_l2),
-    "max": lambda x: np.fmax.reduce(np.abs(x), axis=-1),
+    "l1": _nan_ignoring(lambda x: np.add.reduce(_magnitudes(x), axis=-1)),
+    "l2": _nan_ignoring(lambda x: np.sqrt(np.einsum("ij,ij->i", x, x))),
+    "max": lambda x: np.fmax.reduce(_magnitudes(x), axis=-1),
 }
+
+
+def _row_norms(norm, x):
+    """``(norms, k)``: the ``norm`` of each row of ``x`` times ``2**k``, with
+    ``k = 0`` unless the norm of ``x`` itself is tiny or overflows (see
+    :func:`rescaling`)."""
+    norms = norm(x)
+    redo, k_redo = rescaling(x, norms)
+    k = np.zeros(norms.shape, dtype=np.int32)
+    if k_redo.size:
+        norms[redo] = norm(np.ldexp(x[redo], k_redo[:, None]))
+        k[redo] = k_redo
+    return norms, k
+
 
 _SPARSE_NORMS = {
     "l1": lambda X: np.asarray(abs(X).sum(axis=1), dtype=np.float64).ravel(),
@@ -84,7 +122,7 @@ class RowScaler(BaseScaler):
         before = dict(self.__dict__)
         try:
             X = self._fit_shape(X)
-            if not sp.issparse(X):
+            if not (sp.issparse(X) or _dask.is_dask(X)):  # (dask: the metadata only)
                 check_finite(X, self._feature_names())
         except BaseException:  # a failed fit leaves the scaler as it was
             self.__dict__.clear()
@@ -133,11 +171,15 @@ class RowScaler(BaseScaler):
             Scaled data, float32 for float32 input and float64 otherwise.
         """
         scaler, X = self._ready(X)
+        if _dask.is_dask(X):  # lazily, block by block, never in place
+            return _dask.map_rows(scaler, X, "transform", True)
         copy = getattr(self, "copy", True) if copy is None else copy
         if sp.issparse(X):
             out = X.copy() if copy else X
         else:
             out = self._output_for_rows(X, copy)
+            if out is X:  # a transform that raises must leave X as it was
+                check_finite(X, scaler._feature_names())
         return scaler._compute(X, out, keep_stats=False)[0]
 
     def sample_stats(self, X):
@@ -157,6 +199,8 @@ class RowScaler(BaseScaler):
             See the class documentation for their shape.
         """
         scaler, X = self._ready(X)
+        if _dask.is_dask(X):  # lazily, block by block
+            return _dask.sample_stats(scaler, X)
         return scaler._compute(X, None)[1]
 
     def _output_for_rows(self, X, copy):
@@ -187,7 +231,52 @@ class RowScaler(BaseScaler):
                 " stats = scaler.sample_stats(X); X_new = scaler.transform(X); then"
                 " scaler.inverse_transform(X_new, sample_stats=stats).")
         scaler, X = self._ready(X)
+        if _dask.is_dask(X):  # lazily, each block with its rows of sample_stats
+            return _dask.map_rows(scaler, X, "inverse_transform", sample_stats=sample_stats)
         return scaler._invert(X, sample_stats)
+
+    def _inverse(self, X, scale, center=None, gamma=None, beta=None):
+        """``x = (y - beta) / gamma * scale + center`` on the values ``y`` of
+        each (row, group) of dense ``X``, with ``scale`` and ``center`` of
+        shape ``(n_samples, n_groups)`` (``center``, ``gamma``, ``beta``: None
+        to skip), in float64 row blocks rounded once into a fresh array.  An
+        infinity, or a result beyond the range of the output type, raises a
+        ``ValueError`` naming its row and column."""
+        n_groups = scale.shape[1]
+        out = np.empty(X.shape, dtype=X.dtype)
+        direct = out.dtype == np.float64
+        names = self._feature_names()
+
+        @np.errstate(over="ignore", invalid="ignore")  # the finite check below reports
+        def run(rows):
+            y = X[rows]
+            x = (out[rows] if direct else scratch(y.shape)).reshape(len(y), n_groups, -1)
+            s = scale[rows, :, None]
+            c = None if center is None else center[rows, :, None]
+            # (y - beta) / gamma * scale is x - center, which overflows where x
+            # does not when both are near the float64 limit with opposite signs
+            # (scale is then above 2**1000): there compute x / 2, and double it.
+            big = np.abs(s[..., 0]) >= 2.0 ** 1000
+            if big.any():
+                s = np.where(big[..., None], s / 2, s)
+                c = None if c is None else np.where(big[..., None], c / 2, c)
+            src = y.reshape(x.shape)
+            for op, operand in ((np.subtract, beta), (np.divide, gamma), (np.multiply, s),
+                                (np.add, c)):
+                if operand is not None:
+                    op(src, operand, out=x)
+                    src = x
+            if big.any():
+                x[big] *= 2.0
+            if not direct:
+                out[rows] = x.reshape(y.shape)
+            # An infinite input gives a non-finite output too (names it first).
+            if not np.isfinite(np.add.reduce(out[rows], axis=None)):  # (huge finite sums pass)
+                raise_non_finite(y, np.isnan(y), rows.start, names, out[rows],
+                                 "the inverse with these sample_stats is not in it")
+
+        for_each_block(X.shape[0], X.shape[1], run)
+        return out
 
 
 class UnitNormScaler(RowScaler):
@@ -195,14 +284,19 @@ class UnitNormScaler(RowScaler):
 
     ``||x||`` is the l1 norm ``sum|x|``, the l2 norm ``sqrt(sum x**2)`` or the
     max norm ``max|x|`` of the sample, ignoring NaN (which passes through).
-    A sample whose norm is zero stays zero.  Sparse input is accepted.
-    Nothing is learned: like scikit-learn's ``Normalizer``, this scaler is
-    stateless, and ``transform`` works without ``fit`` (which only records
-    and checks the number and names of features).
+    A sample whose norm is zero stays zero.  A dense sample whose norm is
+    below ``2**-450`` (subnormal values among them) or whose sum overflows
+    (values near the float64 limit) is computed on its values times a power
+    of 2, exactly: it too comes out as a unit vector to rounding.  Sparse
+    input is accepted.  Nothing is learned: like scikit-learn's
+    ``Normalizer``, this scaler is stateless, and ``transform`` works without
+    ``fit`` (which only records and checks the number and names of features).
 
     Per-sample scaling cannot be undone from its output alone:
     :meth:`sample_stats` returns the norms of shape ``(n_samples,)`` and
     ``inverse_transform(X_new, sample_stats=norms)`` multiplies them back.
+    ``sample_stats`` raises for a sample whose norm itself is beyond the
+    range of float64, and ``inverse_transform`` for a result that is.
 
     Parameters
     ----------
@@ -274,11 +368,30 @@ class UnitNormScaler(RowScaler):
             return out, None
         norm = _NORMS[self.norm]
 
-        def divide(x, norms, y):
+        def divide(x, stats, y):
+            norms, k = stats
+            # Rows whose norm is that of x * 2**k, read before y (x itself, in
+            # place) is written.
+            scaled = k != 0
+            x_scaled = np.ldexp(x[scaled], k[scaled, None, None]) if scaled.any() else None
             np.divide(x, np.where(norms == 0, 1.0, norms)[:, None, None], out=y)
+            if x_scaled is not None:
+                y[scaled] = x_scaled / norms[scaled, None, None]
 
-        return grouped(X, out, 1, lambda x: norm(x[:, 0, :]), divide,
-                       keep_stats=keep_stats, feature_names=self._feature_names())
+        out, stats = grouped(X, out, 1, lambda x: _row_norms(norm, x[:, 0, :]), divide,
+                             keep_stats=keep_stats, feature_names=self._feature_names())
+        if stats is None:
+            return out, None
+        norms, k = stats
+        with np.errstate(over="ignore"):  # reported below
+            norms = np.ldexp(norms, -k)
+        if np.isinf(norms).any():
+            i = int(np.flatnonzero(np.isinf(norms))[0])
+            raise ValueError(
+                f"Row {i}: its {self.norm} norm is beyond the range of float64 (its values"
+                " are near that limit), so sample_stats cannot return it; transform still"
+                " scales the row.")
+        return out, norms
 
     def _invert(self, X, norms):
         norms = np.asarray(norms, dtype=np.float64)
@@ -289,9 +402,4 @@ class UnitNormScaler(RowScaler):
             X = X.copy()
             inplace_row_scale(X, norms.astype(X.dtype))
             return X
-        out = np.empty(X.shape, dtype=X.dtype)
-        # x = y * norm, in float64 row blocks, rounded once into out
-        for_each_block(X.shape[0], X.shape[1],
-                       lambda rows: np.multiply(X[rows], norms[rows, None], out=out[rows],
-                                                casting="same_kind"))
-        return out
+        return self._inverse(X, norms[:, None])

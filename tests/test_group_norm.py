@@ -255,7 +255,8 @@ def test_large_offset_float64():
 @pytest.mark.parametrize("eps", [1e-5, 0.0])
 @pytest.mark.parametrize("n_features", [1, 2, 3, 7, 1000, 4097])
 def test_constant_rows_give_exactly_shift(n_features, eps):
-    values = np.array([0.0, 0.1, 1 / 3, -7.3e5, 1e8 + 0.1, 1e-300, 2.5e150, -np.pi])
+    values = np.array([0.0, 0.1, 1 / 3, -7.3e5, 1e8 + 0.1, 1e-300, 2.5e150, -np.pi, 1.7e308,
+                       -1e306, 5e-324])
     X = np.repeat(values[:, None], n_features, axis=1)
     shift = np.random.default_rng(7).normal(size=n_features)
     with warnings.catch_warnings():
@@ -320,7 +321,10 @@ def test_tiny_values_are_as_accurate_as_any(kernels, magnitude, size, tiny_eps):
         warnings.simplefilter("error")
         got = scaler.fit_transform(X)
         mean, std = scaler.sample_stats(X)
+        in_place = X.copy()
+        scaler.transform(in_place, copy=False)
     assert_exact_within_bound(got, ref, X, ref_std, scale, shift, U64)
+    np.testing.assert_array_equal(in_place, got)
     # the statistics to rounding (absolute 2**-1074 where they are subnormal)
     np.testing.assert_allclose(mean, ref_mean, rtol=4 * U64, atol=2.0**-1074)
     np.testing.assert_allclose(std, ref_std, rtol=4 * U64, atol=2.0**-1074)
@@ -337,21 +341,23 @@ def test_tiny_float32_values(kernels, magnitude, eps):
     assert_exact_within_bound(got, ref, X.astype(np.float64), ref_std, 1.0, 0.5, U32)
 
 
-def test_compiled_loops_leave_tiny_groups_to_numpy():
+def test_compiled_loops_leave_tiny_and_huge_groups_to_numpy():
     if _compiled._load() is None:
         pytest.skip("numba is not installed")
-    from skscale import _group_norm, _loops
+    from skscale import _loops, _unit_norm
 
-    assert _loops._TINY_STD == _group_norm.TINY_STD == 2.0**-450  # (about 3.5e-136)
+    assert _loops._TINY_STD == _unit_norm.TINY_SCALE == 2.0**-450  # (about 3.5e-136)
     rng = np.random.default_rng(4)
-    spread = np.array([1.0, 1e-130, 1e-140, 1e-300, 1e3, 1e-150])
+    spread = np.array([1.0, 1e-130, 1e-140, 1e-300, 1e3, 1e-150, 1e153, 1e200, 1e300])
     for size in (8, 40):  # across tiles, along rows
         assert (size >= _compiled.LONG_GROUP) == (size == 40)
-        X = rng.normal(3.0, 2.0, size=(6, 2 * size)) * spread[:, None]
+        X = rng.normal(3.0, 2.0, size=(len(spread), 2 * size)) * spread[:, None]
+        X[-1, 1::2] *= -1  # values of both signs: the sum does not overflow, the squares do
         out = np.zeros_like(X)
-        left = _compiled.group_norm(X, out, block_bounds(6, 2 * size, 1), 2, 0.0,
+        left = _compiled.group_norm(X, out, block_bounds(*X.shape, 1), 2, 0.0,
                                     np.ones(2 * size), np.zeros(2 * size), 1)
-        np.testing.assert_array_equal(left, [2, 3, 5])  # std below 2**-450
+        # std below 2**-450; squares (1e200, 1e300) that overflow
+        np.testing.assert_array_equal(left, [2, 3, 5, 7, 8])
         np.testing.assert_array_equal(out[left], 0.0)  # left unwritten
 
 
@@ -542,8 +548,77 @@ def test_infinity_names_its_column():
         scaler.transform(X)
 
 
-def test_overflow_is_an_error_not_nan():
-    with pytest.raises(ValueError, match="too large"):
-        LayerNormScaler().fit_transform([[1e200, -1e200, 0.0]])  # the square overflows
-    with pytest.raises(ValueError, match="too large"):
-        LayerNormScaler().fit_transform(np.full((1, 1000), 1e306))  # the sum overflows
+# Values whose sums or squares overflow (1e154 and up) are computed on x * 2**k too.
+HUGE = [1e154, 1e200, 1e300, 1.6e308]
+
+
+@pytest.mark.parametrize("magnitude", HUGE)
+@pytest.mark.parametrize("size", [8, 40])  # compiled: summed across tiles / along rows
+def test_huge_values_are_as_accurate_as_any(kernels, magnitude, size):
+    rng = np.random.default_rng(size)
+    X = rng.uniform(-1.0, 1.0, size=(4, 2 * size)) * magnitude  # C = 4 channels, G = 2 groups
+    X[1] = np.abs(X[1])  # one sign: near the limit the sums overflow
+    X[2, ::2] *= 1e-10  # small values among huge ones
+    X[3, :size] = 0.75 * magnitude  # a constant group
+    scale, shift = rng.uniform(0.5, 2, 4) * [1, -1, 1, -1], rng.normal(size=4)
+    scaler = GroupNormScaler(2, n_channels=4, scale=scale, shift=shift)
+    ref, ref_mean, ref_std = exact_group_norm(X, 2, 4, 1e-5, scale, shift)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = scaler.fit_transform(X)
+        mean, std = scaler.sample_stats(X)
+        back = scaler.inverse_transform(got, sample_stats=(mean, std))
+        in_place = X.copy()
+        scaler.transform(in_place, copy=False)
+    np.testing.assert_array_equal(in_place, got)
+    # (the bound's kappa is for varying groups: the constant one is exactly shift)
+    np.testing.assert_array_equal(got[3, :size], np.repeat(shift[:2], size // 2))
+    assert_exact_within_bound(got[:3], ref[:3], X[:3], ref_std[:3], scale, shift, U64)
+    assert_exact_within_bound(got[3, size:], ref[3, size:], X[3, size:], ref_std[3, 1:],
+                              scale, shift, U64)
+    # the mean to rounding of the values summed, the std to rounding
+    np.testing.assert_allclose(mean, ref_mean, rtol=0, atol=16 * U64 * magnitude)
+    np.testing.assert_allclose(std, ref_std, rtol=4 * U64)
+    np.testing.assert_allclose(back, X, rtol=0, atol=32 * U64 * magnitude)
+
+
+def test_inverse_near_the_float64_limit():
+    """x - mean overflows where x does not (both near the limit, of opposite
+    signs); a result that does not fit raises, naming its row and column."""
+    X = np.array([[1.79e308, -1.79e308, -1.79e308, -1.79e308],
+                  [-1.7e308, 1.7e308, 1.7e308, 3.0]])
+    scaler = LayerNormScaler(shift=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mean, std = scaler.sample_stats(X)
+        Y = scaler.transform(X)
+        np.testing.assert_allclose(scaler.inverse_transform(Y, sample_stats=(mean, std)), X,
+                                   rtol=4 * U64, atol=4 * U64 * 1.7e308)
+        with pytest.raises(ValueError, match=r"^Column 1 at row 1: 3\.0 scales to inf, beyond"
+                                             r" the range of float64"):
+            scaler.inverse_transform([[0.5] * 4, [0.5, 3.0, 0.5, 0.5]],
+                                     sample_stats=(np.zeros((2, 1)), np.full((2, 1), 1e308)))
+        with pytest.raises(ValueError, match=r"^Column 2 at row 0: .* beyond the range of float32"):
+            scaler.inverse_transform(np.array([[0.5, 0.5, 4.0, 0.5]], dtype=np.float32),
+                                     sample_stats=([[0.0]], [[1e38]]))
+        with pytest.raises(ValueError, match=r"infinity \(inf\) in column 3 at row 1"):
+            scaler.inverse_transform([[0.5] * 4, [0.5, 0.5, 0.5, np.inf]],
+                                     sample_stats=(np.zeros((2, 1)), np.ones((2, 1))))
+
+
+@pytest.mark.parametrize("size", [2, 5, 8, 10, 16, 50])
+def test_a_row_is_scaled_alike_among_any_rows(kernels, size):
+    """A row's sums run in an order set by its length alone (a BLAS product's
+    order depends on the number of rows and the alignment of the block)."""
+    rng = np.random.default_rng(size)
+    X = data(rng, block_rows(4 * size) + 9, 4 * size, offset=10.0)  # two blocks
+    X[5, 1] = np.nan  # its block takes the NaN path; the other rows must not notice
+    scaler = GroupNormScaler(4, shift=0.25)  # G = 4 groups of `size` channels
+    Y, (mean, std) = scaler.transform(X), scaler.sample_stats(X)
+    for i in (0, 4, 5, 6, len(X) // 2, len(X) - 1):
+        for x in (X[i:i + 1], X[i].copy()[None], np.repeat(X[i:i + 1], 3, axis=0)[1:]):
+            np.testing.assert_array_equal(scaler.transform(x)[0].view(np.int64),
+                                          Y[i].view(np.int64))
+            m, s = scaler.sample_stats(x)
+            np.testing.assert_array_equal(m[0], mean[i])
+            np.testing.assert_array_equal(s[0], std[i])
