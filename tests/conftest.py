@@ -12,3 +12,17 @@ from hypothesis import settings  # noqa: E402
 settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+import pytest  # noqa: E402
+
+from skscale import _compiled, _config  # noqa: E402
+
+
+@pytest.fixture(params=[False, True], ids=["numpy", "compiled"])
+def kernels(request, monkeypatch):
+    """Run the test on the numpy kernels, then on the compiled loops (forced).
+    numba is a test dependency: without it the second run would test nothing."""
+    if request.param:
+        assert _compiled._load() is not None, "numba is a test dependency"
+    monkeypatch.setitem(_config._CONFIG, "compiled", request.param)

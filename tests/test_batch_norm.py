@@ -392,14 +392,6 @@ def test_training_steps_check_scale_and_shift_before_any_change(params, match):
         _assert_same_state(bn, state)
 
 
-@pytest.fixture(params=[False, True], ids=["numpy", "compiled"])
-def kernels(request, monkeypatch):
-    """Run the test on the numpy kernels, then on the compiled loops (forced)."""
-    if request.param and _compiled._load() is None:
-        pytest.skip("numba is not installed")
-    monkeypatch.setitem(_config._CONFIG, "compiled", request.param)
-
-
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_zero_scale_maps_to_shift_like_torch(kernels, dtype):
     """Pruned networks set gamma = 0: the feature is then beta, whatever x."""

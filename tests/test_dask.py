@@ -9,19 +9,17 @@ their magnitude, and outputs stay lazy, with the input's chunks.
 import subprocess
 import sys
 
+import dask  # the test extra installs dask and distributed
+import dask.array as da
+import dask.dataframe as dd
+import distributed
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.pipeline import Pipeline
 
-dask = pytest.importorskip("dask")
-da = pytest.importorskip("dask.array")
-dd = pytest.importorskip("dask.dataframe")
-distributed = pytest.importorskip("distributed")
-pd = pytest.importorskip("pandas")
-
-from sklearn.pipeline import Pipeline  # noqa: E402
-
-from skscale import (SCALERS, BatchNormScaler, MinMaxScaler, Scaler,  # noqa: E402
-                     UnitNormScaler, ZScoreScaler)
+from skscale import (SCALERS, BatchNormScaler, MinMaxScaler, Scaler, UnitNormScaler,
+                     ZScoreScaler)
 
 #: Parameters that make every method take 6 features.
 PARAMS = {"group_norm": {"num_groups": 2}, "instance_norm": {"n_channels": 3},

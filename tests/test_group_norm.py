@@ -69,14 +69,6 @@ def data(rng, n, d, offset=3.0, spread=2.0):
 AFFINE = ["default", "scalar", "per_channel"]
 
 
-@pytest.fixture(params=[False, True], ids=["numpy", "compiled"])
-def kernels(request, monkeypatch):
-    """Run the test on the numpy kernels, then on the compiled loops (forced)."""
-    if request.param and _compiled._load() is None:
-        pytest.skip("numba is not installed")
-    monkeypatch.setitem(_config._CONFIG, "compiled", request.param)
-
-
 def exact_group_norm(X, G, C, eps, scale, shift):
     """Group normalization of each row of X with exact sums (fractions) and the
     square root and division at 300 bits (mpmath): the correctly rounded
@@ -342,8 +334,7 @@ def test_tiny_float32_values(kernels, magnitude, eps):
 
 
 def test_compiled_loops_leave_tiny_and_huge_groups_to_numpy():
-    if _compiled._load() is None:
-        pytest.skip("numba is not installed")
+    assert _compiled._load() is not None, "numba is a test dependency"
     from skscale import _loops, _unit_norm
 
     assert _loops._TINY_STD == _unit_norm.TINY_SCALE == 2.0**-450  # (about 3.5e-136)
