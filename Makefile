@@ -7,6 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CORE := $(VENV)/.installed-core
 TEST := $(VENV)/.installed-test
+BENCH := $(VENV)/.installed-bench
 
 .PHONY: demo test test-compiled test-numpy bench clean
 
@@ -22,6 +23,10 @@ $(TEST): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@ $(CORE)
 
+$(BENCH): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[test,bench]"
+	touch $@ $(TEST) $(CORE)
+
 demo: $(CORE)
 	$(PY) examples/demo.py
 
@@ -35,9 +40,11 @@ test-compiled: $(TEST)
 test-numpy: $(TEST)
 	SKSCALE_COMPILED=0 $(PY) -m pytest -q
 
-bench: $(TEST)
+bench: $(BENCH)
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 	$(PY) benchmarks/first_call.py
+	$(PY) benchmarks/frames.py
+	$(PY) benchmarks/dask_bench.py
 	$(PY) benchmarks/cli.py
 
 clean:

@@ -100,6 +100,28 @@ def estimators():
     return sorted(rows, key=lambda r: r[0])
 
 
+#: Targets: skscale's fit at least this many times faster than dask-ml's,
+#: and a worker's peak extra memory during a fit at most this many chunks.
+FIT_MIN_SPEEDUP = 2.0
+FIT_MAX_CHUNKS = 1.5
+
+
+def targets(results, chunk):
+    """Lines checking the targets on ``results[(name, library, call)] =
+    (seconds, worker peak bytes)``; ``chunk`` is the bytes of one chunk."""
+    lines = []
+    for name in ("min-max", "z-score"):
+        ours, theirs = results[name, "skscale", "fit"], results.get((name, "dask-ml", "fit"))
+        if theirs is not None:
+            speedup = theirs[0] / ours[0]
+            lines.append(f"target {name} fit >= {FIT_MIN_SPEEDUP}x faster than dask-ml:"
+                         f" {speedup:.1f}x, {'met' if speedup >= FIT_MIN_SPEEDUP else 'NOT MET'}")
+        chunks = ours[1] / chunk
+        lines.append(f"target {name} fit worker peak <= {FIT_MAX_CHUNKS} chunks: {chunks:.2f},"
+                     f" {'met' if chunks <= FIT_MAX_CHUNKS else 'NOT MET'}")
+    return lines
+
+
 def agreement():
     """Lines saying whether each library's fit matches scikit-learn's in memory
     on data with one NaN and on data far from zero."""
@@ -161,13 +183,19 @@ def main():
               f" {'worker peak':>12} {'% of X':>7}")
         print(f"{'R':12} {'numpy':8} {'X.sum':10} {r:8.3f} {1:6.2f}"
               f" {r_mem / 2**20:9.0f} MiB {100 * r_mem / size:6.1f}%")
+        results = {}
         for name, library, make in estimators():
             fitted = make().fit(X)
             for call, fn in (("fit", lambda: make().fit(X)),
                              ("transform", lambda: fitted.transform(X).sum(axis=0).compute())):
                 t, mem = measure(client, fn, args.repeats)
+                results[name, library, call] = t, mem
                 print(f"{name:12} {library:8} {call:10} {t:8.3f} {t / r:6.2f}"
                       f" {mem / 2**20:9.0f} MiB {100 * mem / size:6.1f}%")
+        print()
+        chunk = args.chunk_rows * args.cols * 8
+        for line in targets(results, chunk):
+            print(line)
         print()
         for line in agreement():
             print(line)

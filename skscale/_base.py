@@ -11,11 +11,12 @@ import types
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
-from sklearn.utils.validation import (_check_sample_weight, _get_feature_names,
+from sklearn.utils.validation import (_check_feature_names, _check_n_features,
+                                      _check_sample_weight, _get_feature_names,
                                       check_is_fitted, validate_data)
 
-from . import _dask
-from ._kernels import affine, column_label
+from . import _dask, _frames
+from ._kernels import affine, affine_columns, column_label
 from ._persist import VersionStampMixin
 from ._stats import BOTH, ColumnStats
 
@@ -69,10 +70,12 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
         tags.transformer_tags.preserves_dtype = ["float64", "float32", "float16"]
         return tags
 
-    def _validate(self, X, *, reset):
+    def _validate(self, X, *, reset, columns=False):
         """Checked 2-D float64/float32 array (or sparse matrix) without a copy
         where none is needed.  Infinite values are left to the kernels, which
-        find them in the same pass that does the work and name their column."""
+        find them in the same pass that does the work and name their column.
+        With ``columns``, a pandas or polars DataFrame of numeric columns is
+        returned as :class:`skscale._frames.Columns` instead, read in place."""
         if (not reset and type(X) is np.ndarray and X.dtype in _FLOATS and X.ndim == 2
                 and X.shape[0] > 0 and X.shape[1] == getattr(self, "n_features_in_", None)
                 and not hasattr(self, "feature_names_in_")):
@@ -81,6 +84,13 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
             return X
         if _dask.is_dask(X):  # its metadata here; each block is validated on its worker
             return _dask.validate(self, X, reset)
+        frame = _frames.read(X) if columns else None
+        if frame is not None:  # what validate_data checks of a frame, without converting it
+            if not reset and hasattr(self, "feature_names_in_"):
+                _check_column_order(X, self.feature_names_in_)
+            _check_feature_names(self, X, reset=reset)
+            _check_n_features(self, X, reset=reset)
+            return frame
         sparse = ["csr", "csc"] if self._accepts_sparse() else False
         # A frame of float32 columns stays float32 (validate_data keeps that
         # for numpy and pandas, not for polars).
@@ -294,7 +304,7 @@ class ColumnScaler(BaseScaler):
         before = dict(self.__dict__)
         try:
             first = not hasattr(self, "stats_")
-            X = self._validate(X, reset=first)
+            X = self._validate(X, reset=first, columns=sample_weight is None)
             if _dask.is_dask(X):  # statistics per block on the workers, merged in a tree
                 self.stats_ = _dask.column_stats(self, X, sample_weight,
                                                  prior=None if first else self.stats_)
@@ -311,6 +321,10 @@ class ColumnScaler(BaseScaler):
             if sp.issparse(X):
                 stats = ColumnStats.from_sparse(X, sample_weight)
                 self.stats_ = stats if first else self.stats_.merge(stats)
+            elif isinstance(X, _frames.Columns):  # each column in its own buffer
+                self.stats_ = ColumnStats.from_columns(
+                    X, self._feature_names(), self._stats_needed,
+                    prior=None if first else self.stats_)
             else:
                 self.stats_ = ColumnStats.from_array(
                     X, sample_weight, self._feature_names(), self._stats_needed,
@@ -355,7 +369,8 @@ class ColumnScaler(BaseScaler):
         X_new : ndarray or sparse matrix of shape (n_samples, n_features)
             Scaled data, float32 for float32 input and float64 otherwise.
         """
-        return self._run(X, copy, inverse=False)
+        out = self._run(X, copy, inverse=False)
+        return out if _frames.is_frame(out) else _frames.like(X, out, self)
 
     def inverse_transform(self, X, copy=None):
         """Map scaled data back to the original units.
@@ -376,9 +391,15 @@ class ColumnScaler(BaseScaler):
 
     def _run(self, X, copy, inverse):
         check_is_fitted(self)
-        X = self._validate(X, reset=False)
+        affine_map = self._affine_map(inverse)
+        X = self._validate(X, reset=False, columns=affine_map is not None)
         if _dask.is_dask(X):  # lazily, block by block, never in place
             return _dask.map_rows(self, X, "inverse_transform" if inverse else "transform", True)
+        if isinstance(X, _frames.Columns):  # column by column, into a frame of its kind
+            out = X.empty()
+            affine_columns(X, out, *affine_map[:3], inverse=inverse, bounds=affine_map[3],
+                           feature_names=self._feature_names())
+            return out.T if inverse else X.wrap(out, self)
         copy = self.copy if copy is None else copy
         if sp.issparse(X):
             X = X.copy() if copy else X
@@ -410,9 +431,14 @@ class ColumnScaler(BaseScaler):
             apply(X, X)
         return X
 
+    def _affine_map(self, inverse):
+        """``(center, scale, shift, bounds)`` of :func:`~skscale._kernels.affine`
+        for this scaler's map (or its inverse); None for a map that is not
+        affine, which overrides :meth:`_apply`."""
+        return (*self._map, None if inverse else self._clip_bounds)
+
     def _apply(self, X, out, inverse):
-        center, scale, shift = self._map
-        bounds = None if inverse else self._clip_bounds
+        center, scale, shift, bounds = self._affine_map(inverse)
         return affine(X, out, center, scale, shift, inverse=inverse, bounds=bounds,
                       feature_names=self._feature_names())
 

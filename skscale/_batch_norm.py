@@ -374,19 +374,18 @@ class BatchNormScaler(ColumnScaler):
         out = self._output(X, copy)
         return self._in_place(X, apply) if out is X else apply(X, out)
 
-    def _apply(self, X, out, inverse):
+    def _affine_map(self, inverse):
         check_is_fitted(self, "running_mean_")
         center, scale, shift = self._map_for(self.running_mean_, self.running_var_)
         if inverse:  # a zero scale is refused before anything is written
-            zero = np.flatnonzero(self._gamma_beta(X.shape[1])[0] == 0)
+            zero = np.flatnonzero(self._gamma_beta(self.n_features_in_)[0] == 0)
             if zero.size:
                 names = self._feature_names()
                 which = zero.tolist() if names is None else names[zero].tolist()
                 raise ValueError(
                     f"scale is 0 for columns {which}: their outputs are all equal to"
                     " shift whatever the input, so they cannot be inverted.")
-        return affine(X, out, center, scale, shift, inverse=inverse,
-                      feature_names=self._feature_names())
+        return center, scale, shift, None
 
 
 _STATS_BYTES = 1 << 20

@@ -248,3 +248,31 @@ def combine(count, mean, m2, low, high):
     out = np.empty((5, count.shape[1]))
     _load()._combine_loop(count, mean, m2, low, high, out)
     return out
+
+
+def one_column_stats(x, valid, moments, extremes):
+    """Count, mean, M2, min and max of the non-NaN values of the 1-D array
+    ``x`` (a DataFrame's column; NaN where not asked for), or None when it
+    holds an infinity or its moments overflow: the numpy path reports
+    those.  ``valid`` (None, or a byte a value) is 0 where ``x`` holds a
+    null, which counts as NaN.  Serial and free of the GIL, so columns can
+    run on threads."""
+    out = np.empty(5)
+    return None if _load()._column_stats(x, valid, moments, extremes, out) else out
+
+
+def one_column_affine(x, valid, out, center, scale, shift, inverse, bounds):
+    """The map of :func:`affine` for one 1-D column with scalar parameters
+    (None where skipped), serial and free of the GIL; a null (``valid``, as
+    in :func:`one_column_stats`) maps to NaN.  Returns the slice of
+    ``x`` in which it found an infinity or a value that maps to a non-finite
+    one, or None: the caller reports it."""
+    first, second = (shift, center) if inverse else (center, shift)
+    low, high = bounds if bounds is not None else (0.0, 0.0)
+    limit = _FLOAT32_OVERFLOW if out.dtype == np.float32 and bounds is None else np.inf
+    loops = _load()
+    at = loops._column_affine(
+        x, valid, out, 0.0 if first is None else float(first), 1.0 if scale is None else float(scale),
+        -0.0 if second is None else float(second), bool(inverse), bounds is not None,
+        float(low), float(high), limit)
+    return None if at < 0 else slice(at, at + loops._CHUNK)

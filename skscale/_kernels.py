@@ -249,6 +249,41 @@ def affine(X, out, center, scale, shift, *, inverse=False, bounds=None,
     return out
 
 
+def affine_columns(columns, out, center, scale, shift, *, inverse=False, bounds=None,
+                   feature_names=None):
+    """:func:`affine` of a DataFrame's columns (:class:`skscale._frames.Columns`):
+    column ``j`` into ``out[j]``, with the same float64 operations, so the
+    results are those of the frame's 2-D array bit for bit."""
+    arrays = columns.arrays
+    params, unknown = _known_parameters(len(arrays), center, scale, shift)
+    params = [None if p is None else np.broadcast_to(np.asarray(p, np.float64), (len(arrays),))
+              for p in params]
+    left = [(j, slice(None)) for j in range(len(arrays))]
+    if _compiled.wanted(columns):
+        def run(js):
+            found = []
+            for j in range(js.start, js.stop):
+                bad = _compiled.one_column_affine(
+                    arrays[j], columns.valid[j], out[j],
+                    *(None if p is None else p[j] for p in params), inverse, bounds)
+                if bad is not None:  # the numpy kernel below names the value
+                    found.append((j, bad))
+            return found
+
+        # columns on threads (the loops run free of the GIL)
+        left = [f for part in for_each_block(len(arrays), 1, run, rows_per_block=1) for f in part]
+    for j, rows in left:
+        _affine_numpy(columns.column(j)[rows, None], out[j][rows, None],
+                      *(None if p is None else p[j] for p in params), inverse, bounds,
+                      [j if feature_names is None else feature_names[j]],
+                      row0=rows.start or 0)
+        if rows.stop is not None:  # a compiled loop stopped there: this raised
+            raise AssertionError("the compiled and numpy kernels disagree")  # pragma: no cover
+    if unknown is not None:
+        out[unknown] = np.nan
+    return out
+
+
 def _known_parameters(d, *params):
     """The affine parameters with the NaN of unknown features replaced by
     values that change nothing (so no check mistakes their NaN output for

@@ -202,6 +202,9 @@ class LogScaler(ColumnScaler):
                 f" Use a larger offset (more than {-low[j]:.17g}), or offset='auto'"
                 " to learn it from training data that covers such values.")
 
+    def _affine_map(self, inverse):
+        return None  # a logarithm: frames go through their 2-D array
+
     def _apply(self, X, out, inverse):
         # Compute in float64 blocks; integers in the exponent would be wrong.
         direct = out.dtype == np.float64

@@ -354,3 +354,148 @@ def _log_loop(x, out, shift, log_base, bounds, bad):
                 y = _log1p_reduced(a, u[j], m[j], k[j]) / log_base
                 # NaN passes through; log1p(-0.0) is -0.0, not +0.0
                 out_row[j] = y if a == a and a != 0.0 else a / log_base
+
+
+# The loops below take one column of a DataFrame (a 1-D array); the caller
+# runs them on several columns at once from a thread pool (nogil), so they
+# are serial themselves and need no launch lock.  Each inner loop runs over
+# a slice of the column from index 0, which it knows is not negative: over
+# range(start, stop) numba's check for a negative index keeps the loop
+# from vectorizing (3x slower).  The chunk loops are functions of their
+# own, not inlined, because numba gives inlined code the caller's fastmath
+# flags: each reduction here may reassociate, the merge of chunks may not.
+# ``valid`` is None, or one byte a value, 0 where the frame holds a null:
+# a polars column's values are read in place, nulls and all, and a null
+# counts as NaN.  (numba compiles the None case without the test.)
+_CHUNK = 2048  # values a chunk: 16 KiB of float64, read again from L1
+
+
+@numba.njit(inline="always")
+def _value(x, valid, i):
+    if valid is None:
+        return np.float64(x[i])
+    return np.float64(x[i]) if valid[i] else np.nan
+
+
+@numba.njit(nogil=True, cache=_CACHE, error_model="numpy", fastmath={"reassoc", "nsz"})
+def _chunk_extremes(x, valid, lo, hi):
+    for i in range(x.shape[0]):  # a NaN compares false: skipped (3.7x faster than fmin)
+        v = _value(x, valid, i)
+        lo = v if v < lo else lo
+        hi = v if v > hi else hi
+    return lo, hi
+
+
+@numba.njit(nogil=True, cache=_CACHE, error_model="numpy", fastmath={"reassoc"})
+def _chunk_sum(x, valid):
+    total, count = 0.0, 0.0
+    for i in range(x.shape[0]):
+        v = _value(x, valid, i)
+        total += v if v == v else 0.0
+        count += 1.0 if v == v else 0.0
+    return total, count
+
+
+@numba.njit(nogil=True, cache=_CACHE, error_model="numpy", fastmath={"reassoc"})
+def _chunk_deviations(x, valid, centre):
+    dsum, squares = 0.0, 0.0
+    for i in range(x.shape[0]):
+        v = _value(x, valid, i)
+        dv = v - centre if v == v else 0.0
+        dsum += dv
+        squares += dv * dv
+    return dsum, squares
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _constant(x, valid):
+    # the non-NaN values of x, if they are all equal, else NaN
+    value = np.nan
+    for i in range(x.shape[0]):
+        v = _value(x, valid, i)
+        if v == v:
+            if value != value:
+                value = v
+            elif v != value:
+                return np.nan
+    return value
+
+
+@numba.njit(nogil=True, cache=_CACHE, error_model="numpy")
+def _column_stats(x, valid, moments, extremes, out):
+    # out = count, mean, M2, min, max of the non-NaN values (NaN where not
+    # asked for); the corrected two-pass of ColumnStats per chunk, chunks
+    # merged as Chan, Golub & LeVeque.  Returns True for an infinity or an
+    # overflow: the numpy path reports those.
+    n = x.shape[0]
+    count, mean, m2 = 0.0, 0.0, 0.0
+    lo, hi = np.inf, -np.inf
+    for start in range(0, n, _CHUNK):
+        stop = min(start + _CHUNK, n)
+        chunk, present = x[start:stop], None if valid is None else valid[start:stop]
+        if extremes:
+            lo, hi = _chunk_extremes(chunk, present, lo, hi)
+        if not moments:
+            continue
+        total, c = _chunk_sum(chunk, present)
+        if c == 0.0:
+            continue
+        first_mean = total / c
+        dsum, squares = _chunk_deviations(chunk, present, first_mean)
+        m = first_mean + dsum / c
+        s = squares - dsum * dsum / c
+        if s <= 1e-8 * squares:  # a constant chunk is made exact (see _moments_loop)
+            value = _constant(chunk, present)
+            if value == value:
+                m, s = value, 0.0
+        if count == 0.0:
+            count, mean, m2 = c, m, s
+        else:
+            merged = count + c
+            delta = m - mean
+            mean += delta * (c / merged)
+            m2 += s + delta * delta * (count * c / merged)
+            count = merged
+    out[:] = np.nan
+    unusual = False
+    if extremes:
+        unusual |= lo == -np.inf or hi == np.inf
+        if lo <= hi:
+            out[3], out[4] = lo, hi
+    if moments:
+        unusual |= not (abs(mean) < np.inf and m2 < np.inf)
+        out[0], out[2] = count, m2
+        if count > 0.0:
+            out[1] = mean
+    return unusual
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _chunk_affine(x, valid, out, first, scale, second, inverse, clip, low, high, limit):
+    count = 0
+    for i in range(x.shape[0]):
+        raw = _value(x, valid, i)
+        if inverse:
+            v = (raw - first) * scale + second
+        else:
+            v = (raw - first) / scale + second
+        count += (not abs(v) < limit) - (raw != raw)
+        if clip:
+            v = low if v < low else (high if v > high else v)
+        out[i] = v
+    return count
+
+
+@numba.njit(nogil=True, cache=_CACHE, error_model="numpy")
+def _column_affine(x, valid, out, first, scale, second, inverse, clip, low, high, limit):
+    # _affine_row's map for one column; returns the start of the first chunk
+    # holding an infinity or a finite value that maps to a non-finite one,
+    # or -1 (the caller reports it).
+    n = x.shape[0]
+    for start in range(0, n, _CHUNK):
+        stop = min(start + _CHUNK, n)
+        present = None if valid is None else valid[start:stop]
+        if _chunk_affine(x[start:stop], present, out[start:stop], first, scale, second,
+                         inverse, clip, low, high, limit) > 0:
+            return start
+    return -1

@@ -89,6 +89,31 @@ class ColumnStats:
         return cls.combine(([] if prior is None else [prior]) + parts)
 
     @classmethod
+    def from_columns(cls, columns, feature_names=None, what=BOTH, prior=None):
+        """Statistics of a DataFrame's columns (:class:`skscale._frames.Columns`),
+        each read in its own buffer, as :meth:`from_array` of the frame's
+        values gives them (to rounding)."""
+        arrays = columns.arrays
+        s = np.full((5, len(arrays)), np.nan)
+        moments, extremes = "moments" in what, "extremes" in what
+        left = list(range(len(arrays)))
+        if _compiled.wanted(columns):
+            def run(js):
+                return [j for j in range(js.start, js.stop)
+                        if not _store(s, j, _compiled.one_column_stats(
+                            arrays[j], columns.valid[j], moments, extremes))]
+
+            # columns on threads (the loops run free of the GIL)
+            left = [j for part in for_each_block(len(arrays), 1, run, rows_per_block=1)
+                    for j in part]
+        for j in left:  # NaN and infinities by the numpy path, which reports the latter
+            one = cls.from_array(columns.column(j)[:, None], what=what,
+                                 feature_names=[j if feature_names is None else feature_names[j]])
+            _store(s, j, [getattr(one, f)[0] for f in ("count", "mean", "m2", "min", "max")])
+        stats = cls(*s, columns.shape[0])
+        return stats if prior is None else prior.merge(stats)
+
+    @classmethod
     def per_batch(cls, X, batch_size, feature_names=None, row0=0):
         """Statistics of each consecutive batch of ``batch_size`` rows of ``X``
         (whose length is a multiple of it), stacked: every field has shape
@@ -298,6 +323,14 @@ def _check_overflow(mean, m2, count, feature_names):
         raise ValueError(
             f"The values of {column_label(j, feature_names)} are too large for their"
             " sum or variance to fit in float64; divide them by a power of ten first.")
+
+
+def _store(s, j, values):
+    """Column ``j`` of the stacked fields ``s`` from ``values`` (None: not computed)."""
+    if values is None:
+        return False
+    s[:, j] = values
+    return True
 
 
 def _copy_into(buffer, x):

@@ -8,7 +8,7 @@ from sklearn.utils.extmath import row_norms
 from sklearn.utils.sparsefuncs import inplace_row_scale
 
 from ._base import BaseScaler
-from . import _compiled, _dask
+from . import _compiled, _dask, _frames
 from ._kernels import (_n_threads, check_finite, for_each_block, grouped, raise_non_finite,
                        redo_rows, scratch)
 
@@ -170,17 +170,18 @@ class RowScaler(BaseScaler):
         X_new : ndarray of shape (n_samples, n_features)
             Scaled data, float32 for float32 input and float64 otherwise.
         """
-        scaler, X = self._ready(X)
-        if _dask.is_dask(X):  # lazily, block by block, never in place
-            return _dask.map_rows(scaler, X, "transform", True)
+        scaler, Xv = self._ready(X)
+        if _dask.is_dask(Xv):  # lazily, block by block, never in place
+            return _dask.map_rows(scaler, Xv, "transform", True)
         copy = getattr(self, "copy", True) if copy is None else copy
-        if sp.issparse(X):
-            out = X.copy() if copy else X
+        if sp.issparse(Xv):
+            out = Xv.copy() if copy else Xv
         else:
-            out = self._output_for_rows(X, copy)
-            if out is X:  # a transform that raises must leave X as it was
-                check_finite(X, scaler._feature_names())
-        return scaler._compute(X, out, keep_stats=False)[0]
+            out = self._output_for_rows(Xv, copy)
+            if out is Xv:  # a transform that raises must leave X as it was
+                check_finite(Xv, scaler._feature_names())
+        # a frame's missing values stay missing in a frame of its kind
+        return _frames.like(X, scaler._compute(Xv, out, keep_stats=False)[0], self)
 
     def sample_stats(self, X):
         """The per-sample statistics that :meth:`transform` divides by.

@@ -1,0 +1,185 @@
+"""DataFrames read and written column by column.
+
+pandas and polars hold each column of a frame in a buffer of its own.  A
+column scaler reads them there -- a view, where the column is float32 or
+float64 with nothing missing -- and writes a frame of the same kind, instead
+of first converting the frame to one 2-D array (a full copy) and its output
+back (another).  Missing values (``NaN``, ``pd.NA``, polars nulls) are
+ignored in fit and stay missing in the output, in the frame's own kind.
+"""
+
+import sys
+
+import numpy as np
+import pandas as pd
+from sklearn.utils._set_output import _get_output_config
+
+from ._kernels import for_each_block
+
+
+class Columns:
+    """The numeric columns of a pandas or polars DataFrame as 1-D arrays.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        The frame read.
+    arrays : list of ndarray of shape (n_samples,)
+        Its columns, all of ``dtype``: views of the frame's buffers where a
+        column has that dtype, else a converted copy of that column alone,
+        with NaN where a value is missing -- except in a view of a polars
+        column's values with nulls, whose ``valid`` mask says where they are.
+    valid : list of (ndarray of uint8 or None)
+        Per column, None or one byte a value, 0 where ``arrays`` holds a null
+        (whatever value the buffer has there).
+    missing : list
+        Per column, where a nullable column (a pandas extension dtype, a
+        polars column with nulls) is missing, to restore in the output: a
+        boolean array (pandas: True where missing), a boolean Series
+        (polars: True where present), or None.
+    dtype : numpy dtype
+        float32 when every column is float32, float64 otherwise (as
+        ``validate_data`` converts).
+    """
+
+    def __init__(self, frame, arrays, valid, missing, dtype):
+        self.frame, self.arrays, self.valid = frame, arrays, valid
+        self.missing, self.dtype = missing, dtype
+        self.shape = (len(arrays[0]), len(arrays))
+        self.size = self.shape[0] * self.shape[1]
+
+    def column(self, j):
+        """Column ``j`` with NaN wherever a value is missing."""
+        if self.valid[j] is None:
+            return self.arrays[j]
+        return np.where(self.valid[j].view(bool), self.arrays[j], np.nan).astype(self.dtype)
+
+    def empty(self):
+        """The output: one ``(n_features, n_samples)`` C-ordered array, whose
+        row ``j`` is column ``j``'s output; its transpose is a Fortran-ordered
+        ``(n_samples, n_features)`` array, which pandas takes as a frame
+        without a copy."""
+        return np.empty(self.shape[::-1], dtype=self.dtype)
+
+    def wrap(self, out, estimator):
+        """``out`` (from :meth:`empty`) as ``estimator.transform`` returns it:
+        see :func:`like`."""
+        return like(self.frame, out.T, estimator, self.missing)
+
+
+def like(frame, Y, estimator, missing=None):
+    """The transform ``Y`` of ``frame`` as ``estimator.transform`` returns it: a
+    frame of ``frame``'s kind where ``set_output`` asks for that kind (built
+    around ``Y``'s memory, ``frame``'s missing entries missing again), else
+    ``Y`` itself (which scikit-learn's ``set_output`` wraps as it does any
+    array).  ``missing`` is :attr:`Columns.missing`, found here if None."""
+    kind = _get_output_config("transform", estimator)["dense"]
+    if kind == "pandas" and isinstance(frame, pd.DataFrame):
+        result = pd.DataFrame(Y, index=frame.index, columns=frame.columns, copy=False)
+        for j, mask in enumerate(_missing(frame) if missing is None else missing):
+            if mask is not None:  # pd.NA where it was
+                result.isetitem(j, pd.arrays.FloatingArray(np.ascontiguousarray(Y[:, j]), mask))
+        return result
+    if kind == "polars" and _is_polars(frame):
+        import polars as pl
+
+        series = [pl.Series(name, Y[:, j]) for j, name in enumerate(frame.columns)]
+        restore = [pl.when(present).then(s) for s, present in zip(
+            series, _missing(frame) if missing is None else missing) if present is not None]
+        result = pl.DataFrame(series)  # views of Y where its columns are contiguous
+        return result.with_columns(restore) if restore else result  # nulls where they were
+    return Y
+
+
+def is_frame(X):
+    """Whether ``X`` is a pandas or polars DataFrame."""
+    return isinstance(X, pd.DataFrame) or _is_polars(X)
+
+
+def _missing(frame):
+    """:attr:`Columns.missing` of ``frame``, without reading its values."""
+    if isinstance(frame, pd.DataFrame):
+        return [None if isinstance(s.dtype, np.dtype) or not s.hasnans else s.isna().to_numpy()
+                for _, s in frame.items()]
+    return [s.is_not_null() if s.null_count() else None for s in frame.get_columns()]
+
+
+def read(X):
+    """:class:`Columns` of ``X``; None when ``X`` is not a pandas or polars
+    DataFrame of numeric columns with at least one row and one column
+    (``validate_data`` then converts it, or says what is wrong with it)."""
+    if isinstance(X, pd.DataFrame):
+        series = [s for _, s in X.items()]
+        read_one = _pandas_column
+    elif _is_polars(X):
+        series = X.get_columns()
+        read_one = _polars_column
+    else:
+        return None
+    if not series or len(X) == 0:
+        return None
+    float32 = all(str(s.dtype).lower() == "float32" for s in series)
+    dtype = np.dtype(np.float32 if float32 else np.float64)
+    # Conversions of missing values run in the libraries' own kernels,
+    # free of the GIL: several columns at once.
+    got = [c for part in for_each_block(
+        len(series), 1, lambda js: [read_one(series[j], dtype) for j in range(js.start, js.stop)],
+        rows_per_block=1) for c in part]
+    if any(c is None for c in got):
+        return None
+    return Columns(X, *([c[i] for c in got] for i in range(3)), dtype)
+
+
+def _pandas_column(s, dtype):
+    if isinstance(s.dtype, np.dtype):
+        if s.dtype.kind not in "biuf" or s.dtype == np.float16:
+            return None
+        return s.to_numpy().astype(dtype, copy=False), None, None
+    if getattr(s.dtype, "kind", "O") not in "biuf" or isinstance(s.dtype, pd.SparseDtype):
+        return None
+    # nullable (Float64, Int64, boolean) and Arrow-backed columns
+    mask = s.isna().to_numpy()
+    return s.to_numpy(dtype=dtype, na_value=np.nan), None, (mask if mask.any() else None)
+
+
+def _polars_column(s, dtype):
+    import polars as pl
+
+    if not (s.dtype.is_float() or s.dtype.is_integer() or s.dtype == pl.Boolean) \
+            or s.dtype == getattr(pl, "Float16", None):
+        return None
+    present = s.is_not_null() if s.null_count() else None
+    if s.dtype != pl.Float32 and s.dtype != pl.Float64:
+        s = s.cast(pl.Float64)
+    if present is None:
+        return s.to_numpy().astype(dtype, copy=False), None, None
+    if s.dtype == pl.Float64 if dtype == np.float64 else s.dtype == pl.Float32:
+        buffers = _arrow_buffers(s, dtype)
+        if buffers is not None:  # the values in place, and where the nulls are
+            return (*buffers, present)
+    # a copy with NaN for the nulls (the frame's own kernel), then a view of it
+    return s.fill_null(float("nan")).to_numpy().astype(dtype, copy=False), None, present
+
+
+def _arrow_buffers(s, dtype):
+    """The values of a polars column of ``dtype`` with nulls, read in place
+    through Arrow (pyarrow comes with the ``polars`` extra), and one byte a
+    value, 0 for a null; None without pyarrow or for a column in several
+    chunks (which Arrow would first copy into one)."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return None
+    if s.n_chunks() != 1:
+        return None
+    array = s.to_arrow()
+    bitmap, data = array.buffers()
+    n, at = len(array), array.offset
+    values = np.frombuffer(data, dtype=dtype, count=at + n)[at:]
+    valid = np.unpackbits(np.frombuffer(bitmap, np.uint8), count=at + n, bitorder="little")[at:]
+    return values, valid
+
+
+def _is_polars(X):
+    pl = sys.modules.get("polars")  # never import polars for a check
+    return pl is not None and isinstance(X, pl.DataFrame)
