@@ -254,11 +254,13 @@ def one_column_stats(x, valid, moments, extremes):
     """Count, mean, M2, min and max of the non-NaN values of the 1-D array
     ``x`` (a DataFrame's column; NaN where not asked for), or None when it
     holds an infinity or its moments overflow: the numpy path reports
-    those.  ``valid`` (None, or a byte a value) is 0 where ``x`` holds a
-    null, which counts as NaN.  Serial and free of the GIL, so columns can
-    run on threads."""
+    those.  ``valid`` is None or ``(bitmap, offset)``: an Arrow validity
+    bitmap whose bit ``offset + i`` is 0 where ``x[i]`` is a null, which
+    counts as NaN.  Serial and free of the GIL, so columns can run on
+    threads."""
     out = np.empty(5)
-    return None if _load()._column_stats(x, valid, moments, extremes, out) else out
+    bitmap, bit0 = (None, 0) if valid is None else valid
+    return None if _load()._column_stats(x, bitmap, bit0, moments, extremes, out) else out
 
 
 def one_column_affine(x, valid, out, center, scale, shift, inverse, bounds):
@@ -271,8 +273,9 @@ def one_column_affine(x, valid, out, center, scale, shift, inverse, bounds):
     low, high = bounds if bounds is not None else (0.0, 0.0)
     limit = _FLOAT32_OVERFLOW if out.dtype == np.float32 and bounds is None else np.inf
     loops = _load()
+    bitmap, bit0 = (None, 0) if valid is None else valid
     at = loops._column_affine(
-        x, valid, out, 0.0 if first is None else float(first), 1.0 if scale is None else float(scale),
+        x, bitmap, bit0, out, 0.0 if first is None else float(first), 1.0 if scale is None else float(scale),
         -0.0 if second is None else float(second), bool(inverse), bounds is not None,
         float(low), float(high), limit)
     return None if at < 0 else slice(at, at + loops._CHUNK)

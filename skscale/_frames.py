@@ -29,9 +29,10 @@ class Columns:
         column has that dtype, else a converted copy of that column alone,
         with NaN where a value is missing -- except in a view of a polars
         column's values with nulls, whose ``valid`` mask says where they are.
-    valid : list of (ndarray of uint8 or None)
-        Per column, None or one byte a value, 0 where ``arrays`` holds a null
-        (whatever value the buffer has there).
+    valid : list of (tuple or None)
+        Per column, None or ``(bitmap, offset)``: the column's Arrow validity
+        bitmap, whose bit ``offset + i`` is 0 where ``arrays[j][i]`` is a null
+        (whatever value the buffer holds there).
     missing : list
         Per column, where a nullable column (a pandas extension dtype, a
         polars column with nulls) is missing, to restore in the output: a
@@ -52,7 +53,10 @@ class Columns:
         """Column ``j`` with NaN wherever a value is missing."""
         if self.valid[j] is None:
             return self.arrays[j]
-        return np.where(self.valid[j].view(bool), self.arrays[j], np.nan).astype(self.dtype)
+        bitmap, at = self.valid[j]
+        n = self.shape[0]
+        present = np.unpackbits(bitmap, count=at + n, bitorder="little")[at:].view(bool)
+        return np.where(present, self.arrays[j], np.nan).astype(self.dtype)
 
     def empty(self):
         """The output: one ``(n_features, n_samples)`` C-ordered array, whose
@@ -73,6 +77,8 @@ def like(frame, Y, estimator, missing=None):
     around ``Y``'s memory, ``frame``'s missing entries missing again), else
     ``Y`` itself (which scikit-learn's ``set_output`` wraps as it does any
     array).  ``missing`` is :attr:`Columns.missing`, found here if None."""
+    if not is_frame(frame):  # (the common case, at the cost of two isinstance)
+        return Y
     kind = _get_output_config("transform", estimator)["dense"]
     if kind == "pandas" and isinstance(frame, pd.DataFrame):
         result = pd.DataFrame(Y, index=frame.index, columns=frame.columns, copy=False)
@@ -162,10 +168,10 @@ def _polars_column(s, dtype):
 
 
 def _arrow_buffers(s, dtype):
-    """The values of a polars column of ``dtype`` with nulls, read in place
-    through Arrow (pyarrow comes with the ``polars`` extra), and one byte a
-    value, 0 for a null; None without pyarrow or for a column in several
-    chunks (which Arrow would first copy into one)."""
+    """The values of a polars column of ``dtype`` with nulls and its validity
+    bitmap with the bit offset, read in place through Arrow (pyarrow comes
+    with the ``polars`` extra); None without pyarrow or for a column in
+    several chunks (which Arrow would first copy into one)."""
     try:
         import pyarrow  # noqa: F401
     except ImportError:
@@ -176,8 +182,7 @@ def _arrow_buffers(s, dtype):
     bitmap, data = array.buffers()
     n, at = len(array), array.offset
     values = np.frombuffer(data, dtype=dtype, count=at + n)[at:]
-    valid = np.unpackbits(np.frombuffer(bitmap, np.uint8), count=at + n, bitorder="little")[at:]
-    return values, valid
+    return values, (np.frombuffer(bitmap, np.uint8), at)
 
 
 def _is_polars(X):

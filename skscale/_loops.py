@@ -364,43 +364,57 @@ def _log_loop(x, out, shift, log_base, bounds, bad):
 # from vectorizing (3x slower).  The chunk loops are functions of their
 # own, not inlined, because numba gives inlined code the caller's fastmath
 # flags: each reduction here may reassociate, the merge of chunks may not.
-# ``valid`` is None, or one byte a value, 0 where the frame holds a null:
-# a polars column's values are read in place, nulls and all, and a null
-# counts as NaN.  (numba compiles the None case without the test.)
+# ``valid`` is None, or an Arrow validity bitmap (bit ``bit0 + i`` is 0
+# where value i is a null): a polars column's values are read in place,
+# nulls and all.  Each chunk of such a column is first copied into a buffer
+# with NaN for its nulls (it stays in L1), so the loops over it are those of
+# a column without nulls (choosing per value in each of them took 3x as long).
 _CHUNK = 2048  # values a chunk: 16 KiB of float64, read again from L1
 
 
-@numba.njit(inline="always")
-def _value(x, valid, i):
-    if valid is None:
-        return np.float64(x[i])
-    return np.float64(x[i]) if valid[i] else np.nan
+@numba.njit(nogil=True, cache=_CACHE, error_model="numpy")
+def _with_nan(x, valid, bit0, buf):
+    # buf[:len(x)] = x, NaN where bit bit0 + i of valid is 0
+    n = x.shape[0]
+    whole = n // 8 if bit0 % 8 == 0 else 0
+    byte0 = bit0 // 8
+    for k in range(whole):  # a byte of the bitmap at a time: 2.7x faster
+        byte = np.uint32(valid[byte0 + k])
+        for b in range(8):
+            v = np.float64(x[8 * k + b])
+            buf[8 * k + b] = v if (byte >> np.uint32(b)) & np.uint32(1) else np.nan
+    for i in range(8 * whole, n):
+        v = np.float64(x[i])
+        at = np.uint64(bit0 + i)
+        present = (valid[at >> np.uint64(3)] >> (at & np.uint64(7))) & np.uint8(1)
+        buf[i] = v if present != 0 else np.nan
+    return buf[:n]
 
 
 @numba.njit(nogil=True, cache=_CACHE, error_model="numpy", fastmath={"reassoc", "nsz"})
-def _chunk_extremes(x, valid, lo, hi):
+def _chunk_extremes(x, lo, hi):
     for i in range(x.shape[0]):  # a NaN compares false: skipped (3.7x faster than fmin)
-        v = _value(x, valid, i)
+        v = np.float64(x[i])
         lo = v if v < lo else lo
         hi = v if v > hi else hi
     return lo, hi
 
 
 @numba.njit(nogil=True, cache=_CACHE, error_model="numpy", fastmath={"reassoc"})
-def _chunk_sum(x, valid):
+def _chunk_sum(x):
     total, count = 0.0, 0.0
     for i in range(x.shape[0]):
-        v = _value(x, valid, i)
+        v = np.float64(x[i])
         total += v if v == v else 0.0
         count += 1.0 if v == v else 0.0
     return total, count
 
 
 @numba.njit(nogil=True, cache=_CACHE, error_model="numpy", fastmath={"reassoc"})
-def _chunk_deviations(x, valid, centre):
+def _chunk_deviations(x, centre):
     dsum, squares = 0.0, 0.0
     for i in range(x.shape[0]):
-        v = _value(x, valid, i)
+        v = np.float64(x[i])
         dv = v - centre if v == v else 0.0
         dsum += dv
         squares += dv * dv
@@ -408,11 +422,11 @@ def _chunk_deviations(x, valid, centre):
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _constant(x, valid):
+def _constant(x):
     # the non-NaN values of x, if they are all equal, else NaN
     value = np.nan
     for i in range(x.shape[0]):
-        v = _value(x, valid, i)
+        v = np.float64(x[i])
         if v == v:
             if value != value:
                 value = v
@@ -422,32 +436,48 @@ def _constant(x, valid):
 
 
 @numba.njit(nogil=True, cache=_CACHE, error_model="numpy")
-def _column_stats(x, valid, moments, extremes, out):
+def _chunk_moments(x):
+    # count, mean and M2 of the chunk: the corrected two-pass of ColumnStats
+    total, c = _chunk_sum(x)
+    if c == 0.0:
+        return 0.0, 0.0, 0.0
+    first_mean = total / c
+    dsum, squares = _chunk_deviations(x, first_mean)
+    m = first_mean + dsum / c
+    s = squares - dsum * dsum / c
+    if s <= 1e-8 * squares:  # a constant chunk is made exact (see _moments_loop)
+        value = _constant(x)
+        if value == value:
+            m, s = value, 0.0
+    return c, m, s
+
+
+@numba.njit(nogil=True, cache=_CACHE, error_model="numpy")
+def _column_stats(x, valid, bit0, moments, extremes, out):
     # out = count, mean, M2, min, max of the non-NaN values (NaN where not
-    # asked for); the corrected two-pass of ColumnStats per chunk, chunks
-    # merged as Chan, Golub & LeVeque.  Returns True for an infinity or an
-    # overflow: the numpy path reports those.
+    # asked for); chunks merged as Chan, Golub & LeVeque.  Returns True for
+    # an infinity or an overflow: the numpy path reports those.
     n = x.shape[0]
     count, mean, m2 = 0.0, 0.0, 0.0
     lo, hi = np.inf, -np.inf
+    buf = np.empty(_CHUNK)
     for start in range(0, n, _CHUNK):
         stop = min(start + _CHUNK, n)
-        chunk, present = x[start:stop], None if valid is None else valid[start:stop]
-        if extremes:
-            lo, hi = _chunk_extremes(chunk, present, lo, hi)
-        if not moments:
-            continue
-        total, c = _chunk_sum(chunk, present)
+        if valid is None:
+            if extremes:
+                lo, hi = _chunk_extremes(x[start:stop], lo, hi)
+            if not moments:
+                continue
+            c, m, s = _chunk_moments(x[start:stop])
+        else:
+            chunk = _with_nan(x[start:stop], valid, bit0 + start, buf)
+            if extremes:
+                lo, hi = _chunk_extremes(chunk, lo, hi)
+            if not moments:
+                continue
+            c, m, s = _chunk_moments(chunk)
         if c == 0.0:
             continue
-        first_mean = total / c
-        dsum, squares = _chunk_deviations(chunk, present, first_mean)
-        m = first_mean + dsum / c
-        s = squares - dsum * dsum / c
-        if s <= 1e-8 * squares:  # a constant chunk is made exact (see _moments_loop)
-            value = _constant(chunk, present)
-            if value == value:
-                m, s = value, 0.0
         if count == 0.0:
             count, mean, m2 = c, m, s
         else:
@@ -471,10 +501,10 @@ def _column_stats(x, valid, moments, extremes, out):
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _chunk_affine(x, valid, out, first, scale, second, inverse, clip, low, high, limit):
+def _chunk_affine(x, out, first, scale, second, inverse, clip, low, high, limit):
     count = 0
     for i in range(x.shape[0]):
-        raw = _value(x, valid, i)
+        raw = np.float64(x[i])
         if inverse:
             v = (raw - first) * scale + second
         else:
@@ -487,15 +517,22 @@ def _chunk_affine(x, valid, out, first, scale, second, inverse, clip, low, high,
 
 
 @numba.njit(nogil=True, cache=_CACHE, error_model="numpy")
-def _column_affine(x, valid, out, first, scale, second, inverse, clip, low, high, limit):
-    # _affine_row's map for one column; returns the start of the first chunk
-    # holding an infinity or a finite value that maps to a non-finite one,
-    # or -1 (the caller reports it).
+def _column_affine(x, valid, bit0, out, first, scale, second, inverse, clip, low, high,
+                   limit):
+    # _affine_row's map for one column, a null to NaN; returns the start of
+    # the first chunk holding an infinity or a finite value that maps to a
+    # non-finite one, or -1 (the caller reports it).
     n = x.shape[0]
+    buf = np.empty(_CHUNK)
     for start in range(0, n, _CHUNK):
         stop = min(start + _CHUNK, n)
-        present = None if valid is None else valid[start:stop]
-        if _chunk_affine(x[start:stop], present, out[start:stop], first, scale, second,
-                         inverse, clip, low, high, limit) > 0:
+        if valid is None:
+            bad = _chunk_affine(x[start:stop], out[start:stop], first, scale, second,
+                                inverse, clip, low, high, limit)
+        else:
+            bad = _chunk_affine(_with_nan(x[start:stop], valid, bit0 + start, buf),
+                                out[start:stop], first, scale, second, inverse, clip,
+                                low, high, limit)
+        if bad > 0:
             return start
     return -1

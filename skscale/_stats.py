@@ -106,7 +106,9 @@ class ColumnStats:
             # columns on threads (the loops run free of the GIL)
             left = [j for part in for_each_block(len(arrays), 1, run, rows_per_block=1)
                     for j in part]
-        for j in left:  # NaN and infinities by the numpy path, which reports the latter
+        # Infinities and overflows (every column, without the compiled loops)
+        # by the numpy path, which reports them.
+        for j in left:
             one = cls.from_array(columns.column(j)[:, None], what=what,
                                  feature_names=[j if feature_names is None else feature_names[j]])
             _store(s, j, [getattr(one, f)[0] for f in ("count", "mean", "m2", "min", "max")])

@@ -181,3 +181,15 @@ def test_polars_column_in_several_chunks(kernels):
     out = est.transform(df)
     assert out.null_count().row(0) == df.null_count().row(0)
     _close(out.to_numpy(), ZScoreScaler().fit(X).transform(X), np.float64)
+
+
+@pytest.mark.parametrize("start", [3, 8])
+def test_polars_slice_with_nulls(kernels, start):
+    # a slice of a polars frame starts within its Arrow buffers (bit `start`
+    # of the validity bitmap), on a byte boundary or not
+    X = _data()
+    df = _frame(X, "polars").slice(start)
+    est = ZScoreScaler().set_output(transform="polars").fit(df)
+    out = est.transform(df)
+    assert out.null_count().row(0) == df.null_count().row(0)
+    _close(out.to_numpy(), ZScoreScaler().fit(X[start:]).transform(X[start:]), np.float64)
