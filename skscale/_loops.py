@@ -517,22 +517,45 @@ def _chunk_affine(x, out, first, scale, second, inverse, clip, low, high, limit)
 
 
 @numba.njit(nogil=True, cache=_CACHE, error_model="numpy")
+def _nulls_to_nan(out, valid, bit0):
+    # out[i] = NaN where bit bit0 + i of valid is 0, a bitmap byte at a time
+    n = out.shape[0]
+    whole = n // 8 if bit0 % 8 == 0 else 0
+    for k in range(whole):
+        byte = valid[bit0 // 8 + k]
+        if byte != 255:
+            for b in range(8):
+                if not (byte >> b) & 1:
+                    out[8 * k + b] = np.nan
+    for i in range(8 * whole, n):
+        at = bit0 + i
+        if not (valid[at // 8] >> (at % 8)) & 1:
+            out[i] = np.nan
+
+
+@numba.njit(nogil=True, cache=_CACHE, error_model="numpy")
 def _column_affine(x, valid, bit0, out, first, scale, second, inverse, clip, low, high,
                    limit):
     # _affine_row's map for one column, a null to NaN; returns the start of
     # the first chunk holding an infinity or a finite value that maps to a
-    # non-finite one, or -1 (the caller reports it).
+    # non-finite one, or -1 (the caller reports it).  A chunk with nulls is
+    # mapped as it is, whatever the buffer holds under them, and the nulls
+    # are made NaN after; only if that finds a non-finite result is the
+    # chunk mapped again from a copy with NaN for its nulls, to tell a bad
+    # value from a null's.
     n = x.shape[0]
     buf = np.empty(_CHUNK)
     for start in range(0, n, _CHUNK):
         stop = min(start + _CHUNK, n)
-        if valid is None:
-            bad = _chunk_affine(x[start:stop], out[start:stop], first, scale, second,
-                                inverse, clip, low, high, limit)
-        else:
-            bad = _chunk_affine(_with_nan(x[start:stop], valid, bit0 + start, buf),
-                                out[start:stop], first, scale, second, inverse, clip,
-                                low, high, limit)
+        bad = _chunk_affine(x[start:stop], out[start:stop], first, scale, second,
+                            inverse, clip, low, high, limit)
+        if valid is not None:
+            if bad > 0:
+                bad = _chunk_affine(_with_nan(x[start:stop], valid, bit0 + start, buf),
+                                    out[start:stop], first, scale, second, inverse, clip,
+                                    low, high, limit)
+            else:
+                _nulls_to_nan(out[start:stop], valid, bit0 + start)
         if bad > 0:
             return start
     return -1

@@ -193,3 +193,24 @@ def test_polars_slice_with_nulls(kernels, start):
     out = est.transform(df)
     assert out.null_count().row(0) == df.null_count().row(0)
     _close(out.to_numpy(), ZScoreScaler().fit(X[start:]).transform(X[start:]), np.float64)
+
+
+def test_what_a_polars_buffer_holds_under_nulls_is_ignored(kernels):
+    # Arrow leaves the values under nulls undefined: here infinities and a
+    # value that would overflow, which must neither raise nor count.
+    import pyarrow as pa
+    values = np.tile([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0], 300)
+    values[[1, 3, 5]] = np.inf, 1e308, -np.inf
+    present = np.ones(values.size, dtype=bool)
+    present[[1, 3, 5]] = False
+    bitmap = pa.py_buffer(np.packbits(present, bitorder="little"))
+    column = pa.Array.from_buffers(pa.float64(), values.size, [bitmap, pa.py_buffer(values)])
+    df = pl.from_arrow(pa.table({"x": column}))
+    assert df["x"].null_count() == 3
+    plain = np.where(present, values, np.nan)[:, None]
+    for cls in (MinMaxScaler, ZScoreScaler):
+        est = cls().fit(df)
+        want = cls().fit(plain)
+        _close(est.transform(df), want.transform(plain), np.float64)  # NaN at the nulls
+        out = est.set_output(transform="polars").transform(df)
+        assert out["x"].is_null().to_list() == (~present).tolist()
