@@ -1,8 +1,9 @@
 """Fused loops for the hottest kernels, compiled by numba when it is installed.
 
 numba is optional (the ``fast`` extra).  Where it is present, the per-feature
-affine map, log scaling, unit norm, group normalization and the column
-statistics (moments and extremes per row block, and their merge) run as
+affine map, log scaling, unit norm, group normalization, the column
+statistics (moments and extremes per row block, and their merge) and, for
+DataFrames, one column's statistics and affine map run as
 compiled loops (:mod:`skscale._loops`) that read each value once (a row or a
 block again from cache), compute in float64 and write the rounded result once
 -- where numpy needs a separate pass per operation, and for float32 data two
@@ -275,7 +276,7 @@ def one_column_affine(x, valid, out, center, scale, shift, inverse, bounds):
     loops = _load()
     bitmap, bit0 = (None, 0) if valid is None else valid
     at = loops._column_affine(
-        x, bitmap, bit0, out, 0.0 if first is None else float(first), 1.0 if scale is None else float(scale),
-        -0.0 if second is None else float(second), bool(inverse), bounds is not None,
-        float(low), float(high), limit)
+        x, bitmap, bit0, out, 0.0 if first is None else float(first),
+        1.0 if scale is None else float(scale), -0.0 if second is None else float(second),
+        bool(inverse), bounds is not None, float(low), float(high), limit)
     return None if at < 0 else slice(at, at + loops._CHUNK)
