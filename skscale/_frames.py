@@ -105,9 +105,16 @@ def is_frame(X):
 def _missing(frame):
     """:attr:`Columns.missing` of ``frame``, without reading its values."""
     if isinstance(frame, pd.DataFrame):
-        return [None if isinstance(s.dtype, np.dtype) or not s.hasnans else s.isna().to_numpy()
-                for _, s in frame.items()]
-    return [s.is_not_null() if s.null_count() else None for s in frame.get_columns()]
+        return [_missing_of(s) for _, s in frame.items()]
+    return [_missing_of(s) for s in frame.get_columns()]
+
+
+def _missing_of(s):
+    """One column's entry of :attr:`Columns.missing`: None for a pandas column
+    of a numpy dtype (its NaN stays NaN) and for one with nothing missing."""
+    if isinstance(s, pd.Series):
+        return None if isinstance(s.dtype, np.dtype) or not s.hasnans else s.isna().to_numpy()
+    return s.is_not_null() if s.null_count() else None
 
 
 def read(X):
@@ -144,8 +151,7 @@ def _pandas_column(s, dtype):
     if getattr(s.dtype, "kind", "O") not in "biuf" or isinstance(s.dtype, pd.SparseDtype):
         return None
     # nullable (Float64, Int64, boolean) and Arrow-backed columns
-    mask = s.isna().to_numpy()
-    return s.to_numpy(dtype=dtype, na_value=np.nan), None, (mask if mask.any() else None)
+    return s.to_numpy(dtype=dtype, na_value=np.nan), None, _missing_of(s)
 
 
 def _polars_column(s, dtype):
@@ -154,7 +160,7 @@ def _polars_column(s, dtype):
     if not (s.dtype.is_float() or s.dtype.is_integer() or s.dtype == pl.Boolean) \
             or s.dtype == getattr(pl, "Float16", None):
         return None
-    present = s.is_not_null() if s.null_count() else None
+    present = _missing_of(s)
     if s.dtype != pl.Float32 and s.dtype != pl.Float64:
         s = s.cast(pl.Float64)
     if present is None:
