@@ -398,7 +398,8 @@ class ColumnScaler(BaseScaler):
         if isinstance(X, _frames.Columns):  # column by column, into a frame of its kind
             out = X.empty()
             affine_columns(X, out, *affine_map[:3], inverse=inverse, bounds=affine_map[3],
-                           feature_names=self._feature_names())
+                           feature_names=self._feature_names(),
+                           nan_nulls=inverse or not X.keeps_nulls(self))
             return out.T if inverse else X.wrap(out, self)
         copy = self.copy if copy is None else copy
         if sp.issparse(X):

@@ -264,10 +264,11 @@ def one_column_stats(x, valid, moments, extremes):
     return None if _load()._column_stats(x, bitmap, bit0, moments, extremes, out) else out
 
 
-def one_column_affine(x, valid, out, center, scale, shift, inverse, bounds):
+def one_column_affine(x, valid, out, center, scale, shift, inverse, bounds, nan_nulls=True):
     """The map of :func:`affine` for one 1-D column with scalar parameters
     (None where skipped), serial and free of the GIL; a null (``valid``, as
-    in :func:`one_column_stats`) maps to NaN.  Returns the slice of
+    in :func:`one_column_stats`) maps to NaN, or, if not ``nan_nulls``, to
+    whatever the map gives (for an output that keeps ``valid``).  Returns the slice of
     ``x`` in which it found an infinity or a value that maps to a non-finite
     one, or None: the caller reports it."""
     first, second = (shift, center) if inverse else (center, shift)
@@ -278,5 +279,5 @@ def one_column_affine(x, valid, out, center, scale, shift, inverse, bounds):
     at = loops._column_affine(
         x, bitmap, bit0, out, 0.0 if first is None else float(first),
         1.0 if scale is None else float(scale), -0.0 if second is None else float(second),
-        bool(inverse), bounds is not None, float(low), float(high), limit)
+        bool(inverse), bounds is not None, float(low), float(high), limit, bool(nan_nulls))
     return None if at < 0 else slice(at, at + loops._CHUNK)

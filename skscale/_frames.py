@@ -65,18 +65,28 @@ class Columns:
         without a copy."""
         return np.empty(self.shape[::-1], dtype=self.dtype)
 
+    def keeps_nulls(self, estimator):
+        """Whether ``estimator.transform`` returns a polars frame whose columns
+        share this one's validity bitmaps (each starting at a whole byte):
+        then no value under a null need be NaN."""
+        return (_is_polars(self.frame) and any(v is not None for v in self.valid)
+                and all(v is None or v[1] % 8 == 0 for v in self.valid)
+                and _get_output_config("transform", estimator)["dense"] == "polars")
+
     def wrap(self, out, estimator):
         """``out`` (from :meth:`empty`) as ``estimator.transform`` returns it:
         see :func:`like`."""
-        return like(self.frame, out.T, estimator, self.missing)
+        return like(self.frame, out.T, estimator, self.missing, self.valid)
 
 
-def like(frame, Y, estimator, missing=None):
+def like(frame, Y, estimator, missing=None, valid=None):
     """The transform ``Y`` of ``frame`` as ``estimator.transform`` returns it: a
     frame of ``frame``'s kind where ``set_output`` asks for that kind (built
     around ``Y``'s memory, ``frame``'s missing entries missing again), else
     ``Y`` itself (which scikit-learn's ``set_output`` wraps as it does any
-    array).  ``missing`` is :attr:`Columns.missing`, found here if None."""
+    array).  ``missing`` and ``valid`` are :attr:`Columns.missing` (found
+    here if None) and :attr:`Columns.valid`: a polars column whose bitmap
+    starts at a whole byte shares it."""
     if not is_frame(frame):  # (the common case, at the cost of two isinstance)
         return Y
     kind = _get_output_config("transform", estimator)["dense"]
@@ -89,11 +99,18 @@ def like(frame, Y, estimator, missing=None):
     if kind == "polars" and _is_polars(frame):
         import polars as pl
 
-        series = [pl.Series(name, Y[:, j]) for j, name in enumerate(frame.columns)]
-        restore = [pl.when(present).then(s) for s, present in zip(
-            series, _missing(frame) if missing is None else missing) if present is not None]
-        result = pl.DataFrame(series)  # views of Y where its columns are contiguous
-        return result.with_columns(restore) if restore else result  # nulls where they were
+        missing = _missing(frame) if missing is None else missing
+        series, restore = [], []  # views of Y where its columns are contiguous
+        for j, name in enumerate(frame.columns):
+            bits = None if valid is None else valid[j]
+            if bits is not None and bits[1] % 8 == 0:
+                series.append(_with_bitmap(name, Y[:, j], *bits))
+            else:
+                series.append(pl.Series(name, Y[:, j]))
+                if missing[j] is not None:  # nulls where they were
+                    restore.append(pl.when(missing[j]).then(series[-1]))
+        result = pl.DataFrame(series)
+        return result.with_columns(restore) if restore else result
     return Y
 
 
@@ -189,6 +206,18 @@ def _arrow_buffers(s, dtype):
     n, at = len(array), array.offset
     values = np.frombuffer(data, dtype=dtype, count=at + n)[at:]
     return values, (np.frombuffer(bitmap, np.uint8), at)
+
+
+def _with_bitmap(name, values, bitmap, at):
+    """A polars Series of the contiguous array ``values`` (a view) with the
+    validity bitmap ``bitmap`` from bit ``at``, a multiple of 8 (shared)."""
+    import polars as pl
+    import pyarrow as pa
+
+    n, first = len(values), at // 8
+    buffers = [pa.py_buffer(bitmap[first:first + (n + 7) // 8]), pa.py_buffer(values)]
+    array = pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), n, buffers)
+    return pl.from_arrow(array).alias(name)
 
 
 def _is_polars(X):

@@ -250,10 +250,12 @@ def affine(X, out, center, scale, shift, *, inverse=False, bounds=None,
 
 
 def affine_columns(columns, out, center, scale, shift, *, inverse=False, bounds=None,
-                   feature_names=None):
+                   feature_names=None, nan_nulls=True):
     """:func:`affine` of a DataFrame's columns (:class:`skscale._frames.Columns`):
     column ``j`` into ``out[j]``, with the same float64 operations, so the
-    results are those of the frame's 2-D array bit for bit."""
+    results are those of the frame's 2-D array bit for bit.  A null of a
+    column read with its validity bitmap maps to NaN, or, if not
+    ``nan_nulls`` (the output keeps the bitmap), to what the map gives."""
     arrays = columns.arrays
     params, unknown = _known_parameters(len(arrays), center, scale, shift)
     params = [None if p is None else np.broadcast_to(np.asarray(p, np.float64), (len(arrays),))
@@ -265,7 +267,8 @@ def affine_columns(columns, out, center, scale, shift, *, inverse=False, bounds=
             for j in range(js.start, js.stop):
                 bad = _compiled.one_column_affine(
                     arrays[j], columns.valid[j], out[j],
-                    *(None if p is None else p[j] for p in params), inverse, bounds)
+                    *(None if p is None else p[j] for p in params), inverse, bounds,
+                    nan_nulls)
                 if bad is not None:  # the numpy kernel below names the value
                     found.append((j, bad))
             return found

@@ -535,8 +535,9 @@ def _nulls_to_nan(out, valid, bit0):
 
 @numba.njit(nogil=True, cache=_CACHE, error_model="numpy")
 def _column_affine(x, valid, bit0, out, first, scale, second, inverse, clip, low, high,
-                   limit):
-    # _affine_row's map for one column, a null to NaN; returns the start of
+                   limit, nan_nulls):
+    # _affine_row's map for one column, a null to NaN (unless not nan_nulls:
+    # the output keeps the input's validity bitmap); returns the start of
     # the first chunk holding an infinity or a finite value that maps to a
     # non-finite one, or -1 (the caller reports it).  A chunk with nulls is
     # mapped as it is, whatever the buffer holds under them, and the nulls
@@ -554,7 +555,7 @@ def _column_affine(x, valid, bit0, out, first, scale, second, inverse, clip, low
                 bad = _chunk_affine(_with_nan(x[start:stop], valid, bit0 + start, buf),
                                     out[start:stop], first, scale, second, inverse, clip,
                                     low, high, limit)
-            else:
+            elif nan_nulls:
                 _nulls_to_nan(out[start:stop], valid, bit0 + start)
         if bad > 0:
             return start

@@ -214,3 +214,17 @@ def test_what_a_polars_buffer_holds_under_nulls_is_ignored(kernels):
         _close(est.transform(df), want.transform(plain), np.float64)  # NaN at the nulls
         out = est.set_output(transform="polars").transform(df)
         assert out["x"].is_null().to_list() == (~present).tolist()
+
+
+def test_polars_output_outlives_its_input(kernels):
+    # the output's columns share the input's validity bitmaps and view the
+    # kernel's buffer: both must stay alive as long as the output does
+    import gc
+    X = _data()
+    df = _frame(X, "polars")
+    out = ZScoreScaler().set_output(transform="polars").fit_transform(df)
+    del df
+    gc.collect()
+    _ = [np.ones(X.size) for _ in range(20)]  # reuse of freed memory would show
+    assert out.null_count().row(0) == tuple(np.isnan(X).sum(axis=0))
+    _close(out.to_numpy(), ZScoreScaler().fit(X).transform(X), np.float64)
