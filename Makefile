@@ -7,9 +7,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CORE := $(VENV)/.installed-core
 TEST := $(VENV)/.installed-test
+DOCS := $(VENV)/.installed-docs
 BENCH := $(VENV)/.installed-bench
 
-.PHONY: demo test test-compiled test-numpy bench clean
+.PHONY: demo test test-compiled test-numpy docs bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +24,10 @@ $(TEST): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@ $(CORE)
 
+$(DOCS): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[test,docs]"
+	touch $@ $(TEST) $(CORE)
+
 $(BENCH): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[test,bench]"
 	touch $@ $(TEST) $(CORE)
@@ -31,14 +36,21 @@ demo: $(CORE)
 	$(PY) examples/demo.py
 
 # The whole suite twice: on the compiled loops (for every input, however
-# small) and on the numpy kernels alone, which is what runs without numba.
-test: test-compiled test-numpy
+# small) and on the numpy kernels alone, which is what runs without numba;
+# then the documentation site, so that it stays buildable.
+test: test-compiled test-numpy docs
 
-test-compiled: $(TEST)
+test-compiled: $(DOCS)
 	SKSCALE_COMPILED=1 $(PY) -m pytest -q
 
-test-numpy: $(TEST)
+test-numpy: $(DOCS)
 	SKSCALE_COMPILED=0 $(PY) -m pytest -q
+
+# The HTML site in docs/_build/html, every warning an error; the gallery's
+# examples run as part of it.
+docs: $(DOCS)
+	rm -rf docs/_build docs/api docs/auto_examples
+	MPLBACKEND=Agg $(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
 
 bench: $(BENCH)
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
@@ -48,4 +60,4 @@ bench: $(BENCH)
 	$(PY) benchmarks/cli.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache docs/_build docs/api docs/auto_examples

@@ -97,7 +97,7 @@ class BatchNormScaler(ColumnScaler):
         Number of rows seen in training steps.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` had string column names.
 
     See Also

@@ -296,7 +296,7 @@ _ATTRIBUTES_DOC = """n_groups_ : int
         Number of channels C.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` had string column names."""
 
 

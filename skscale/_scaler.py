@@ -34,7 +34,7 @@ class Scaler(BaseScaler):
         The fitted estimator of the chosen method.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` had string column names.
 
     Examples
