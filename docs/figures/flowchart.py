@@ -36,7 +36,3 @@ def draw():
     ax.text(2.3, 0, DEFAULT, ha="center", va="center", fontsize=9, bbox=answer)
     return fig
 
-
-if __name__ == "__main__":
-    draw()
-    plt.show()

@@ -41,7 +41,3 @@ def draw():
     ax.legend(fontsize=8, loc="lower right")
     return fig
 
-
-if __name__ == "__main__":
-    for row in rows():
-        print(row)
