@@ -5,9 +5,12 @@ error; the gallery (``examples/plot_*.py``) runs as part of the build.
 """
 
 import os
+import sys
 import warnings
 
 import skscale
+
+sys.path.insert(0, os.path.dirname(__file__))  # gallery_order
 
 project = "skscale"
 author = "the skscale developers"
@@ -43,7 +46,10 @@ plot_html_show_formats = False
 plot_formats = [("png", 110)]
 plot_rcparams = {"figure.autolayout": True}
 
+
+
 sphinx_gallery_conf = {
+    "within_subsection_order": "gallery_order.GalleryOrder",  # by name: cacheable
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
