@@ -192,8 +192,9 @@ class LogScaler(ColumnScaler):
                 if np.isnan(self.stats_.min[j]):
                     learned = ("the training data held no value there, and offset='auto'"
                                " fell back to offset = 1: values at or below -1")
-                raise ValueError(
-                    f"Negative values in data: {value}, but {learned} have no logarithm."
+                raise ValueError(  # (a value below the training range: negative or not)
+                    f"Values outside the logarithm's domain: {value}, but {learned} have no"
+                    " logarithm."
                     f" Refit on data that covers {low[j]:.17g}, or use a fixed offset"
                     f" larger than {-low[j]:.17g}.")
             raise ValueError(
