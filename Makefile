@@ -51,6 +51,9 @@ test-numpy: $(DOCS)
 docs: $(DOCS)
 	rm -rf docs/_build docs/api docs/auto_examples
 	MPLBACKEND=Agg $(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
+	$(PY) -c "import pathlib, sys; out = pathlib.Path('docs/auto_examples'); \
+	bare = [p.name for p in out.glob('plot_*.py') if not any((out / 'images').glob(f'sphx_glr_{p.stem}_0*.png'))]; \
+	sys.exit(f'gallery examples without a figure: {bare}' if bare else 0)"
 
 bench: $(BENCH)
 	$(PY) benchmarks/run.py $(BENCH_ARGS)

@@ -58,6 +58,7 @@ sphinx_gallery_conf = {
     "backreferences_dir": "api/backreferences",
     "reference_url": {"skscale": None},
     "remove_config_comments": True,
+    "ignore_repr_types": r"matplotlib\.(text|legend|figure|axes|lines|image|colorbar)",
     "abort_on_example_error": True,
     "download_all_examples": False,
     "show_memory": False,
@@ -68,12 +69,17 @@ html_theme = "pydata_sphinx_theme"
 html_title = "skscale"
 html_theme_options = {
     "navbar_align": "left",
+    "header_links_before_dropdown": 6,
     "show_prev_next": False,
     "secondary_sidebar_items": ["page-toc"],
     "footer_start": ["copyright"],
     "footer_end": [],
 }
 html_show_sourcelink = False
+# The pages without sub-pages need no section navigation.
+html_sidebars = {page: [] for page in ("index", "choosing", "guide", "train_test",
+                                       "coming_from", "large_data", "persistence",
+                                       "performance", "bad_input", "api")}
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 warnings.filterwarnings("error", category=UserWarning, module="matplotlib")

@@ -169,8 +169,8 @@ for name in scalers:
 # mean varies: the row ``true statistics`` is that floor, whose expected value
 # is ``1 / sqrt(64) = 0.125``.
 #
-# In the stationary phase the cumulative average's estimates have less than
-# half the error of ``momentum=0.1``'s; both are close to the floor for the
+# In the stationary phase the cumulative average's estimates have about half
+# the error of ``momentum=0.1``'s in this run; both are close to the floor for the
 # next batch. During the drift ``momentum=0.1`` is by far the best of the
 # three, and after it, it alone returns to the floor. The z-score fitted on
 # the whole stream is far from the floor in every phase.

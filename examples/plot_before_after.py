@@ -3,7 +3,7 @@ Before and after: what each method does to the features
 ========================================================
 
 Four features of scikit-learn's breast-cancer data set differ in magnitude by
-four orders (from tenths to thousands), and two of them have long right tails.
+four orders (from hundredths to thousands), and two of them have long right tails.
 This example fits each column method of skscale (``minmax``, ``zscore``,
 ``decimal``, ``log``) on the training split, transforms both splits, and
 draws the per-feature distributions side by side with the unscaled data.  It

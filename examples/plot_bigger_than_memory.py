@@ -128,8 +128,9 @@ print("exit status:", status)
 # -----------------------------
 #
 # Most of each process's memory is taken by its imports (dotted line). On
-# top of them, the peak grows far less than the data from the 1x to the 16x
-# file (the figures vary by several MiB from run to run): the files are read
+# top of them, the peak grows by about half as much as the data from the 1x to
+# the 16x file, nearly all of it between 1x and 4x (the figures vary by several
+# MiB from run to run): the files are read
 # and written 20,000 rows (about 3 MiB) at a time, so what the data add is
 # set by the chunk size rather than by the size of the file.
 

@@ -140,7 +140,7 @@ print("inverse_transform recovers X:",
 # Brightness and contrast
 # -----------------------
 #
-# A per-sample method removes any change of brightness (``+ b``) and of
+# Each of these three per-sample methods removes any change of brightness (``+ b``) and of
 # positive contrast (``* a``) over the statistics it pools: ``a * x + b`` has
 # mean ``a * mean + b`` and standard deviation ``a * std``, so it is
 # standardized to the same values. The column scalers learn one mean and

@@ -48,7 +48,9 @@ class BatchNormScaler(ColumnScaler):
     and :meth:`normalize_batch` is the training-stage output, a mini-batch
     normalized by its own statistics ``(x - mu_B) / sqrt(var_B + eps) * scale
     + shift``.  ``fit_transform`` is ``fit`` then ``transform`` (inference).
-    A constant feature maps to ``shift``: ``eps`` keeps the divisor positive.
+    With ``momentum=None`` a constant feature maps to ``shift``: ``eps`` keeps
+    the divisor positive.  With a fixed momentum the start values (mean 0,
+    variance 1) fade as ``(1 - momentum)**steps``, and it approaches ``shift``.
     A feature with ``scale = 0`` maps exactly to ``shift`` (as in torch):
     pruned networks zero gamma, so it is accepted, here as in the per-sample
     normalizations; :meth:`inverse_transform` refuses it, naming the features,

@@ -5,10 +5,10 @@ import matplotlib.pyplot as plt
 
 QUESTIONS = [
     ("Tree-based model?", "no scaling needed\n(splits ignore monotone maps)"),
-    ("Known fixed range?\n(8-bit pixels, percentages)", "MinMaxScaler(data_range=(0, 255))"),
-    ("Sparse, zeros meaningful?", "ZScoreScaler(with_mean=False),\nDecimalScaler, LogScaler(offset=1)"),
+    ("Known fixed range?\n(8-bit pixels, percentages)", "MinMaxScaler(data_range=(low, high)),\ne.g. (0, 255) for pixels"),
+    ("Sparse, zeros meaningful?", "ZScoreScaler(with_mean=False), DecimalScaler,\nLogScaler(offset=1), UnitNormScaler"),
     ("Only each sample's direction\nmatters? (text, embeddings)", "UnitNormScaler"),
-    ("Positive values with a\nheavy right tail?", "LogScaler, then ZScoreScaler"),
+    ("Non-negative values with\na heavy right tail?", "LogScaler, then ZScoreScaler"),
     ("Neural-network layer\nor image channels?", "batch / layer / instance /\ngroup norm (see table)"),
     ("Stream that drifts?", "BatchNormScaler(momentum=0.1)"),
 ]

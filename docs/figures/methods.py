@@ -54,13 +54,15 @@ def batch_norm():
                        "BatchNormScaler(): z-score by running statistics")
 
 
-def _rows(estimator, title, X):
+def _rows(estimator, title, X, boundaries=()):
     Y = estimator.fit_transform(X)
     fig, axes = plt.subplots(1, 2, figsize=(7.2, 2.4), sharey=False)
     for ax, data, label in zip(axes, (X, Y), ("before", "after")):
         for i, row in enumerate(data):
             ax.plot(np.arange(X.shape[1]), row, "o-", ms=3, label=f"sample {i}")
         ax.set_xlabel("feature")
+        for b in boundaries:  # where one group ends and the next begins
+            ax.axvline(b, color="#aaaaaa", ls=":")
         ax.set_title(f"{title}: {label}" if label == "after" else label, fontsize=9)
     axes[0].legend(fontsize=7)
     return fig
@@ -86,7 +88,8 @@ def group_norm():
     base = np.sin(np.linspace(0, 3, 8))
     X = np.stack([base * 2 + 10, base * 0.5 - 3, np.r_[base[:4] * 4, base[4:] + 20]])
     X += RNG.normal(scale=0.05, size=X.shape) * np.abs(X).max(axis=1, keepdims=True)
-    return _rows(GroupNormScaler(num_groups=2, n_channels=2), "2 groups of 4", X)
+    return _rows(GroupNormScaler(num_groups=2, n_channels=4),
+                 "GroupNormScaler(2, n_channels=4)", X, boundaries=(3.5,))
 
 
 def layer_norm():
