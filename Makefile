@@ -10,7 +10,7 @@ TEST := $(VENV)/.installed-test
 DOCS := $(VENV)/.installed-docs
 BENCH := $(VENV)/.installed-bench
 
-.PHONY: demo test test-compiled test-numpy docs bench clean
+.PHONY: demo test test-compiled test-numpy docs bench gpu-check clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,12 @@ bench: $(BENCH)
 	$(PY) benchmarks/frames.py
 	$(PY) benchmarks/dask_bench.py
 	$(PY) benchmarks/cli.py
+
+# The array-API tests on a CUDA device (and CuPy, where installed) and a
+# timing table beside torch's layers there; one line and nothing else
+# without a CUDA device.
+gpu-check: $(TEST)
+	SCIPY_ARRAY_API=1 $(PY) benchmarks/gpu_check.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache docs/_build docs/api docs/auto_examples

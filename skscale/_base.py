@@ -15,7 +15,7 @@ from sklearn.utils.validation import (_check_feature_names, _check_n_features,
                                       _check_sample_weight, _get_feature_names,
                                       check_is_fitted, validate_data)
 
-from . import _dask, _frames
+from . import _array_api, _dask, _frames
 from ._kernels import affine, affine_columns, column_label
 from ._persist import VersionStampMixin
 from ._stats import BOTH, ColumnStats
@@ -68,6 +68,7 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
         tags.input_tags.allow_nan = True
         tags.input_tags.sparse = self._accepts_sparse()
         tags.transformer_tags.preserves_dtype = ["float64", "float32", "float16"]
+        tags.array_api_support = True
         return tags
 
     def _validate(self, X, *, reset, columns=False):
@@ -84,6 +85,10 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
             return X
         if _dask.is_dask(X):  # its metadata here; each block is validated on its worker
             return _dask.validate(self, X, reset)
+        ns = _array_api.namespace(X)
+        if ns is not None:  # stays in its namespace, on its device
+            return validate_data(self, X, reset=reset, dtype=ns.dtypes,
+                                 ensure_all_finite=False)
         frame = _frames.read(X) if columns else None
         if frame is not None:  # what validate_data checks of a frame, without converting it
             if not reset and hasattr(self, "feature_names_in_"):
@@ -298,6 +303,7 @@ class ColumnScaler(BaseScaler):
         """
         return self._update(X, None)
 
+    @_array_api.host_attributes
     def _update(self, X, sample_weight):
         """Fold a batch into the statistics and relearn the parameters; on any
         error the estimator is left exactly as it was."""
@@ -346,6 +352,7 @@ class ColumnScaler(BaseScaler):
         # The narrowest float type of all batches: some parameters are
         # settled in the arithmetic the training data will be transformed in.
         # (a plain string: it persists everywhere, skops included)
+        dtype = _array_api.numpy_dtype(dtype)  # (a namespace's dtype: numpy's of its name)
         dtype = dtype if dtype in _FLOATS else np.dtype(np.float64)
         if previous is not None and np.dtype(self._fit_dtype).itemsize < dtype.itemsize:
             dtype = np.dtype(self._fit_dtype)
@@ -369,6 +376,7 @@ class ColumnScaler(BaseScaler):
         X_new : ndarray or sparse matrix of shape (n_samples, n_features)
             Scaled data, float32 for float32 input and float64 otherwise.
         """
+        _array_api.check_same_namespace(self, X, "transform")
         out = self._run(X, copy, inverse=False)
         return out if _frames.is_frame(out) else _frames.like(X, out, self)
 
@@ -387,12 +395,17 @@ class ColumnScaler(BaseScaler):
         X_original : ndarray or sparse matrix of shape (n_samples, n_features)
             Data in the original units.
         """
+        _array_api.check_same_namespace(self, X, "inverse_transform")
         return self._run(X, copy, inverse=True)
 
+    @_array_api.host_attributes
     def _run(self, X, copy, inverse):
         check_is_fitted(self)
         affine_map = self._affine_map(inverse)
         X = self._validate(X, reset=False, columns=affine_map is not None)
+        ns = _array_api.namespace(X)
+        if ns is not None:  # on the array's device, in its namespace
+            return _array_api.apply(self, X, ns, inverse)
         if _dask.is_dask(X):  # lazily, block by block, never in place
             return _dask.map_rows(self, X, "inverse_transform" if inverse else "transform", True)
         if isinstance(X, _frames.Columns):  # column by column, into a frame of its kind
@@ -437,6 +450,12 @@ class ColumnScaler(BaseScaler):
         for this scaler's map (or its inverse); None for a map that is not
         affine, which overrides :meth:`_apply`."""
         return (*self._map, None if inverse else self._clip_bounds)
+
+    def _device_map(self, inverse):
+        """``(kind, parameters)`` of this scaler's map for
+        :func:`skscale._array_api.apply`: ``("affine", _affine_map(inverse))``,
+        or the logarithm's parameters for :class:`~skscale.LogScaler`."""
+        return "affine", self._affine_map(inverse)
 
     def _apply(self, X, out, inverse):
         center, scale, shift, bounds = self._affine_map(inverse)

@@ -7,7 +7,7 @@ from sklearn.base import _fit_context, clone
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from . import _dask
+from . import _array_api, _dask, _torch
 from ._base import ColumnScaler, frame_label, partial_fit_context
 from ._kernels import affine
 from ._stats import ColumnStats
@@ -147,6 +147,60 @@ class BatchNormScaler(ColumnScaler):
         self.shift = shift
         self.copy = copy
 
+    @classmethod
+    def from_torch(cls, module, batch_size=256):
+        """A fitted scaler from a trained ``torch.nn.BatchNorm1d``.
+
+        It holds the layer's running statistics, step counter, ``eps``,
+        ``momentum``, and its weight and bias as ``scale`` and ``shift``, so
+        :meth:`transform` gives the layer's evaluation-mode output and
+        :meth:`partial_fit` continues its training steps.  For
+        ``BatchNorm2d``/``3d`` the features are the channels: reshape
+        ``(N, C, H, W)`` data to ``X.transpose(0, 2, 3, 1).reshape(-1, C)``.
+
+        Parameters
+        ----------
+        module : torch.nn.BatchNorm1d
+            A layer with running statistics (``track_running_stats=True``).
+        batch_size : int, default=256
+            The scaler's ``batch_size`` for a later :meth:`fit`.
+
+        Returns
+        -------
+        scaler : BatchNormScaler
+            Fitted.
+
+        Examples
+        --------
+        >>> import numpy as np, torch
+        >>> from skscale import BatchNormScaler
+        >>> layer = torch.nn.BatchNorm1d(2, dtype=torch.float64)
+        >>> _ = layer(torch.tensor([[1.0, 2.0], [3.0, 6.0]], dtype=torch.float64))
+        >>> _ = layer.eval()
+        >>> scaler = BatchNormScaler.from_torch(layer)
+        >>> X = np.array([[2.0, 4.0]])
+        >>> bool(np.allclose(scaler.transform(X), layer(torch.from_numpy(X)).detach().numpy()))
+        True
+        """
+        return _torch.batch_norm_from_torch(cls, module, batch_size)
+
+    def to_torch(self, module):
+        """Write the running statistics, step counter, ``eps``, ``momentum``,
+        ``scale`` and ``shift`` into a ``torch.nn.BatchNorm1d`` of as many
+        features (in its own dtype and device); returns ``module``.
+
+        Examples
+        --------
+        >>> import numpy as np, torch
+        >>> from skscale import BatchNormScaler
+        >>> scaler = BatchNormScaler(momentum=0.1).fit(np.array([[1.0, 2.0], [3.0, 6.0]]))
+        >>> layer = scaler.to_torch(torch.nn.BatchNorm1d(2, dtype=torch.float64))
+        >>> layer.running_mean.tolist(), int(layer.num_batches_tracked)
+        ([0.2, 0.4], 1)
+        """
+        check_is_fitted(self, "running_mean_")
+        return _torch.batch_norm_to_torch(self, module)
+
     def _reset(self):
         super()._reset()
         for attr in ("running_mean_", "running_var_", "num_batches_tracked_"):
@@ -170,6 +224,10 @@ class BatchNormScaler(ColumnScaler):
         self : object
             Fitted scaler.
         """
+        return self._fit(X)
+
+    @_array_api.host_attributes
+    def _fit(self, X):
         self._reset()
         try:
             X = self._validate(X, reset=True)
@@ -210,11 +268,11 @@ class BatchNormScaler(ColumnScaler):
         def steps():
             for first in range(0, n_full, at_once):
                 last = min(n_full, first + at_once)
-                yield first * bs, ColumnStats.per_batch(X[first * bs:last * bs], bs,
+                yield first * bs, ColumnStats.per_batch(X[first * bs:last * bs, ...], bs,
                                                         self._feature_names(), row0=first * bs)
             if n_full * bs < n:
                 yield n_full * bs, ColumnStats.from_array(
-                    X[n_full * bs:], feature_names=self._feature_names(), what=("moments",))
+                    X[n_full * bs:, ...], feature_names=self._feature_names(), what=("moments",))
 
         return n, steps()
 
@@ -272,6 +330,7 @@ class BatchNormScaler(ColumnScaler):
         X = est._validate(X, reset=est is not self)
         return est._normalize(X, est._batch_stats(X, 0), copy)
 
+    @_array_api.host_attributes
     def _train_step(self, X, output):
         """One training step; also return the batch normalized by its own
         statistics unless ``output`` (the copy flag) is None."""
@@ -369,6 +428,10 @@ class BatchNormScaler(ColumnScaler):
         if _dask.is_dask(X):  # lazily, block by block, never in place
             return _dask.map_rows(self, X, "_normalize", stats, True, validated=True)
         center, scale, shift = self._map_for(stats.mean, stats.var(ddof=0))
+        ns = _array_api.namespace(X)
+        if ns is not None:  # on the array's device
+            return _array_api.affine(X, ns, center, scale, shift,
+                                     fallback=lambda x: self._normalize(x, stats, True))
 
         def apply(x, y):
             return affine(x, y, center, scale, shift, feature_names=self._feature_names())

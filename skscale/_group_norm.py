@@ -19,7 +19,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from . import _compiled
+from . import _array_api, _compiled, _torch
 from ._kernels import _n_threads, block_bounds, grouped, redo_rows, scratch
 from ._unit_norm import RowScaler, rescaling
 
@@ -228,6 +228,26 @@ class _GroupStatsScaler(RowScaler):
             stats = np.ldexp(mean, -k), np.ldexp(std, -k)
         return out, stats
 
+    def _device_compute(self, X, ns):
+        """``(Y, (mean, std))`` of the device array ``X`` (rows the device
+        kernel leaves go through :meth:`_compute` on the host)."""
+        n_groups, _, gamma, beta = self._fit_layout
+        return _array_api.group_norm(X, ns, n_groups, self.eps, gamma, beta,
+                                     lambda x: self._compute(x, np.empty_like(x)))
+
+    def _device_invert(self, X, sample_stats, ns):
+        n_groups, _, gamma, beta = self._fit_layout
+        mean, std = sample_stats
+        want = (X.shape[0], n_groups)
+        if tuple(mean.shape) != want or tuple(std.shape) != want:
+            raise ValueError(f"sample_stats must be the (mean, std) pair that sample_stats(X)"
+                             f" returned, each of shape {want}.")
+        if gamma is not None and np.any(gamma == 0):  # the numpy path names the channels
+            with _array_api.config_context(array_api_dispatch=False):
+                self._invert(_array_api.to_numpy(X), (_array_api.to_numpy(mean),
+                                                      _array_api.to_numpy(std)))
+        return _array_api.row_inverse(X, ns, n_groups, std, mean, gamma, beta)
+
     def _invert(self, X, sample_stats):
         n_rows = X.shape[0]
         n_groups, n_channels, gamma, beta = self._fit_layout
@@ -376,6 +396,25 @@ class GroupNormScaler(_GroupStatsScaler):
         self.scale = scale
         self.shift = shift
 
+    @classmethod
+    def from_torch(cls, module):
+        """The scaler of a trained ``torch.nn.GroupNorm``: its groups,
+        channels, ``eps``, and weight and bias as ``scale`` and ``shift``.
+        Rows are ``(N, C, L)`` data flattened channel-major,
+        ``X.reshape(N, -1)``.
+
+        Examples
+        --------
+        >>> import numpy as np, torch
+        >>> from skscale import GroupNormScaler
+        >>> layer = torch.nn.GroupNorm(2, 4, dtype=torch.float64)
+        >>> X = np.random.default_rng(0).normal(size=(3, 4, 5))          # (N, C, L)
+        >>> want = layer(torch.from_numpy(X)).detach().numpy().reshape(3, -1)
+        >>> bool(np.allclose(GroupNormScaler.from_torch(layer).transform(X.reshape(3, -1)), want))
+        True
+        """
+        return _torch.group_norm_from_torch(cls, module)
+
     def _groups_and_channels(self, n_features):
         return self.num_groups, n_features if self.n_channels is None else self.n_channels
 
@@ -428,6 +467,27 @@ class LayerNormScaler(_GroupStatsScaler):
         self.eps = eps
         self.scale = scale
         self.shift = shift
+
+    @classmethod
+    def from_torch(cls, module):
+        """The scaler of a trained ``torch.nn.LayerNorm``: its ``eps``, and
+        its weight and bias (flattened) as ``scale`` and ``shift``.  Rows are
+        the layer's ``normalized_shape`` flattened: ``LayerNorm((C, L))`` on
+        ``(N, C, L)`` is ``X.reshape(N, -1)``; a transformer's
+        ``LayerNorm(C)`` on ``(N, L, C)`` tokens is ``X.reshape(-1, C)``.
+
+        Examples
+        --------
+        >>> import numpy as np, torch
+        >>> from skscale import LayerNormScaler
+        >>> layer = torch.nn.LayerNorm(4, dtype=torch.float64)
+        >>> tokens = np.random.default_rng(0).normal(size=(2, 3, 4))     # (N, L, C)
+        >>> want = layer(torch.from_numpy(tokens)).detach().numpy()
+        >>> got = LayerNormScaler.from_torch(layer).transform(tokens.reshape(-1, 4))
+        >>> bool(np.allclose(got.reshape(2, 3, 4), want))
+        True
+        """
+        return _torch.layer_norm_from_torch(cls, module)
 
     def _groups_and_channels(self, n_features):
         return 1, n_features  # one group; gamma and beta per feature

@@ -206,6 +206,9 @@ class LogScaler(ColumnScaler):
     def _affine_map(self, inverse):
         return None  # a logarithm: frames go through their 2-D array
 
+    def _device_map(self, inverse):
+        return "log1p", (self._shift, self.base)
+
     def _apply(self, X, out, inverse):
         # Compute in float64 blocks; integers in the exponent would be wrong.
         direct = out.dtype == np.float64

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _compiled
+from . import _array_api, _compiled
 from ._kernels import (WIDE, PerFeature, _n_threads, block_bounds, block_rows, column_label,
                        column_reduce, fold, for_each_block, raise_non_finite, scratch, widen)
 
@@ -75,7 +75,12 @@ class ColumnStats:
         Infinite values raise a ``ValueError`` naming their column; NaN
         values are skipped.  Given the statistics of earlier rows as
         ``prior``, returns those of all rows, merged in the same step.
+        An array of another namespace (under array API dispatch) is reduced
+        on its device.
         """
+        ns = _array_api.namespace(X)
+        if ns is not None:
+            return _array_api.column_stats(X, ns, sample_weight, feature_names, prior)
         if sample_weight is None and X.flags.c_contiguous and _compiled.wanted(X):
             stats = _compiled_stats(X, what, prior)
             if stats is not None:
@@ -126,6 +131,11 @@ class ColumnStats:
         batch is a fraction of a ``from_array`` call.
         """
         n, d = X.shape
+        ns = _array_api.namespace(X)
+        if ns is not None:  # on the device, batch by batch
+            return _stack([_array_api.column_stats(X[i:min(i + batch_size, n), ...], ns,
+                                                   feature_names=feature_names, row0=row0 + i)
+                           for i in range(0, n, batch_size)])
         if X.flags.c_contiguous and _compiled.wanted(X):
             s = _compiled.block_stats(X, np.arange(0, n + 1, batch_size), True, False,
                                       _n_threads())

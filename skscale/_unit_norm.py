@@ -8,7 +8,7 @@ from sklearn.utils.extmath import row_norms
 from sklearn.utils.sparsefuncs import inplace_row_scale
 
 from ._base import BaseScaler
-from . import _compiled, _dask, _frames
+from . import _array_api, _compiled, _dask, _frames
 from ._kernels import (_n_threads, check_finite, for_each_block, grouped, raise_non_finite,
                        redo_rows, scratch)
 
@@ -122,8 +122,15 @@ class RowScaler(BaseScaler):
         before = dict(self.__dict__)
         try:
             X = self._fit_shape(X)
-            if not (sp.issparse(X) or _dask.is_dask(X)):  # (dask: the metadata only)
-                check_finite(X, self._feature_names())
+            ns = _array_api.namespace(X)
+            if ns is not None:  # where fit's data lives, for later calls to match
+                self._fit_namespace = (ns.xp.__name__, str(ns.device))
+                if bool(ns.xp.any(ns.xp.isinf(X))):
+                    check_finite(_array_api.to_numpy(X), self._feature_names())
+            else:
+                self.__dict__.pop("_fit_namespace", None)
+                if not (sp.issparse(X) or _dask.is_dask(X)):  # (dask: the metadata only)
+                    check_finite(X, self._feature_names())
         except BaseException:  # a failed fit leaves the scaler as it was
             self.__dict__.clear()
             self.__dict__.update(before)
@@ -170,9 +177,13 @@ class RowScaler(BaseScaler):
         X_new : ndarray of shape (n_samples, n_features)
             Scaled data, float32 for float32 input and float64 otherwise.
         """
+        _array_api.check_same_namespace(self, X, "transform")
         scaler, Xv = self._ready(X)
         if _dask.is_dask(Xv):  # lazily, block by block, never in place
             return _dask.map_rows(scaler, Xv, "transform", True)
+        ns = _array_api.namespace(Xv)
+        if ns is not None:  # on the array's device
+            return scaler._device_compute(Xv, ns)[0]
         copy = getattr(self, "copy", True) if copy is None else copy
         if sp.issparse(Xv):
             out = Xv.copy() if copy else Xv
@@ -202,6 +213,9 @@ class RowScaler(BaseScaler):
         scaler, X = self._ready(X)
         if _dask.is_dask(X):  # lazily, block by block
             return _dask.sample_stats(scaler, X)
+        ns = _array_api.namespace(X)
+        if ns is not None:  # on the array's device
+            return scaler._device_compute(X, ns)[1]
         return scaler._compute(X, None)[1]
 
     def _output_for_rows(self, X, copy):
@@ -234,6 +248,9 @@ class RowScaler(BaseScaler):
         scaler, X = self._ready(X)
         if _dask.is_dask(X):  # lazily, each block with its rows of sample_stats
             return _dask.map_rows(scaler, X, "inverse_transform", sample_stats=sample_stats)
+        ns = _array_api.namespace(X)
+        if ns is not None:  # on the array's device
+            return scaler._device_invert(X, sample_stats, ns)
         return scaler._invert(X, sample_stats)
 
     def _inverse(self, X, scale, center=None, gamma=None, beta=None):
@@ -393,6 +410,18 @@ class UnitNormScaler(RowScaler):
                 " are near that limit), so sample_stats cannot return it; transform still"
                 " scales the row.")
         return out, norms
+
+    def _device_compute(self, X, ns):
+        """``(Y, norms)`` of the device array ``X`` (rows the device kernel
+        leaves go through :meth:`_compute` on the host)."""
+        return _array_api.unit_norm(X, ns, self.norm, lambda x: self._compute(
+            x, np.empty_like(x), keep_stats=True))
+
+    def _device_invert(self, X, norms, ns):
+        if tuple(norms.shape) != (X.shape[0],):
+            raise ValueError(f"sample_stats must be the {X.shape[0]} row norms that"
+                             f" sample_stats(X) returned; got shape {tuple(norms.shape)}.")
+        return _array_api.row_inverse(X, ns, 1, norms)
 
     def _invert(self, X, norms):
         norms = np.asarray(norms, dtype=np.float64)

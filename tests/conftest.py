@@ -26,3 +26,37 @@ def kernels(request, monkeypatch):
     if request.param:
         assert _compiled._load() is not None, "numba is a test dependency"
     monkeypatch.setitem(_config._CONFIG, "compiled", request.param)
+
+
+def _accelerators():
+    """The array-API namespaces and devices scikit-learn's checks generate
+    that this machine lacks: their cases are deselected, not skipped (the
+    GPU check, ``make gpu-check``, runs them where they exist)."""
+    import importlib.util
+
+    import torch
+
+    missing = []
+    if not torch.cuda.is_available():
+        missing.append("device_name=cuda")
+    if not (hasattr(torch, "xpu") and torch.xpu.is_available()):
+        missing.append("device_name=xpu")
+    if not torch.backends.mps.is_available():
+        missing.append("device_name=mps")
+    missing += [f"array_namespace={name}" for name in ("cupy", "dpnp")
+                if importlib.util.find_spec(name) is None]
+    missing += [f"xp='{name}'" for name in ("cupy", "dpnp")
+                if importlib.util.find_spec(name) is None]
+    missing += [m.replace("device_name=", "device='") + "'" for m in list(missing)
+                if m.startswith("device_name=")]
+    return missing
+
+
+def pytest_collection_modifyitems(config, items):
+    missing = _accelerators()
+    keep, drop = [], []
+    for item in items:
+        (drop if any(m in item.nodeid for m in missing) else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

@@ -24,6 +24,7 @@ _SCALER_NAME_CLASH = {
 _ROW_INVERSE = {
     "check_array_api_input": "calls inverse_transform(X_new) without the per-sample"
     " statistics, which a per-sample scaler must refuse with an explanation.",
+    "check_array_api_mixed_inputs": "the same call as check_array_api_input.",
 }
 
 
