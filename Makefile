@@ -41,10 +41,10 @@ demo: $(CORE)
 test: test-compiled test-numpy docs
 
 test-compiled: $(DOCS)
-	SKSCALE_COMPILED=1 $(PY) -m pytest -q
+	SKSCALE_COMPILED=1 SCIPY_ARRAY_API=1 $(PY) -m pytest -q
 
 test-numpy: $(DOCS)
-	SKSCALE_COMPILED=0 $(PY) -m pytest -q
+	SKSCALE_COMPILED=0 SCIPY_ARRAY_API=1 $(PY) -m pytest -q
 
 # The HTML site in docs/_build/html, every warning an error; the gallery's
 # examples run as part of it.

@@ -78,7 +78,7 @@ html_theme_options = {
 html_show_sourcelink = False
 # The pages without sub-pages need no section navigation.
 html_sidebars = {page: [] for page in ("index", "choosing", "guide", "train_test",
-                                       "coming_from", "large_data", "persistence",
+                                       "coming_from", "large_data", "devices", "persistence",
                                        "performance", "bad_input", "api")}
 
 os.environ.setdefault("MPLBACKEND", "Agg")

@@ -55,6 +55,16 @@ class Namespace:
         self.wide = self.xp.float64 if "float64" in floats else self.xp.float32
         self.dtypes = (self.xp.float64, self.xp.float32) if "float64" in floats \
             else (self.xp.float32,)
+        # A tensor in the CPU's memory goes through the numpy kernels on a
+        # view of it (no copy either way), and its result comes back as one.
+        self.host = compat.is_torch_array(X) and self.device.type == "cpu"
+
+    def back(self, result):
+        """``result`` of the numpy kernels (an array or a tuple of them) as
+        this namespace's arrays, sharing their memory where it can."""
+        if isinstance(result, tuple):
+            return tuple(self.back(r) for r in result)
+        return self.xp.asarray(result) if isinstance(result, np.ndarray) else result
 
     def asarray(self, a, dtype=None):
         """``a`` (numpy, or a number) on this device, as ``dtype``
@@ -72,6 +82,23 @@ def namespace(X):
     if not compat.is_array_api_obj(X) or compat.is_numpy_array(X):
         return None
     return Namespace(X)
+
+
+def host_view(X):
+    """A numpy view of the CPU tensor ``X`` (:attr:`Namespace.host`)."""
+    return np.from_dlpack(X.detach())
+
+
+def through_host(method):
+    """``method`` of an estimator, with its first argument's namespace
+    restored on the result where that argument is a CPU tensor that the
+    numpy kernels took as a view (:attr:`Namespace.host`)."""
+    @functools.wraps(method)
+    def run(est, X, *args, **kwargs):
+        ns = namespace(X)
+        result = method(est, X, *args, **kwargs)
+        return ns.back(result) if ns is not None and ns.host else result
+    return run
 
 
 def to_numpy(a):

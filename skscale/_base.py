@@ -86,7 +86,9 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
         if _dask.is_dask(X):  # its metadata here; each block is validated on its worker
             return _dask.validate(self, X, reset)
         ns = _array_api.namespace(X)
-        if ns is not None:  # stays in its namespace, on its device
+        if ns is not None and ns.host:  # a CPU tensor: the numpy path, on a view of it
+            X = _array_api.host_view(X)
+        elif ns is not None:  # stays in its namespace, on its device
             return validate_data(self, X, reset=reset, dtype=ns.dtypes,
                                  ensure_all_finite=False)
         frame = _frames.read(X) if columns else None
@@ -399,6 +401,7 @@ class ColumnScaler(BaseScaler):
         return self._run(X, copy, inverse=True)
 
     @_array_api.host_attributes
+    @_array_api.through_host
     def _run(self, X, copy, inverse):
         check_is_fitted(self)
         affine_map = self._affine_map(inverse)

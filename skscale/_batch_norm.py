@@ -298,6 +298,7 @@ class BatchNormScaler(ColumnScaler):
         self._train_step(X, output=None)
         return self
 
+    @_array_api.through_host
     def normalize_batch(self, X, update=False, copy=None):
         """Normalize a mini-batch by its own statistics (training-stage output).
 

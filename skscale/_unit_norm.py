@@ -121,16 +121,17 @@ class RowScaler(BaseScaler):
         """
         before = dict(self.__dict__)
         try:
-            X = self._fit_shape(X)
             ns = _array_api.namespace(X)
+            X = self._fit_shape(X)
             if ns is not None:  # where fit's data lives, for later calls to match
                 self._fit_namespace = (ns.xp.__name__, str(ns.device))
-                if bool(ns.xp.any(ns.xp.isinf(X))):
-                    check_finite(_array_api.to_numpy(X), self._feature_names())
             else:
                 self.__dict__.pop("_fit_namespace", None)
-                if not (sp.issparse(X) or _dask.is_dask(X)):  # (dask: the metadata only)
-                    check_finite(X, self._feature_names())
+            if ns is not None and not ns.host:  # on the device: to the host only to report
+                if bool(ns.xp.any(ns.xp.isinf(X))):
+                    check_finite(_array_api.to_numpy(X), self._feature_names())
+            elif not (sp.issparse(X) or _dask.is_dask(X)):  # (dask: the metadata only)
+                check_finite(X, self._feature_names())
         except BaseException:  # a failed fit leaves the scaler as it was
             self.__dict__.clear()
             self.__dict__.update(before)
@@ -158,6 +159,7 @@ class RowScaler(BaseScaler):
         scaler._validate_params()
         return scaler, scaler._fit_shape(X)
 
+    @_array_api.through_host
     def transform(self, X, copy=None):
         """Scale each sample by its own statistics.
 
@@ -194,6 +196,7 @@ class RowScaler(BaseScaler):
         # a frame's missing values stay missing in a frame of its kind
         return _frames.like(X, scaler._compute(Xv, out, keep_stats=False)[0], self)
 
+    @_array_api.through_host
     def sample_stats(self, X):
         """The per-sample statistics that :meth:`transform` divides by.
 
@@ -224,6 +227,7 @@ class RowScaler(BaseScaler):
             return X
         return np.empty(X.shape, dtype=X.dtype)
 
+    @_array_api.through_host
     def inverse_transform(self, X, sample_stats=None):
         """Undo :meth:`transform` given the per-sample statistics.
 
