@@ -50,14 +50,16 @@ class Namespace:
         compat = _compat()
         self.xp = compat.array_namespace(X)
         self.device = compat.device(X)
-        floats = self.xp.__array_namespace_info__().dtypes(kind="real floating",
-                                                           device=self.device)
+        floats = _floats(self.xp, self.device)
         self.wide = self.xp.float64 if "float64" in floats else self.xp.float32
-        self.dtypes = (self.xp.float64, self.xp.float32) if "float64" in floats \
-            else (self.xp.float32,)
+        self.dtypes = tuple(getattr(self.xp, name) for name in ("float64", "float32", "float16")
+                            if name in floats or (name == "float16" and hasattr(self.xp, name)))
         # A tensor in the CPU's memory goes through the numpy kernels on a
-        # view of it (no copy either way), and its result comes back as one.
-        self.host = compat.is_torch_array(X) and self.device.type == "cpu"
+        # view of it (no copy either way), and its result comes back as one;
+        # a dtype numpy lacks (bfloat16) stays with the device kernels.
+        self.host = (compat.is_torch_array(X) and self.device.type == "cpu"
+                     and str(X.dtype) != "torch.bfloat16")
+        self.key = (self.xp.__name__, str(self.device))
 
     def back(self, result):
         """``result`` of the numpy kernels (an array or a tuple of them) as
@@ -67,26 +69,49 @@ class Namespace:
         return self.xp.asarray(result) if isinstance(result, np.ndarray) else result
 
     def asarray(self, a, dtype=None):
-        """``a`` (numpy, or a number) on this device, as ``dtype``
-        (default: the widest float)."""
-        return self.xp.asarray(np.asarray(a), dtype=self.wide if dtype is None else dtype,
-                               device=self.device)
+        """``a`` (numpy, a number, or an array of this namespace) on this
+        device, as ``dtype`` (default: the widest float)."""
+        dtype = self.wide if dtype is None else dtype
+        if not isinstance(a, (np.ndarray, np.generic, int, float)):
+            return self.xp.astype(a, dtype)  # already here: never through numpy
+        return self.xp.asarray(np.asarray(a), dtype=dtype, device=self.device)
+
+
+_FLOATS = {}
+
+
+def _floats(xp, device):
+    """The names of the real float dtypes ``device`` has (asked once per
+    namespace and device: some libraries allocate to answer)."""
+    key = (xp.__name__, str(device))
+    if key not in _FLOATS:
+        _FLOATS[key] = tuple(xp.__array_namespace_info__().dtypes(kind="real floating",
+                                                                  device=device))
+    return _FLOATS[key]
+
+
+#: Where numpy input (or an estimator fitted on it) lives.
+NUMPY = ("numpy", "cpu")
 
 
 def namespace(X):
     """:class:`Namespace` of ``X`` when array API dispatch is on and ``X`` is
-    an array of a library other than numpy; else None."""
-    if not get_config().get("array_api_dispatch", False) or isinstance(X, np.ndarray):
+    an array of a library other than numpy (nor a Dask collection, which
+    has its own path); else None."""
+    if isinstance(X, np.ndarray) or not get_config().get("array_api_dispatch", False):
         return None
     compat = _compat()
-    if not compat.is_array_api_obj(X) or compat.is_numpy_array(X):
+    if not compat.is_array_api_obj(X) or compat.is_numpy_array(X) or compat.is_dask_array(X):
         return None
     return Namespace(X)
 
 
 def host_view(X):
-    """A numpy view of the CPU tensor ``X`` (:attr:`Namespace.host`)."""
-    return np.from_dlpack(X.detach())
+    """A numpy view of the CPU tensor ``X`` (:attr:`Namespace.host`), detached
+    from autograd; a copy for a tensor that requires grad, whose own values
+    an in-place transform must not change behind autograd's back."""
+    view = np.from_dlpack(X.detach())
+    return view.copy() if X.requires_grad else view
 
 
 def through_host(method):
@@ -103,9 +128,11 @@ def through_host(method):
 
 def to_numpy(a):
     """A numpy copy (or view) of the device array ``a``."""
+    if hasattr(a, "detach"):  # torch: outside autograd
+        a = a.detach()
     try:
         return np.from_dlpack(a)
-    except (BufferError, RuntimeError, TypeError, ValueError):
+    except (BufferError, RuntimeError, TypeError, ValueError, AttributeError):
         pass
     if hasattr(a, "get"):  # CuPy
         return a.get()
@@ -113,7 +140,12 @@ def to_numpy(a):
 
 
 def numpy_dtype(dtype):
-    """The numpy dtype of the same name as a namespace's float dtype."""
+    """The numpy dtype of a namespace's dtype (numpy's own, or the one of the
+    same name: ``torch.float32`` is float32)."""
+    if isinstance(dtype, np.dtype):
+        return dtype
+    if isinstance(dtype, type) and issubclass(dtype, np.generic):  # CuPy's are numpy's
+        return np.dtype(dtype)
     return np.dtype(str(dtype).rsplit(".", 1)[-1])
 
 
@@ -123,55 +155,78 @@ def _device_arrays(est):
 
 
 def on_device(est, ns):
-    """Move ``est``'s numeric numpy array attributes to the device of ``ns``
-    (float64 ones as float32 where the device has no float64)."""
+    """Move the numeric numpy arrays that ``est`` learned (its attributes
+    other than its parameters) to the device of ``ns``, float64 ones as
+    float32 where the device has no float64."""
+    params = est.get_params(deep=False)
     for key, value in list(vars(est).items()):
-        if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        if key not in params and isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
             dtype = ns.wide if value.dtype.kind == "f" else getattr(ns.xp, value.dtype.name)
             est.__dict__[key] = ns.xp.asarray(value, dtype=dtype, device=ns.device)
 
 
-def host_attributes(method):
-    """Run ``method`` with ``est``'s array attributes on the host as numpy,
-    so each method's numpy logic serves every namespace; afterwards they go
-    to the device of the call's ``X`` if it has one, or back where they
-    were.  Without array API dispatch this costs one ``get_config``."""
-    @functools.wraps(method)
-    def run(est, *args, **kwargs):
-        if not get_config().get("array_api_dispatch", False):
-            return method(est, *args, **kwargs)
-        X = args[0] if args else kwargs.get("X")
-        ns = namespace(X)
-        held = _device_arrays(est)
-        if ns is None and held:
-            ns = Namespace(next(iter(held.values())))
-        for key, value in held.items():
-            est.__dict__[key] = to_numpy(value)
-        try:
-            return method(est, *args, **kwargs)
-        finally:
-            if ns is not None:
-                on_device(est, ns)
-    return run
+def _fitted_where(est):
+    """Where ``est``'s fit data lived (``(namespace, device)``), or None when
+    that is not known (unfitted, or fitted without array API dispatch)."""
+    held = _device_arrays(est)
+    if held:
+        return Namespace(next(iter(held.values()))).key
+    return getattr(est, "_fit_namespace", None)
+
+
+def host_attributes(learns=None):
+    """Run a method with ``est``'s learned arrays on the host as numpy, so
+    each method's numpy logic serves every namespace.
+
+    ``learns`` says what the method does with the call's ``X``: ``"fit"``
+    (learns from it afresh), ``"update"`` (adds it to what was learned:
+    refused from another namespace), or None (only reads what was learned).
+    After a call that learns, the arrays go to the device of ``X`` and
+    ``est._fit_namespace`` notes it; after any other call, or one that
+    raises, the estimator holds the very arrays it held before.  Without
+    array API dispatch this costs one ``get_config``."""
+    def decorate(method):
+        @functools.wraps(method)
+        def run(est, *args, **kwargs):
+            if not get_config().get("array_api_dispatch", False):
+                return method(est, *args, **kwargs)
+            X = args[0] if args else kwargs.get("X")
+            ns = namespace(X)
+            if learns == "update" and _fitted_where(est) not in (None, _key(ns)):
+                check_same_namespace(est, X, "partial_fit")
+            held = _device_arrays(est)
+            for key, value in held.items():
+                est.__dict__[key] = to_numpy(value)
+            try:
+                result = method(est, *args, **kwargs)
+            except BaseException:
+                est.__dict__.update(held)
+                raise
+            if learns is None:
+                est.__dict__.update(held)
+            else:
+                if ns is not None:
+                    on_device(est, ns)
+                est._fit_namespace = _key(ns)
+            return result
+        return run
+    return decorate
+
+
+def _key(ns):
+    return NUMPY if ns is None else ns.key
 
 
 def check_same_namespace(est, X, method):
-    """Refuse ``X`` of another namespace or device than the arrays ``est``
-    learned in fit (as scikit-learn's estimators do)."""
+    """Refuse ``X`` of another namespace or device than the data ``est`` was
+    fitted on (as scikit-learn's estimators do)."""
     if not get_config().get("array_api_dispatch", False):
         return
-    held = _device_arrays(est)
-    if held:  # a column scaler's parameters
-        fitted = Namespace(next(iter(held.values())))
-        fitted = (fitted.xp.__name__, str(fitted.device))
-    else:  # a per-sample scaler learns no arrays, but notes where fit's data was
-        fitted = getattr(est, "_fit_namespace", None)
-        if fitted is None:
-            return
+    fitted = _fitted_where(est)
     given = namespace(X)
-    if given is not None and (given.xp.__name__, str(given.device)) == fitted:
+    if fitted is None or fitted == _key(given):
         return
-    called = "a numpy array" if given is None else f"{given.xp.__name__} on {given.device}"
+    called = "a numpy array" if given is None else f"{given.xp.__name__} arrays on {given.device}"
     raise ValueError(
         f"{type(est).__name__}.{method}() must use the same namespace and device as fit:"
         f" it was fitted on {fitted[0]} arrays on {fitted[1]}, and called with {called}.")
@@ -320,13 +375,15 @@ def unit_norm(X, ns, norm, host_call):
         return _rows_fallback(X, ns, host_call)
     xp = ns.xp
     x = xp.astype(X, ns.wide)
-    a = xp.where(xp.isnan(x), xp.zeros_like(x), xp.abs(x))
+    nan = xp.isnan(x)
+    a = xp.where(nan, xp.zeros_like(x), xp.abs(x))
     if norm == "l1":
         norms = xp.sum(a, axis=1)
     elif norm == "l2":
         norms = xp.sqrt(xp.sum(a * a, axis=1))
-    else:
-        norms = xp.max(a, axis=1)
+    else:  # the maximum of nothing (a row of NaN) is NaN, as numpy's
+        nothing = xp.asarray(math.nan, dtype=ns.wide, device=ns.device)
+        norms = xp.where(xp.all(nan, axis=1), nothing, xp.max(a, axis=1))
     y = x / xp.where(norms == 0, xp.ones_like(norms), norms)[:, None]
     return xp.astype(y, X.dtype), norms
 
@@ -360,7 +417,7 @@ def group_norm(X, ns, n_groups, eps, gamma, beta, host_call):
     nothing = xp.asarray(math.nan, dtype=ns.wide, device=ns.device)
     mean = xp.where(count == 0, nothing, mean)
     std = xp.sqrt(var + eps)
-    std = xp.where(std == 0, xp.ones_like(std), std)
+    std = xp.where(count == 0, nothing, xp.where(std == 0, xp.ones_like(std), std))
     y = (v - mean[..., None]) / std[..., None]
     if gamma is not None:
         y = y * (ns.asarray(gamma) if not isinstance(gamma, float) else gamma)

@@ -88,9 +88,9 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
         ns = _array_api.namespace(X)
         if ns is not None and ns.host:  # a CPU tensor: the numpy path, on a view of it
             X = _array_api.host_view(X)
-        elif ns is not None:  # stays in its namespace, on its device
-            return validate_data(self, X, reset=reset, dtype=ns.dtypes,
-                                 ensure_all_finite=False)
+        elif ns is not None:  # stays in its namespace, on its device (outside autograd)
+            return validate_data(self, X.detach() if hasattr(X, "detach") else X,
+                                 reset=reset, dtype=ns.dtypes, ensure_all_finite=False)
         frame = _frames.read(X) if columns else None
         if frame is not None:  # what validate_data checks of a frame, without converting it
             if not reset and hasattr(self, "feature_names_in_"):
@@ -205,7 +205,8 @@ class ColumnScaler(BaseScaler):
     _stats_needed = BOTH
 
     #: Private attributes that fit learns (public ones end in "_").
-    _learned = ("_map", "_fit_dtype", "_clip_bounds", "_shift", "_learned_with")
+    _learned = ("_map", "_fit_dtype", "_clip_bounds", "_shift", "_learned_with",
+                "_fit_namespace")
 
     #: How the docstrings of fit, partial_fit and the transforms describe X:
     #: sparse input only where the method keeps zeros at zero.
@@ -305,7 +306,7 @@ class ColumnScaler(BaseScaler):
         """
         return self._update(X, None)
 
-    @_array_api.host_attributes
+    @_array_api.host_attributes("update")
     def _update(self, X, sample_weight):
         """Fold a batch into the statistics and relearn the parameters; on any
         error the estimator is left exactly as it was."""
@@ -319,8 +320,10 @@ class ColumnScaler(BaseScaler):
                 self._absorb(_dask.dtype(self, X), None if first else before["stats_"])
                 return self
             if sample_weight is not None:
-                sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                                     ensure_non_negative=True)
+                ns = _array_api.namespace(X)  # (weights on X's device, in its widest float)
+                sample_weight = _check_sample_weight(
+                    sample_weight, X, dtype=np.float64 if ns is None else ns.wide,
+                    ensure_non_negative=True)
             callbacks = _has_callbacks(self) and hasattr(self, "_init_callback_context")
             if callbacks:  # scikit-learn's callback API, as its counterpart has it
                 context = self._init_callback_context()
@@ -400,7 +403,7 @@ class ColumnScaler(BaseScaler):
         _array_api.check_same_namespace(self, X, "inverse_transform")
         return self._run(X, copy, inverse=True)
 
-    @_array_api.host_attributes
+    @_array_api.host_attributes()
     @_array_api.through_host
     def _run(self, X, copy, inverse):
         check_is_fitted(self)

@@ -184,6 +184,7 @@ class BatchNormScaler(ColumnScaler):
         """
         return _torch.batch_norm_from_torch(cls, module, batch_size)
 
+    @_array_api.host_attributes()
     def to_torch(self, module):
         """Write the running statistics, step counter, ``eps``, ``momentum``,
         ``scale`` and ``shift`` into a ``torch.nn.BatchNorm1d`` of as many
@@ -226,7 +227,7 @@ class BatchNormScaler(ColumnScaler):
         """
         return self._fit(X)
 
-    @_array_api.host_attributes
+    @_array_api.host_attributes("fit")
     def _fit(self, X):
         self._reset()
         try:
@@ -331,7 +332,7 @@ class BatchNormScaler(ColumnScaler):
         X = est._validate(X, reset=est is not self)
         return est._normalize(X, est._batch_stats(X, 0), copy)
 
-    @_array_api.host_attributes
+    @_array_api.host_attributes("update")
     def _train_step(self, X, output):
         """One training step; also return the batch normalized by its own
         statistics unless ``output`` (the copy flag) is None."""

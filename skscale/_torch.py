@@ -47,6 +47,9 @@ def batch_norm_to_torch(est, module):
     import torch
 
     d = est.n_features_in_
+    if getattr(module, "running_mean", None) is None:
+        raise ValueError(f"{type(module).__name__} has no running statistics"
+                         " (track_running_stats=False) to receive the scaler's.")
     if module.num_features != d:
         raise ValueError(f"{type(module).__name__} has {module.num_features} features;"
                          f" the scaler has {d}.")

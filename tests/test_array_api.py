@@ -17,14 +17,17 @@ import torch
 from sklearn.base import clone
 
 from skscale import SCALERS, BatchNormScaler, LogScaler, Scaler, ZScoreScaler
-from skscale._array_api import FLOAT32_BLOCK, to_numpy
+from skscale import MinMaxScaler, UnitNormScaler
+from skscale._array_api import to_numpy
 from skscale._unit_norm import RowScaler
 
 
 def _cases():
     """``(id, make)`` pairs: ``make(numpy array)`` gives the array of a namespace."""
     yield "torch-cpu", lambda a: torch.from_numpy(np.ascontiguousarray(a))
-    for device in ("CPU_DEVICE", "no_float64"):
+    # CPU_DEVICE; device1, a float64 device that refuses np.asarray, as a GPU's
+    # memory would; no_float64, a float32-only device
+    for device in ("CPU_DEVICE", "device1", "no_float64"):
         yield f"strict-{device}", lambda a, d=device: array_api_strict.asarray(
             a, device=array_api_strict.Device(d))
     wanted = os.environ.get("SKSCALE_TEST_DEVICE")
@@ -74,8 +77,8 @@ def _close(got, want, dtype):
     float32-only device rounds them in float32."""
     got = to_numpy(got).astype(np.float64)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
-    size = np.abs(want.astype(np.float64))
-    size = np.fmax(np.fmax(np.nanmax(size, axis=0)[None, :], np.nanmax(size, axis=1)[:, None]), 1)
+    size = np.nan_to_num(np.abs(want.astype(np.float64)))  # (a row of NaN counts as 0)
+    size = np.fmax(np.fmax(size.max(axis=0)[None, :], size.max(axis=1)[:, None]), 1)
     tol = (1e-12 if dtype == np.float64 else 2e-6) * size
     err = np.nan_to_num(np.abs(got - want))
     assert (err <= tol).all(), f"off by {np.max(err / tol):.3g} tolerances"
@@ -161,7 +164,6 @@ def test_float32_only_device_statistics_are_accurate():
     exact = X.astype(np.float64)
     mean_err = np.abs(to_numpy(est.mean_) - exact.mean(axis=0)) / exact.std(axis=0)
     std_err = np.abs(to_numpy(est.scale_) / exact.std(axis=0) - 1)
-    assert FLOAT32_BLOCK == 1024
     # the mean is within its own float32 rounding (half an ulp of 1e4 is 4.9e-4)
     assert mean_err.max() < 5e-4 and std_err.max() < 1e-5, (mean_err, std_err)
 
@@ -193,7 +195,119 @@ def test_without_dispatch_nothing_changes():
     X = _data(np.float64)
     with sklearn.config_context(array_api_dispatch=False):
         out = ZScoreScaler().fit(torch.from_numpy(X)).transform(torch.from_numpy(X))
+        want = ZScoreScaler().fit(X).transform(X)
     assert isinstance(out, np.ndarray)
+    np.testing.assert_array_equal(out, want)
+
+
+def test_a_numpy_fit_is_not_moved_by_a_tensor():
+    X = _data(np.float64)
+    est = ZScoreScaler().fit(X)
+    mean = est.mean_
+    with pytest.raises(ValueError, match="must use the same namespace"):
+        est.transform(CASES["torch-cpu"](X))
+    assert est.mean_ is mean
+    np.testing.assert_array_equal(est.transform(X), ZScoreScaler().fit(X).transform(X))
+
+
+def test_a_failed_partial_fit_changes_nothing():
+    X = _data(np.float64)
+    est = ZScoreScaler().fit(CASES["strict-device1"](X))
+    mean, seen = est.mean_, est.n_samples_seen_
+    bad = X.copy()
+    bad[3, 1] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        est.partial_fit(CASES["strict-device1"](bad))
+    with pytest.raises(ValueError, match="must use the same namespace"):
+        est.partial_fit(CASES["torch-cpu"](X))
+    assert est.mean_ is mean and est.n_samples_seen_ is seen
+
+
+def test_parameters_stay_as_given():
+    scale = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0])
+    est = BatchNormScaler(scale=scale, batch_size=50).fit(CASES["strict-device1"](_data(np.float64)))
+    assert est.scale is scale
+    est.normalize_batch(CASES["strict-device1"](_data(np.float64)))  # reads it on the host
+
+
+@pytest.mark.parametrize("case", ["torch-cpu", "strict-device1"])
+def test_weighted_fit_on_the_device(case):
+    X = _data(np.float64)
+    w = np.random.default_rng(3).uniform(0, 2, size=X.shape[0])
+    est = ZScoreScaler().fit(CASES[case](X), sample_weight=CASES[case](w))
+    with sklearn.config_context(array_api_dispatch=False):
+        ref = ZScoreScaler().fit(X, sample_weight=w)
+    np.testing.assert_allclose(to_numpy(est.mean_), ref.mean_, rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(est.scale_), ref.scale_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("case", ["torch-cpu", "strict-device1"])
+def test_clipping_on_the_device(case):
+    X = _data(np.float64)
+    est = MinMaxScaler(clip=True).fit(CASES[case](X))
+    Xn = X * 3 - 5
+    got = est.transform(CASES[case](Xn))
+    with sklearn.config_context(array_api_dispatch=False):
+        want = MinMaxScaler(clip=True).fit(X).transform(Xn)
+    _close(got, want, np.float64)
+
+
+@pytest.mark.parametrize("case", ["torch-cpu", "strict-device1"])
+def test_rows_of_nan_and_of_extreme_values(case):
+    X = _data(np.float64)
+    X[4] = np.nan  # a row with nothing: NaN statistics, as the numpy path's
+    X[5] *= 1e200  # squares beyond float64: rescaled on the host
+    X[6] *= 1e-200
+    for est in (UnitNormScaler("max"), UnitNormScaler("l2"), _estimator("group_norm")):
+        got, stats = est.transform(CASES[case](X)), est.sample_stats(CASES[case](X))
+        with sklearn.config_context(array_api_dispatch=False):
+            want, want_stats = est.transform(X), est.sample_stats(X)
+        _close(got, want, np.float64)
+        for a, b in zip(stats if isinstance(stats, tuple) else (stats,),
+                        want_stats if isinstance(want_stats, tuple) else (want_stats,)):
+            _close(a if a.ndim == 2 else a[:, None], b if b.ndim == 2 else b[:, None], np.float64)
+
+
+def test_tensors_that_require_grad_are_left_alone():
+    X = torch.from_numpy(_data(np.float64)).requires_grad_()
+    before = X.detach().clone()
+    est = ZScoreScaler(copy=False).fit(X)
+    Y = est.transform(X)
+    assert not Y.requires_grad
+    # not scaled in place behind autograd's back
+    torch.testing.assert_close(X.detach(), before, rtol=0, atol=0, equal_nan=True)
+
+
+def test_float16_and_bfloat16_tensors():
+    X = _data(np.float64)
+    half = torch.from_numpy(X).to(torch.float16)
+    assert ZScoreScaler().fit(half).transform(half).dtype == torch.float16
+    # a dtype numpy lacks: the device kernels, and float64 out (as for integers)
+    brain = torch.from_numpy(X).to(torch.bfloat16)
+    out = ZScoreScaler().fit(brain).transform(brain)
+    assert out.dtype == torch.float64
+    with sklearn.config_context(array_api_dispatch=False):
+        exact = brain.double().numpy()
+        _close(out, ZScoreScaler().fit(exact).transform(exact), np.float64)
+
+
+def test_dask_input_keeps_its_own_path():
+    import dask.array as da
+
+    X = _data(np.float64)
+    est = ZScoreScaler().fit(da.from_array(X, chunks=(100, 8)))
+    assert isinstance(est.mean_, np.ndarray)
+    out = est.transform(da.from_array(X, chunks=(100, 8)))
+    with sklearn.config_context(array_api_dispatch=False):
+        _close(out.compute(), ZScoreScaler().fit(X).transform(X), np.float64)
+
+
+def test_to_torch_after_a_fit_on_the_device():
+    est = BatchNormScaler(momentum=0.1, batch_size=50).fit(CASES["strict-device1"](_data(np.float64)))
+    mean = est.running_mean_
+    layer = est.to_torch(torch.nn.BatchNorm1d(8, dtype=torch.float64))
+    np.testing.assert_allclose(layer.running_mean.numpy(), to_numpy(mean), rtol=1e-15)
+    assert est.running_mean_ is mean
 
 
 def test_batch_norm_training_step_on_the_device():
