@@ -3,7 +3,8 @@
 Under scikit-learn's ``set_config(array_api_dispatch=True)``, an estimator
 given an array of another library than numpy computes on that array's
 device, in its namespace, and returns the same namespace, device and dtype.
-Only two things here touch such arrays, as the design asks:
+The estimators only choose the path (validation, and which kernel); all the
+arithmetic on such arrays is here, in two parts, as the design asks:
 
 * the statistics core: :func:`column_stats` reduces each block of rows on the
   device to the five per-column statistics, which come to the host as a

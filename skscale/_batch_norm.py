@@ -324,6 +324,7 @@ class BatchNormScaler(ColumnScaler):
             Normalized batch, float32 for float32 input and float64 otherwise.
         """
         self._validate_params()
+        _array_api.check_same_namespace(self, X, "normalize_batch")
         copy = self.copy if copy is None else copy
         if update:
             return self._train_step(X, output=copy)

@@ -213,6 +213,7 @@ class RowScaler(BaseScaler):
         stats : ndarray or tuple of ndarrays
             See the class documentation for their shape.
         """
+        _array_api.check_same_namespace(self, X, "sample_stats")
         scaler, X = self._ready(X)
         if _dask.is_dask(X):  # lazily, block by block
             return _dask.sample_stats(scaler, X)
@@ -249,6 +250,7 @@ class RowScaler(BaseScaler):
                 " which the output alone does not hold. Keep them when transforming:"
                 " stats = scaler.sample_stats(X); X_new = scaler.transform(X); then"
                 " scaler.inverse_transform(X_new, sample_stats=stats).")
+        _array_api.check_same_namespace(self, X, "inverse_transform")
         scaler, X = self._ready(X)
         if _dask.is_dask(X):  # lazily, each block with its rows of sample_stats
             return _dask.map_rows(scaler, X, "inverse_transform", sample_stats=sample_stats)

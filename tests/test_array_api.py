@@ -189,6 +189,13 @@ def test_another_namespace_at_transform_is_refused():
     est = ZScoreScaler().fit(CASES["torch-cpu"](_data(np.float64)))
     with pytest.raises(ValueError, match="must use the same namespace"):
         est.transform(_data(np.float64))
+    rows = UnitNormScaler().fit(CASES["strict-device1"](_data(np.float64)))
+    for method in (rows.transform, rows.sample_stats):
+        with pytest.raises(ValueError, match=f"{method.__name__}\\(\\) must use the same"):
+            method(CASES["torch-cpu"](_data(np.float64)))
+    bn = BatchNormScaler(batch_size=50).fit(CASES["torch-cpu"](_data(np.float64)))
+    with pytest.raises(ValueError, match="normalize_batch\\(\\) must use the same"):
+        bn.normalize_batch(_data(np.float64))
 
 
 def test_without_dispatch_nothing_changes():
