@@ -12,6 +12,7 @@ from ._decimal import DecimalScaler
 from ._group_norm import GroupNormScaler, InstanceNormScaler, LayerNormScaler
 from ._log import LogScaler
 from ._minmax import MinMaxScaler
+from ._robust import RobustScaler
 from ._scaler import Scaler
 from ._stats import ColumnStats
 from ._unit_norm import UnitNormScaler
@@ -21,6 +22,7 @@ from ._zscore import ZScoreScaler
 SCALERS = {
     "minmax": MinMaxScaler,
     "zscore": ZScoreScaler,
+    "robust": RobustScaler,
     "decimal": DecimalScaler,
     "log": LogScaler,
     "unit_norm": UnitNormScaler,
@@ -40,6 +42,7 @@ __all__ = [
     "LayerNormScaler",
     "LogScaler",
     "MinMaxScaler",
+    "RobustScaler",
     "Scaler",
     "UnitNormScaler",
     "ZScoreScaler",

@@ -5,7 +5,8 @@ in-memory methods on their blocks; it holds no method's logic.  A fit
 computes one :class:`~skscale._stats.ColumnStats` per block of whole rows on
 the workers and merges them in a tree of :meth:`ColumnStats.combine` calls,
 so only statistics reach the client; the estimator then learns its
-parameters from them exactly as in memory.  Batch normalization computes the
+parameters from them exactly as in memory.  Rank statistics (the robust scaler's quantiles) are KLL sketches per block,
+merged in the same tree.  Batch normalization computes the
 statistics of its mini-batches on the workers and folds them, in row order,
 on the client.  ``transform``, ``inverse_transform`` and ``sample_stats`` are
 lazy: the estimator's own in-memory method mapped over the blocks, with the
@@ -24,6 +25,7 @@ in-memory error, prefixed with the block it is in; its row numbers count
 from the block's first row.  Lazy results raise theirs at ``compute()``.
 """
 
+import functools
 import itertools
 import math
 
@@ -91,6 +93,22 @@ def column_stats(est, X, sample_weight=None, what=None, prior=None):
         est._validate(_probe(X, rows=0), reset=False)
         raise ValueError(f"{type(est).__name__} got a dask collection with no rows.")
     return stats if prior is None else prior.merge(stats)
+
+
+def sketches(est, X, k):
+    """:class:`~skscale._quantiles.Sketches` of all rows of ``X``: one per
+    block of whole rows on the workers, merged in a tree; the client
+    receives only the merged sketches."""
+    import dask
+
+    blocks, where = _row_blocks(X)
+    sketch_of = dask.delayed(_block_sketches, pure=True)
+    parts = [sketch_of(est, b, k, at) for b, at in zip(blocks, where)]
+    (merged,) = dask.compute(_tree(parts, _merge_sketches))
+    if merged is None:
+        est._validate(_probe(X, rows=0), reset=False)
+        raise ValueError(f"{type(est).__name__} got a dask collection with no rows.")
+    return merged
 
 
 def batch_steps(est, X):
@@ -289,17 +307,36 @@ def _block_stats(est, block, w, what, where):
         return ColumnStats.from_array(x, w, est._feature_names(), what)
 
 
+def _block_sketches(est, block, k, where):
+    """A block's sketches (None for an empty block)."""
+    if len(block) == 0:
+        return None
+    from ._quantiles import Sketches
+
+    with _Located(where):
+        x = est._validate(block, reset=False, columns=True)
+        sketches = Sketches(x.shape[1], k)
+        sketches.update(x, est._feature_names())
+        return sketches
+
+
+def _merge_sketches(parts):
+    parts = [p for p in parts if p is not None]
+    return functools.reduce(lambda a, b: a.merge(b), parts[1:], parts[0].copy()) if parts else None
+
+
 def _combine(parts):
     parts = [p for p in parts if p is not None]
     return ColumnStats.combine(parts) if parts else None
 
 
-def _tree(parts):
-    """The merge of ``parts`` (delayed ColumnStats or None) as a tree of
-    ``ColumnStats.combine`` calls of :data:`SPLIT_EVERY` parts each."""
+def _tree(parts, merge=_combine):
+    """The merge of ``parts`` (delayed ColumnStats, or other mergeable
+    statistics, or None) as a tree of ``merge`` calls (by default
+    ``ColumnStats.combine``) of :data:`SPLIT_EVERY` parts each."""
     import dask
 
-    combine = dask.delayed(_combine, pure=True)
+    combine = dask.delayed(merge, pure=True)
     while len(parts) > 1:
         parts = [combine(parts[i:i + SPLIT_EVERY]) for i in range(0, len(parts), SPLIT_EVERY)]
     return parts[0]

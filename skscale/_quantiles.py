@@ -1,0 +1,196 @@
+"""Per-column quantiles: exact in memory, or from mergeable KLL sketches.
+
+This module holds the statistics that rank-based methods learn from, as
+``_stats`` holds the moments and extremes: :func:`exact` reads one column at
+a time (a copy of that column, never of the whole input) and computes what
+``numpy.percentile`` and ``numpy.median`` give, so the robust scaler equals
+scikit-learn's ``RobustScaler``; :class:`Sketches` folds batches into one
+KLL sketch per column (Apache DataSketches, the ``sketch`` extra), which
+merge across batches and Dask blocks and answer within a stated rank error.
+It knows nothing of any method.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._kernels import check_finite, column_label, for_each_block
+
+#: The sketch size (KLL's ``k``) unless a method is given another.
+SKETCH_SIZE = 1000
+
+
+def column(X, j, dtype=np.float64):
+    """Column ``j`` of a dense array, a :class:`~skscale._frames.Columns` or
+    a CSC matrix (its zeros filled in) as a fresh 1-D array of ``dtype``,
+    NaN where a value is missing."""
+    if sp.issparse(X):
+        out = np.zeros(X.shape[0], dtype=dtype)
+        at = slice(X.indptr[j], X.indptr[j + 1])
+        out[X.indices[at]] = X.data[at]
+        return out
+    if hasattr(X, "column"):  # a frame's columns
+        return np.array(X.column(j), dtype=dtype)
+    return np.array(X[:, j], dtype=dtype)
+
+
+def by_column(X):
+    """``X`` in a form :func:`column` reads: a sparse matrix as CSC."""
+    return X.tocsc() if sp.issparse(X) else X
+
+
+def for_columns(X, fn):
+    """``[fn(j) for j in range(n_features)]``, columns spread over threads
+    (numpy's partitions run free of the GIL)."""
+    def run(js):
+        return [fn(j) for j in range(js.start, js.stop)]
+
+    parts = for_each_block(X.shape[1], 1, run, rows_per_block=1)
+    return [r for part in parts for r in part]
+
+
+def finite_values(X, j, feature_names=None):
+    """Column ``j``'s non-NaN values as float64 (a copy of that column alone);
+    an infinity raises a ``ValueError`` naming the column."""
+    x = column(X, j)
+    x = x[~np.isnan(x)]
+    if not np.isfinite(x).all():
+        i = int(np.flatnonzero(~np.isfinite(x))[0])
+        raise ValueError(
+            f"Input contains infinity ({x[i]}) in {column_label(j, feature_names)};"
+            " scaling needs finite values (NaN is allowed and passed through).")
+    return x
+
+
+def percentiles(x, q):
+    """``(median, numpy.percentile(x, q))`` of the 1-D float64 array ``x``,
+    which this may reorder; NaN for an empty ``x``."""
+    if x.size == 0:
+        return np.nan, np.full(len(q), np.nan)
+    p = np.percentile(x, q, overwrite_input=True)
+    # np.median halves the sum of the middle two values, where the 50th
+    # percentile interpolates between them: take scikit-learn's choice.
+    return float(np.median(x, overwrite_input=True)), p
+
+
+def exact(X, q, feature_names=None):
+    """``(count, median, quantiles)``: per column, the number of non-NaN
+    values, their median and their percentiles ``q`` (shape
+    ``(len(q), n_features)``), as numpy computes them."""
+    X = by_column(X)
+
+    def one(j):
+        x = finite_values(X, j, feature_names)
+        return (x.size, *percentiles(x, q))
+
+    results = for_columns(X, one)
+    count = np.array([r[0] for r in results], dtype=np.float64)
+    median = np.array([r[1] for r in results], dtype=np.float64)
+    values = np.array([r[2] for r in results], dtype=np.float64).reshape(-1, len(q)).T
+    return count, median, values
+
+
+def _datasketches():
+    try:
+        import datasketches
+    except ImportError as err:
+        raise ImportError(
+            "Quantiles that stream (partial_fit, Dask) need Apache DataSketches:"
+            " pip install 'skscale[sketch]' (or datasketches).") from err
+    return datasketches
+
+
+class Sketches:
+    """One KLL quantile sketch per column, mergeable and picklable.
+
+    While a sketch holds every value it was given (fewer than about ``k``
+    of them) its quantiles are exact, as :func:`exact` computes them; after
+    that, each quantile is a value whose rank is within
+    :attr:`rank_error` of the one asked for, with 99% confidence (the
+    sketch's published bound).
+
+    Parameters
+    ----------
+    n_features : int
+        Number of columns.
+    k : int, default=SKETCH_SIZE
+        KLL's size parameter: rank error about ``2.3 / k**0.97``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skscale._quantiles import Sketches
+    >>> s = Sketches(1, k=200)
+    >>> s.update(np.array([[1.0], [2.0], [np.nan], [4.0]]))
+    >>> s.count, s.quantiles([50.0])
+    (array([3.]), (array([2.]), array([[2.]])))
+    """
+
+    def __init__(self, n_features, k=SKETCH_SIZE):
+        kll = _datasketches().kll_doubles_sketch
+        self.k, self.n_rows = int(k), 0
+        self.sketches = [kll(self.k) for _ in range(n_features)]
+
+    def copy(self):
+        """An independent copy."""
+        other = Sketches.__new__(Sketches)
+        other.__setstate__(self.__getstate__())
+        return other
+
+    @property
+    def rank_error(self):
+        """The normalized rank error bound of one quantile (99% confidence)."""
+        return _datasketches().kll_doubles_sketch.get_normalized_rank_error(self.k, False)
+
+    def rank_error_now(self):
+        """:attr:`rank_error`, or 0.0 while every sketch holds all its values."""
+        exact = all(not s.is_estimation_mode() for s in self.sketches)
+        return 0.0 if exact else self.rank_error
+
+    @property
+    def count(self):
+        """Number of non-NaN values seen per column."""
+        return np.array([s.n for s in self.sketches], dtype=np.float64)
+
+    def update(self, X, feature_names=None):
+        """Fold the rows of ``X`` (dense, frame columns or sparse) in; an
+        infinity raises, naming its column, before any sketch changes."""
+        X = by_column(X)
+        if isinstance(X, np.ndarray):
+            check_finite(X, feature_names)
+        else:
+            for_columns(X, lambda j: finite_values(X, j, feature_names))
+        for j, s in enumerate(self.sketches):
+            s.update(column(X, j))  # (the sketch skips NaN)
+        self.n_rows += X.shape[0]
+
+    def merge(self, other):
+        """Fold ``other`` (of the same columns) into this one; returns self."""
+        for s, t in zip(self.sketches, other.sketches):
+            s.merge(t)
+        self.n_rows += other.n_rows
+        return self
+
+    def quantiles(self, q):
+        """``(median, quantiles)`` as :func:`exact` returns them, NaN for a
+        column without values."""
+        median, values = zip(*(self._one(s, q) for s in self.sketches)) if self.sketches \
+            else ((), ())
+        return (np.array(median, dtype=np.float64),
+                np.array(values, dtype=np.float64).reshape(-1, len(q)).T)
+
+    @staticmethod
+    def _one(s, q):
+        if s.is_empty():
+            return np.nan, np.full(len(q), np.nan)
+        if not s.is_estimation_mode():  # it holds every value: exact
+            return percentiles(np.array([v for v, _ in s], dtype=np.float64), q)
+        return s.get_quantile(0.5), np.array([s.get_quantile(p / 100) for p in q])
+
+    def __getstate__(self):
+        return {"k": self.k, "n_rows": self.n_rows,
+                "sketches": [s.serialize() for s in self.sketches]}
+
+    def __setstate__(self, state):
+        kll = _datasketches().kll_doubles_sketch
+        self.k, self.n_rows = state["k"], state["n_rows"]
+        self.sketches = [kll.deserialize(b) for b in state["sketches"]]
