@@ -10,6 +10,8 @@ merge across batches and Dask blocks and answer within a stated rank error.
 It knows nothing of any method.
 """
 
+import importlib.util
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -87,6 +89,11 @@ def exact(X, q, feature_names=None):
     median = np.array([r[1] for r in results], dtype=np.float64)
     values = np.array([r[2] for r in results], dtype=np.float64).reshape(-1, len(q)).T
     return count, median, values
+
+
+def available():
+    """Whether DataSketches is installed."""
+    return importlib.util.find_spec("datasketches") is not None
 
 
 def _datasketches():

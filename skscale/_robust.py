@@ -4,10 +4,11 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.stats
-from sklearn.utils._param_validation import Interval
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _array_api, _dask, _quantiles
-from ._base import ColumnScaler, frame_label
+from ._base import ColumnScaler, partial_fit_context
 
 
 class RobustScaler(ColumnScaler):
@@ -55,11 +56,11 @@ class RobustScaler(ColumnScaler):
     sketch_size : int, default=1000
         KLL's ``k`` for :meth:`partial_fit` and Dask fits: larger is more
         accurate (see the table) and takes about ``3 * k`` values per column.
-    keep_sketch : bool, default=False
+    keep_sketch : bool or "auto", default="auto"
         Have :meth:`fit` also fold the rows into sketches, so that
-        :meth:`partial_fit` can add rows later; it about doubles the time of
-        fit.  Without it, a scaler fitted by :meth:`fit` refuses
-        :meth:`partial_fit`.
+        :meth:`partial_fit` can add rows later (about doubling the time of
+        fit); ``"auto"`` does where DataSketches is installed.  A scaler
+        fitted without them refuses :meth:`partial_fit`.
     copy : bool, default=True
         False scales in place where the input is a writeable float array.
 
@@ -108,13 +109,13 @@ class RobustScaler(ColumnScaler):
         "quantile_range": [tuple],
         "unit_variance": ["boolean"],
         "sketch_size": [Interval(Integral, 8, 65535, closed="both")],
-        "keep_sketch": ["boolean"],
+        "keep_sketch": ["boolean", StrOptions({"auto"})],
         "copy": ["boolean"],
     }
 
     def __init__(self, *, with_centering=True, with_scaling=True,
                  quantile_range=(25.0, 75.0), unit_variance=False,
-                 sketch_size=_quantiles.SKETCH_SIZE, keep_sketch=False, copy=True):
+                 sketch_size=_quantiles.SKETCH_SIZE, keep_sketch="auto", copy=True):
         self.with_centering = with_centering
         self.with_scaling = with_scaling
         self.quantile_range = quantile_range
@@ -132,6 +133,7 @@ class RobustScaler(ColumnScaler):
     def _sparse_hint(self):
         return "Pass with_centering=False to scale sparse data without centering it."
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the exact median and quantiles of each feature.
 
@@ -152,6 +154,7 @@ class RobustScaler(ColumnScaler):
         self._reset()
         return self._update(X, exact=True)
 
+    @partial_fit_context
     def partial_fit(self, X, y=None):
         """Fold one more batch of rows into the per-column sketches.
 
@@ -178,13 +181,14 @@ class RobustScaler(ColumnScaler):
             X = self._validate(X, reset=first, columns=True)
             if not first and self.sketches_ is None:
                 raise ValueError(
-                    f"This {type(self).__name__} was fitted by fit, whose exact quantiles keep"
-                    " no sketch to add rows to. Pass keep_sketch=True to fit, or call"
-                    " partial_fit for every batch.")
+                    f"This {type(self).__name__} was fitted by fit with keep_sketch="
+                    f"{self.keep_sketch!r}: its exact quantiles keep no sketch to add rows to."
+                    " Fit with keep_sketch=True (it needs DataSketches: pip install"
+                    " 'skscale[sketch]'), or call partial_fit for every batch.")
             ns = _array_api.namespace(X)
-            dtype = X.dtype if ns is None else _array_api.numpy_dtype(X.dtype)
             if ns is not None:  # ranks on the host: one copy of the device array
                 X = _array_api.to_numpy(X)
+            dtype = None if _dask.is_dask(X) else X.dtype
             names = self._feature_names()
             batch = None
             if _dask.is_dask(X):  # sketches per block on the workers, merged in a tree
@@ -193,7 +197,7 @@ class RobustScaler(ColumnScaler):
             elif exact:
                 count, median, values = _quantiles.exact(X, q, names)
                 n_rows = X.shape[0]
-            if not exact or self.keep_sketch:
+            if not exact or self._keeps_sketch():
                 if batch is None:
                     batch = _quantiles.Sketches(X.shape[1], self.sketch_size)
                     batch.update(X, names)
@@ -214,6 +218,11 @@ class RobustScaler(ColumnScaler):
             self.__dict__.update(before)
             raise
         return self
+
+    def _keeps_sketch(self):
+        if self.keep_sketch == "auto":
+            return _quantiles.available()
+        return self.keep_sketch
 
     def _samples_seen(self):
         return int(self._n_rows)

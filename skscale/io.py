@@ -24,8 +24,9 @@ def trusted_types():
     """The types skscale's estimators store, as skops names them.
 
     Every estimator class in :data:`skscale.SCALERS`, :class:`skscale.Scaler`
-    (which stores one of them) and :class:`skscale.ColumnStats` (which every
-    column scaler stores), named ``"module.qualname"``.
+    (which stores one of them), :class:`skscale.ColumnStats` (which every
+    column scaler stores) and the quantile sketches of
+    :class:`skscale.RobustScaler`, named ``"module.qualname"``.
 
     Returns
     -------
@@ -39,8 +40,9 @@ def trusted_types():
     True
     """
     from . import SCALERS, ColumnStats, Scaler
+    from ._quantiles import Sketches
 
-    classes = {*SCALERS.values(), Scaler, ColumnStats}
+    classes = {*SCALERS.values(), Scaler, ColumnStats, Sketches}
     return sorted(f"{cls.__module__}.{cls.__qualname__}" for cls in classes)
 
 

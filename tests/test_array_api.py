@@ -10,6 +10,7 @@ import importlib.util
 import os
 
 import array_api_strict
+import array_api_compat
 import numpy as np
 import pytest
 import sklearn
@@ -114,7 +115,8 @@ def test_same_results_namespace_device_and_dtype(name, case, dtype):
     for key, value in vars(inner).items():
         if not key.endswith("_") or key.startswith("_") or key == "stats_":
             continue
-        if isinstance(value, (int, float, np.generic)):
+        if value is None or isinstance(value, (int, float, np.generic)) \
+                or not array_api_compat.is_array_api_obj(value):  # (a sketch)
             continue
         assert _namespace_and_device(value) == _namespace_and_device(Xd), key
         reference = getattr(ref.scaler_ if name == "Scaler" else ref, key)

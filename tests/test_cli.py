@@ -29,6 +29,8 @@ COLUMNS = [f"c{j}" for j in range(8)]
 PARAMS = {  # parameters that suit 8 columns
     "minmax": {"feature_range": (-1, 1)},
     "zscore": {"ddof": 1},
+    # sketches that hold all 5000 rows, so their quantiles are the exact ones
+    "robust": {"quantile_range": (10.0, 90.0), "sketch_size": 8000},
     "decimal": {},
     "log": {"offset": "auto"},
     "unit_norm": {"norm": "l1"},
@@ -42,7 +44,7 @@ PER_SAMPLE = {"unit_norm", "layer_norm", "instance_norm", "group_norm"}
 # What ``info`` must show per column: the fitted attributes of shape (n_features,)
 INFO = {"minmax": ["data_max_", "data_min_", "data_range_", "min_", "scale_"],
         "zscore": ["mean_", "n_samples_seen_", "scale_", "var_"],  # NaN-aware counts
-        "decimal": ["digits_", "scale_"], "log": ["offset_"],
+        "robust": ["center_", "scale_"], "decimal": ["digits_", "scale_"], "log": ["offset_"],
         "batch_norm": ["running_mean_", "running_var_"]}
 
 

@@ -65,6 +65,9 @@ def fitted(est):
     est = getattr(est, "scaler_", est)
     out = {k: v for k, v in vars(est).items() if k.endswith("_") and not k.startswith("_")}
     stats = out.pop("stats_", None)
+    sketches = out.pop("sketches_", None)
+    if sketches is not None:  # (the quantiles they give are compared as quantiles_)
+        out.update({"sketches_.count": sketches.count, "sketches_.n_rows": sketches.n_rows})
     if stats is not None:
         out.update({f"stats_.{f}": getattr(stats, f)
                     for f in ("count", "mean", "m2", "min", "max", "n_rows")})
