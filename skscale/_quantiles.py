@@ -68,10 +68,12 @@ def percentiles(x, q):
     which this may reorder; NaN for an empty ``x``."""
     if x.size == 0:
         return np.nan, np.full(len(q), np.nan)
-    p = np.percentile(x, q, overwrite_input=True)
-    # np.median halves the sum of the middle two values, where the 50th
-    # percentile interpolates between them: take scikit-learn's choice.
-    return float(np.median(x, overwrite_input=True)), p
+    # (near the float64 limit a difference can overflow: the caller names it)
+    with np.errstate(over="ignore", invalid="ignore"):
+        p = np.percentile(x, q, overwrite_input=True)
+        # np.median halves the sum of the middle two values, where the 50th
+        # percentile interpolates between them: take scikit-learn's choice.
+        return float(np.median(x, overwrite_input=True)), p
 
 
 def exact(X, q, feature_names=None):
@@ -113,7 +115,8 @@ class Sketches:
     of them) its quantiles are exact, as :func:`exact` computes them; after
     that, each quantile is a value whose rank is within
     :attr:`rank_error` of the one asked for, with 99% confidence (the
-    sketch's published bound).
+    sketch's published bound).  The sketches are held serialized (bytes):
+    they pickle, copy and persist as any Python data.
 
     Parameters
     ----------
@@ -133,30 +136,37 @@ class Sketches:
     """
 
     def __init__(self, n_features, k=SKETCH_SIZE):
-        kll = _datasketches().kll_doubles_sketch
         self.k, self.n_rows = int(k), 0
-        self.sketches = [kll(self.k) for _ in range(n_features)]
+        self.data = [_kll()(self.k).serialize()] * n_features
+
+    def __eq__(self, other):
+        return type(other) is Sketches and vars(self) == vars(other)
+
+    __hash__ = None
+
+    def _sketches(self):
+        return [_kll().deserialize(b) for b in self.data]
 
     def copy(self):
         """An independent copy."""
         other = Sketches.__new__(Sketches)
-        other.__setstate__(self.__getstate__())
+        other.__dict__.update(self.__dict__, data=list(self.data))
         return other
 
     @property
     def rank_error(self):
         """The normalized rank error bound of one quantile (99% confidence)."""
-        return _datasketches().kll_doubles_sketch.get_normalized_rank_error(self.k, False)
+        return _kll().get_normalized_rank_error(self.k, False)
 
     def rank_error_now(self):
         """:attr:`rank_error`, or 0.0 while every sketch holds all its values."""
-        exact = all(not s.is_estimation_mode() for s in self.sketches)
+        exact = all(not s.is_estimation_mode() for s in self._sketches())
         return 0.0 if exact else self.rank_error
 
     @property
     def count(self):
         """Number of non-NaN values seen per column."""
-        return np.array([s.n for s in self.sketches], dtype=np.float64)
+        return np.array([s.n for s in self._sketches()], dtype=np.float64)
 
     def update(self, X, feature_names=None):
         """Fold the rows of ``X`` (dense, frame columns or sparse) in; an
@@ -166,24 +176,27 @@ class Sketches:
             check_finite(X, feature_names)
         else:
             for_columns(X, lambda j: finite_values(X, j, feature_names))
-        for j, s in enumerate(self.sketches):
+        sketches = self._sketches()
+        for j, s in enumerate(sketches):
             s.update(column(X, j))  # (the sketch skips NaN)
+        self.data = [s.serialize() for s in sketches]
         self.n_rows += X.shape[0]
 
     def merge(self, other):
         """Fold ``other`` (of the same columns) into this one; returns self."""
-        for s, t in zip(self.sketches, other.sketches):
+        sketches = self._sketches()
+        for s, t in zip(sketches, other._sketches()):
             s.merge(t)
+        self.data = [s.serialize() for s in sketches]
         self.n_rows += other.n_rows
         return self
 
     def quantiles(self, q):
         """``(median, quantiles)`` as :func:`exact` returns them, NaN for a
         column without values."""
-        median, values = zip(*(self._one(s, q) for s in self.sketches)) if self.sketches \
-            else ((), ())
-        return (np.array(median, dtype=np.float64),
-                np.array(values, dtype=np.float64).reshape(-1, len(q)).T)
+        results = [self._one(s, q) for s in self._sketches()]
+        return (np.array([r[0] for r in results], dtype=np.float64),
+                np.array([r[1] for r in results], dtype=np.float64).reshape(-1, len(q)).T)
 
     @staticmethod
     def _one(s, q):
@@ -193,11 +206,6 @@ class Sketches:
             return percentiles(np.array([v for v, _ in s], dtype=np.float64), q)
         return s.get_quantile(0.5), np.array([s.get_quantile(p / 100) for p in q])
 
-    def __getstate__(self):
-        return {"k": self.k, "n_rows": self.n_rows,
-                "sketches": [s.serialize() for s in self.sketches]}
 
-    def __setstate__(self, state):
-        kll = _datasketches().kll_doubles_sketch
-        self.k, self.n_rows = state["k"], state["n_rows"]
-        self.sketches = [kll.deserialize(b) for b in state["sketches"]]
+def _kll():
+    return _datasketches().kll_doubles_sketch

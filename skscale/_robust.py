@@ -8,7 +8,7 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _array_api, _dask, _quantiles
-from ._base import ColumnScaler, partial_fit_context
+from ._base import ColumnScaler, frame_label, partial_fit_context
 
 
 class RobustScaler(ColumnScaler):
@@ -239,11 +239,19 @@ class RobustScaler(ColumnScaler):
         self._map = self._learn(None)
 
     def _learn(self, stats):
+        with np.errstate(over="ignore", invalid="ignore"):
+            spread = self.quantiles_[1] - self.quantiles_[0]
+        wide = (self._count > 0) & ~(np.isfinite(spread) & np.isfinite(self._median))
+        if wide.any():
+            j = int(np.flatnonzero(wide)[0])
+            raise ValueError(
+                f"The quantiles of {frame_label(self, j)} span more than float64 holds; divide"
+                " its values by a power of ten (e.g. with DecimalScaler) first.")
         self.center_ = self._median if self.with_centering else None
         if not self.with_scaling:
             self.scale_ = None
         else:
-            scale = self.quantiles_[1] - self.quantiles_[0]
+            scale = spread
             scale[scale == 0] = 1.0  # quantiles that coincide: no spread to divide by
             if self.unit_variance:
                 lo, hi = self._range()

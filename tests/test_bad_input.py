@@ -49,7 +49,7 @@ from skscale import SCALERS, Scaler
 
 # Parameters that suit width-8 data: instance norm sees 4 channels of 2
 # positions, group norm 2 groups of 4 channels of 2 positions.
-PARAMS = {"minmax": {}, "zscore": {}, "decimal": {}, "log": {}, "unit_norm": {},
+PARAMS = {"minmax": {}, "zscore": {}, "robust": {}, "decimal": {}, "log": {}, "unit_norm": {},
           "layer_norm": {}, "instance_norm": {"n_channels": 4},
           "group_norm": {"num_groups": 2, "n_channels": 4}, "batch_norm": {}}
 GROUPS = {"unit_norm": 1, "layer_norm": 1, "instance_norm": 4, "group_norm": 2}
@@ -283,7 +283,9 @@ CASES = [
     Case("zero_row", "row 3 all zeros", lambda: _with(_unseen(), [(3, slice(None))], 0.0), NUMBERS),
     Case("sparse", "scipy CSR, two thirds zeros", _sparse, SPARSE_REFUSED,
          {"decimal log unit_norm": NUMBERS,  # zscore: as StandardScaler's "Cannot center"
-          "zscore": value_error("sparse.*with_mean=False", "sparse input needs with_mean=False")}),
+          "zscore": value_error("sparse.*with_mean=False", "sparse input needs with_mean=False"),
+          "robust": value_error("sparse.*with_centering=False",
+                                "sparse input needs with_centering=False")}),
 ]
 
 
@@ -329,11 +331,22 @@ def _column_maps(method, batches):
             # (documented: a variance that underflows to 0 in float64, as on
             # subnormal data, counts as a constant feature, as in StandardScaler)
             maps.append((mean, var.sqrt() if float(var) else Decimal(1)))
+        elif method == "robust":  # numpy's linear percentiles; the median halves the middle two
+            v = sorted(vals)
+            q1, q3 = (_percentile(v, p) for p in (25, 75))
+            maps.append(((v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2, (q3 - q1) or Decimal(1)))
         elif method == "decimal":
             peak = max(abs(v) for v in vals)
             j_ = max(peak.adjusted() + 1, -307) if peak else 0
             maps.append((Decimal(0), Decimal(10) ** j_))
     return maps
+
+
+def _percentile(v, p):
+    """The ``p``-th percentile of the sorted values ``v``, linearly interpolated."""
+    h = Decimal(p) / 100 * (len(v) - 1)
+    i = int(h)
+    return v[i] if i + 1 == len(v) else v[i] + (h - i) * (v[i + 1] - v[i])
 
 
 def _log(x, inverse):
@@ -512,7 +525,7 @@ def test_every_method_is_in_the_table():
 
 @pytest.mark.parametrize("method, reference", [
     ("minmax", skp.MinMaxScaler()), ("zscore", skp.StandardScaler()),
-    ("unit_norm", skp.Normalizer())])
+    ("robust", skp.RobustScaler()), ("unit_norm", skp.Normalizer())])
 def test_oracle_agrees_with_scikit_learn(method, reference):
     X = _unseen()
     X[:3, 2] = X[5, 6] = np.nan  # scikit-learn's column scalers, too, ignore NaN
