@@ -6,6 +6,7 @@ its class, and :class:`Scaler` picks one by name (so a grid search can).
 """
 
 from . import io, weights
+from ._auto import AutoScaler
 from ._batch_norm import BatchNormScaler
 from ._config import config_context, get_config, set_config
 from ._decimal import DecimalScaler
@@ -34,6 +35,7 @@ SCALERS = {
 
 __all__ = [
     "SCALERS",
+    "AutoScaler",
     "BatchNormScaler",
     "ColumnStats",
     "DecimalScaler",

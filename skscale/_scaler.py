@@ -13,14 +13,15 @@ from ._base import BaseScaler
 class Scaler(BaseScaler):
     """Any skscale method, chosen by name, so a grid search can pick it.
 
-    ``Scaler(method, params)`` fits ``SCALERS[method](**params)`` and
+    ``Scaler(method, params)`` fits ``SCALERS[method](**params)`` (or, for
+    ``method="auto"``, :class:`~skscale.AutoScaler`\ ``(**params)``) and
     delegates every call to it: it is the same estimator with a name that a
     ``GridSearchCV`` parameter grid can vary.
 
     Parameters
     ----------
     method : str, default="zscore"
-        A key of :data:`skscale.SCALERS`.
+        A key of :data:`skscale.SCALERS`, or ``"auto"``.
     params : dict, default=None
         Parameters of that method's estimator, e.g. ``{"feature_range":
         (-1, 1)}`` for ``"minmax"``.  ``set_params(params__<name>=value)``
@@ -57,7 +58,7 @@ class Scaler(BaseScaler):
 
     @property
     def _parameter_constraints(self):
-        from . import SCALERS
+        SCALERS = _methods()
 
         return {"method": [StrOptions(set(SCALERS))], "params": [None, dict]}
 
@@ -97,7 +98,7 @@ class Scaler(BaseScaler):
             raise InvalidParameterError(f"{err} {hint}") from None
 
     def _make(self):
-        from . import SCALERS
+        SCALERS = _methods()
 
         cls = SCALERS[self.method]
         params = self.params or {}
@@ -108,7 +109,7 @@ class Scaler(BaseScaler):
         return cls(**params)
 
     def _accepts_sparse(self):
-        from . import SCALERS
+        SCALERS = _methods()
 
         if self.method not in SCALERS:
             return False
@@ -116,12 +117,13 @@ class Scaler(BaseScaler):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        from . import SCALERS
+        SCALERS = _methods()
 
         if self.method in SCALERS:
             inner = self._make().__sklearn_tags__()
             tags.input_tags = inner.input_tags
             tags.requires_fit = inner.requires_fit
+            tags.array_api_support = inner.array_api_support
         return tags
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -148,7 +150,7 @@ class Scaler(BaseScaler):
         return self
 
     def _method_streams(self):
-        from . import SCALERS
+        SCALERS = _methods()
 
         return hasattr(SCALERS.get(self.method), "partial_fit")
 
@@ -201,7 +203,7 @@ class Scaler(BaseScaler):
         return self._fitted().inverse_transform(X, **kwargs)
 
     def _method_is_per_sample(self):
-        from . import SCALERS
+        SCALERS = _methods()
 
         return hasattr(SCALERS.get(self.method), "sample_stats")
 
@@ -242,7 +244,7 @@ _ALIASES = {
 
 def _suggest(method):
     """"Did you mean ...?" for a method name that is not in SCALERS, or ''."""
-    from . import SCALERS
+    SCALERS = _methods()
 
     if not isinstance(method, str) or method in SCALERS:
         return ""
@@ -259,7 +261,7 @@ def _suggest(method):
 
 def _foreign_params(method, cls, unknown, takes):
     """Why ``params`` does not fit ``method``, and what to write instead."""
-    from . import SCALERS
+    SCALERS = _methods()
 
     names = ", ".join(map(repr, unknown))
     # Python's own words for this error, with what it does not say.
@@ -276,3 +278,11 @@ def _foreign_params(method, cls, unknown, takes):
             " give each method its own params: pass a list of grids, one per method, e.g."
             f" [{{'method': [{method!r}]}}, {{'method': [{owners[0]!r}], {keys}}}] (in a"
             " Pipeline, prefix every key with the step name, e.g. 'scale__method').")
+
+
+def _methods():
+    """Every name ``method`` takes: the methods, and ``"auto"``, which
+    chooses one per column."""
+    from . import SCALERS, AutoScaler
+
+    return {**SCALERS, "auto": AutoScaler}

@@ -24,7 +24,7 @@ def trusted_types():
     """The types skscale's estimators store, as skops names them.
 
     Every estimator class in :data:`skscale.SCALERS`, :class:`skscale.Scaler`
-    (which stores one of them), :class:`skscale.ColumnStats` (which every
+    and :class:`skscale.AutoScaler` (which store them), :class:`skscale.ColumnStats` (which every
     column scaler stores) and the quantile sketches of
     :class:`skscale.RobustScaler`, named ``"module.qualname"``.
 
@@ -39,10 +39,10 @@ def trusted_types():
     >>> "skscale._zscore.ZScoreScaler" in trusted_types()
     True
     """
-    from . import SCALERS, ColumnStats, Scaler
+    from . import SCALERS, AutoScaler, ColumnStats, Scaler
     from ._quantiles import Sketches
 
-    classes = {*SCALERS.values(), Scaler, ColumnStats, Sketches}
+    classes = {*SCALERS.values(), Scaler, AutoScaler, ColumnStats, Sketches}
     return sorted(f"{cls.__module__}.{cls.__qualname__}" for cls in classes)
 
 

@@ -1,9 +1,9 @@
-"""scikit-learn's own estimator checks, for every estimator in SCALERS."""
+"""scikit-learn's own estimator checks, for every estimator in SCALERS and AutoScaler."""
 
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skscale import SCALERS, Scaler
+from skscale import SCALERS, AutoScaler, Scaler
 from skscale._unit_norm import RowScaler
 
 # scikit-learn's sparse-input checks special-case any estimator *named*
@@ -32,6 +32,9 @@ def _instances():
     for name, cls in SCALERS.items():
         yield cls()
         yield Scaler(method=name)
+    yield AutoScaler()
+    yield AutoScaler(model="distance")
+    yield Scaler(method="auto")
 
 
 def _expected_failures(estimator):

@@ -86,7 +86,8 @@ def test_foreign_type_is_refused_and_listed(data, tmp_path):
 
 def test_trusted_types_name_the_classes_skscale_defines():
     expected = {f"{cls.__module__}.{cls.__qualname__}"
-                for cls in [*SCALERS.values(), Scaler, skscale.ColumnStats, Sketches]}
+                for cls in [*SCALERS.values(), Scaler, skscale.AutoScaler, skscale.ColumnStats,
+                            Sketches]}
     assert set(skscale.io.trusted_types()) == expected
     assert all(name.startswith("skscale._") for name in expected)
 
