@@ -195,7 +195,7 @@ class AutoScaler(BaseScaler):
         """
         return self._update(X, "partial_fit")
 
-    def _in_memory(self, X, reset):
+    def _in_memory(self, X, reset, inverse=False):
         """``X`` validated, refusing what the column routing cannot take."""
         if _dask.is_dask(X):
             raise TypeError(
@@ -207,7 +207,7 @@ class AutoScaler(BaseScaler):
                 "AutoScaler takes numpy, pandas and polars data, not arrays of"
                 f" {type(X).__module__.partition('.')[0]}: convert them first, e.g."
                 " X.cpu().numpy() for a torch tensor.")
-        return self._validate(X, reset=reset)
+        return self._validate(X, reset=reset, inverse=inverse)
 
     def _update(self, X, call):
         first = not hasattr(self, "groups_")
@@ -262,7 +262,7 @@ class AutoScaler(BaseScaler):
 
     def _run(self, X, inverse):
         check_is_fitted(self)
-        X = self._in_memory(X, False)
+        X = self._in_memory(X, False, inverse)
         out = np.empty(X.shape, dtype=X.dtype)
         for cols, chain in self.groups_:
             with _named(cols, self._feature_names()):

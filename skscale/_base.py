@@ -7,6 +7,7 @@ statistics become parameters, and (for the nonlinear ones) the map itself.
 
 import functools
 import types
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -71,12 +72,15 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
         tags.array_api_support = True
         return tags
 
-    def _validate(self, X, *, reset, columns=False):
+    def _validate(self, X, *, reset, columns=False, inverse=False):
         """Checked 2-D float64/float32 array (or sparse matrix) without a copy
         where none is needed.  Infinite values are left to the kernels, which
         find them in the same pass that does the work and name their column.
         With ``columns``, a pandas or polars DataFrame of numeric columns is
-        returned as :class:`skscale._frames.Columns` instead, read in place."""
+        returned as :class:`skscale._frames.Columns` instead, read in place.
+        With ``inverse``, an array without column names is taken without
+        scikit-learn's warning about them (a transform's output has none),
+        as scikit-learn's scalers take it in ``inverse_transform``."""
         if (not reset and type(X) is np.ndarray and X.dtype in _FLOATS and X.ndim == 2
                 and X.shape[0] > 0 and X.shape[1] == getattr(self, "n_features_in_", None)
                 and not hasattr(self, "feature_names_in_")):
@@ -107,9 +111,12 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
         if not reset and hasattr(self, "feature_names_in_"):
             _check_column_order(X, self.feature_names_in_)
         try:
-            X = validate_data(self, X, reset=reset, accept_sparse=sparse,
-                              dtype=np.float32 if float32 else list(_FLOATS),
-                              ensure_all_finite=False)
+            with warnings.catch_warnings():
+                if inverse:
+                    warnings.filterwarnings("ignore", "X does not have valid feature names")
+                X = validate_data(self, X, reset=reset, accept_sparse=sparse,
+                                  dtype=np.float32 if float32 else list(_FLOATS),
+                                  ensure_all_finite=False)
         except (TypeError, ValueError) as err:
             _explain_bad_columns(X, err)
             _explain_bad_values(X, err)
@@ -408,7 +415,7 @@ class ColumnScaler(BaseScaler):
     def _run(self, X, copy, inverse):
         check_is_fitted(self)
         affine_map = self._affine_map(inverse)
-        X = self._validate(X, reset=False, columns=affine_map is not None)
+        X = self._validate(X, reset=False, columns=affine_map is not None, inverse=inverse)
         ns = _array_api.namespace(X)
         if ns is not None:  # on the array's device, in its namespace
             return _array_api.apply(self, X, ns, inverse)

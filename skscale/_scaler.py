@@ -14,7 +14,7 @@ class Scaler(BaseScaler):
     """Any skscale method, chosen by name, so a grid search can pick it.
 
     ``Scaler(method, params)`` fits ``SCALERS[method](**params)`` (or, for
-    ``method="auto"``, :class:`~skscale.AutoScaler`\ ``(**params)``) and
+    ``method="auto"``, ``AutoScaler(**params)``) and
     delegates every call to it: it is the same estimator with a name that a
     ``GridSearchCV`` parameter grid can vary.
 
