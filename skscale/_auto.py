@@ -47,8 +47,8 @@ class AutoScaler(BaseScaler):
     ``binary``      exactly two values                                     unchanged if 0 and 1, else
                                                                            ``minmax`` to 0 and 1
     ``bounded``     a range given in ``bounds``, or integers in 0..255     ``minmax`` with
-                    reaching above 127 (8-bit), or in 0..65535 above       ``data_range`` the known
-                    32767 (16-bit)                                         range
+                    from below 32 to above 127 (8-bit), or in 0..65535     ``data_range`` the known
+                    from below 8192 to above 32767 (16-bit)                range
     ``sparse``      at least ``sparse_zeros`` of the values are 0          ``zscore`` without
                                                                            centering (zeros stay 0)
     ``heavy_tail``  no negative value, quantile skewness at least          ``log`` with offset the
@@ -102,7 +102,8 @@ class AutoScaler(BaseScaler):
     ----------
     report_ : pandas.DataFrame
         One row per column: its name, what was measured, the diagnosis, the
-        method and its parameters, and the reason in words.
+        method and its parameters (in words; the fitted estimators, in
+        ``groups_``, hold them exactly), and the reason in words.
     groups_ : list of (ndarray, list of estimators)
         The columns (indices) that share each method, with the fitted
         estimators applied to them in turn (none: unchanged).
@@ -296,7 +297,7 @@ class AutoScaler(BaseScaler):
                                               "integral", "skew", "spread", "far_out")},
                          "diagnosis": diagnosis,
                          "method": " + ".join(name for name, _ in plan) or "passthrough",
-                         "params": [dict(p) for _, p in plan],
+                         "params": _params_text(plan),
                          "reason": f"{measured}: {why}"})
         self._report = rows
         groups = {}
@@ -337,7 +338,7 @@ class AutoScaler(BaseScaler):
             return "bounded", f"a known range {bounds[0]:.6g}..{bounds[1]:.6g}", bounds
         if m["integral"] and m["min"] >= 0:
             for top, bits in KNOWN_RANGES:
-                if top // 2 < m["max"] <= top:
+                if m["min"] < (top + 1) / 8 and top // 2 < m["max"] <= top:
                     return ("bounded", f"integers from {m['min']:.0f} to {m['max']:.0f} within"
                             f" 0..{top} ({bits} values)", (0.0, float(top)))
         if m["zeros"] >= self.sparse_zeros:
@@ -390,6 +391,23 @@ class AutoScaler(BaseScaler):
             return (("robust", ()),), ("centered on the median and divided by the"
                                        " inter-quartile range, which outliers hardly move")
         return (("zscore", ()),), "z-score"
+
+
+def _params_text(plan):
+    """A plan's parameters in words: ``"offset=1.5"``; each step's named
+    where several steps have some."""
+    def value(v):
+        if isinstance(v, float):
+            return f"{v:.6g}"
+        if isinstance(v, tuple):
+            return "(" + ", ".join(value(x) for x in v) + ")"
+        return repr(v)
+
+    texts = [(name, ", ".join(f"{k}={value(v)}" for k, v in params)) for name, params in plan]
+    given = [(name, text) for name, text in texts if text]
+    if len(given) == 1:
+        return given[0][1]
+    return "; ".join(f"{name}: {text}" for name, text in given)
 
 
 def _plan(spec, diagnosis):

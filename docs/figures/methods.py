@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from skscale import (BatchNormScaler, DecimalScaler, GroupNormScaler, LayerNormScaler,
-                     LogScaler, MinMaxScaler, UnitNormScaler, ZScoreScaler)
+                     LogScaler, MinMaxScaler, RobustScaler, UnitNormScaler, ZScoreScaler)
 
 RNG = np.random.default_rng(0)
 TRAIN = RNG.lognormal(3.0, 0.6, size=(200, 1))  # positive, right-skewed
@@ -39,6 +39,12 @@ def minmax():
 
 def zscore():
     return _column_map(ZScoreScaler(), "ZScoreScaler(): mean 0, standard deviation 1")
+
+
+def robust():
+    train = np.vstack([TRAIN, [[300.0], [420.0]]])  # two far outliers
+    return _column_map(RobustScaler(), "RobustScaler(): median 0, inter-quartile range 1",
+                       train)
 
 
 def decimal():
