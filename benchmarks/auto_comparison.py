@@ -23,7 +23,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.datasets import (load_breast_cancer, load_diabetes, load_digits, load_iris,
                               load_wine)
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import (GridSearchCV, KFold, StratifiedKFold, cross_val_score,
                                      cross_validate)
@@ -78,15 +78,19 @@ def models(task):
         return [("linear", "logistic regression", LogisticRegression(max_iter=5000)),
                 ("distance", "k-nearest neighbours", KNeighborsClassifier()),
                 ("distance", "SVM (RBF)", SVC()),
-                ("neural", "MLP", MLPClassifier((64,), max_iter=500, random_state=SEED))]
+                ("neural", "MLP", MLPClassifier(hidden_layer_sizes=(64,), max_iter=500, random_state=SEED))]
     return [("linear", "ridge", Ridge()),
             ("distance", "k-nearest neighbours", KNeighborsRegressor()),
             ("distance", "SVM (RBF)", SVR()),
-            ("neural", "MLP", MLPRegressor((64,), max_iter=2000, random_state=SEED))]
+            ("neural", "MLP", MLPRegressor(hidden_layer_sizes=(64,), max_iter=2000, random_state=SEED))]
 
 
 def score(name, X, y, task, hint, label, model):
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    # log scaling with offset="auto" refuses test values below the training
+    # minimum: that candidate then scores NaN in its fold and is not chosen
+    warnings.filterwarnings("ignore", category=FitFailedWarning)
+    warnings.filterwarnings("ignore", message="Scoring failed")
     outer = (StratifiedKFold(5, shuffle=True, random_state=SEED) if task == "classification"
              else KFold(5, shuffle=True, random_state=SEED))
     inner = (StratifiedKFold(3, shuffle=True, random_state=SEED) if task == "classification"
