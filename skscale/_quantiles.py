@@ -76,14 +76,17 @@ def percentiles(x, q):
         return float(np.median(x, overwrite_input=True)), p
 
 
-def exact(X, q, feature_names=None):
+def exact(X, q, feature_names=None, sketches=None):
     """``(count, median, quantiles)``: per column, the number of non-NaN
     values, their median and their percentiles ``q`` (shape
-    ``(len(q), n_features)``), as numpy computes them."""
+    ``(len(q), n_features)``), as numpy computes them.  Given empty
+    ``sketches``, the same copy of each column also goes into its sketch."""
     X = by_column(X)
 
     def one(j):
         x = finite_values(X, j, feature_names)
+        if sketches is not None:
+            sketches.update_column(j, x)
         return (x.size, *percentiles(x, q))
 
     results = for_columns(X, one)
@@ -181,6 +184,13 @@ class Sketches:
             s.update(column(X, j))  # (the sketch skips NaN)
         self.data = [s.serialize() for s in sketches]
         self.n_rows += X.shape[0]
+
+    def update_column(self, j, x):
+        """Fold the finite values ``x`` of column ``j`` in (not :attr:`n_rows`,
+        which the caller counts)."""
+        s = _kll().deserialize(self.data[j])
+        s.update(x)
+        self.data[j] = s.serialize()
 
     def merge(self, other):
         """Fold ``other`` (of the same columns) into this one; returns self."""
