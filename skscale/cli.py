@@ -296,8 +296,9 @@ def rebuild(table, schema, columns, Y, masks, added=()):
 # ---------------------------------------------------------------- models
 
 def method_class(name):
-    from . import SCALERS
-    from ._scaler import _suggest
+    from ._scaler import _methods, _suggest
+
+    SCALERS = _methods()  # the methods, and "auto"
 
     if name not in SCALERS:
         hint = _suggest(name)
@@ -307,9 +308,9 @@ def method_class(name):
 
 
 def method_name(est):
-    from . import SCALERS
+    from ._scaler import _methods
 
-    return next(name for name, cls in SCALERS.items() if type(est) is cls)
+    return next(name for name, cls in _methods().items() if type(est) is cls)
 
 
 def parse_params(items, cls):
@@ -351,7 +352,8 @@ def save_model(est, path, fmt):
 def load_model(path, args):
     """A fitted skscale scaler with column names; skops files through the
     safe loader, joblib files (pickles: trusted files only) through joblib."""
-    from . import SCALERS, io
+    from . import io
+    from ._scaler import _methods
 
     if not os.path.isfile(path):
         raise CLIError(f"cannot read {path!r}: no such file")
@@ -367,7 +369,7 @@ def load_model(path, args):
         raise
     except Exception as err:  # a wrong or damaged file can fail in many ways
         raise CLIError(f"cannot load {path!r} as a {fmt} model: {err}") from None
-    if type(est) not in SCALERS.values():
+    if type(est) not in _methods().values():
         raise CLIError(f"{path!r} holds a {type(est).__name__}, not a scaler that"
                        " 'skscale fit' writes")
     if not hasattr(est, "feature_names_in_"):
@@ -614,6 +616,11 @@ def cmd_info(args):
              *(f"{name}: {_number(v)}" for name, v in scalars.items())]
     if is_per_sample(est):
         lines.append("learned: nothing per column (each row is scaled by statistics of its own)")
+    if hasattr(est, "report_"):  # AutoScaler: what it chose per column, and why
+        report = est.report_[["column", "diagnosis", "method", "params", "reason"]]
+        print("\n".join(lines) + "\n\n" + table_text(
+            list(report.columns), [[str(v) for v in r] for r in report.itertuples(index=False)]))
+        return
     names = [str(c) for c in est.feature_names_in_]
     rows = [[c, *(_number(v[j]) for v in per_column.values())] for j, c in enumerate(names)]
     print("\n".join(lines) + "\n\n" + table_text(["column", *per_column], rows))
@@ -632,7 +639,10 @@ def build_parser():
 
     parser = _Parser(prog="skscale", description="Fit skscale's scalers on Parquet or CSV"
                      " files and apply them, streaming the files in chunks of rows.")
-    from . import SCALERS, __version__
+    from . import __version__
+    from ._scaler import _methods
+
+    SCALERS = _methods()
 
     parser.add_argument("--version", action="version", version=f"skscale {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)

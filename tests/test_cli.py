@@ -383,3 +383,22 @@ def test_the_installed_console_script(table_and_oracle, tmp_path):
     bad = call("transform", tmp_path / "m.skops", data, "-o", tmp_path / "o.txt")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
     assert bad.stderr.startswith("skscale: error: ") and not (tmp_path / "o.txt").exists()
+
+
+def test_auto_decides_on_the_first_chunk_and_info_shows_why(table_and_oracle, tmp_path, capsys):
+    from skscale import AutoScaler
+
+    table, X = table_and_oracle
+    data = write(table, tmp_path / "train.parquet")
+    model, out = tmp_path / "m.skops", tmp_path / "out.parquet"
+    assert run(capsys, "fit", "--method", "auto", "--chunk-rows", CHUNK, data, "-o", model)[0] == 0
+    assert run(capsys, "transform", model, data, "-o", out, "--chunk-rows", CHUNK)[0] == 0
+    oracle = AutoScaler()  # the same batches in memory: decided on the first
+    for i in range(0, N_ROWS, CHUNK):
+        oracle.partial_fit(pd.DataFrame(X[i:i + CHUNK], columns=COLUMNS))
+    assert_close(matrix(read(out)), oracle.transform(X))
+    status, text, _ = run(capsys, "info", model)
+    assert status == 0 and text.startswith("method: auto (AutoScaler)")
+    for row in oracle.report_.itertuples():
+        assert any(line.startswith(row.column) and row.diagnosis in line and row.reason in line
+                   for line in text.splitlines()), row.column
