@@ -32,10 +32,10 @@ class RobustScaler(ColumnScaler):
     afterwards each is a training value whose rank is within
     ``rank_error_`` of the one asked for, with 99% confidence:
 
-    ============  =========  =============  ===========
-    sketch_size   200        1000 (default) 4000
-    rank error    1.33%      0.28%          0.073%
-    ============  =========  =============  ===========
+    ============  =======  ================  ========
+    sketch_size   200      1000 (default)    4000
+    rank error    1.33%    0.28%             0.072%
+    ============  =======  ================  ========
 
     A feature whose two quantiles coincide (a constant one, or one with
     most values equal) gets a range of 1, as in scikit-learn (which also
