@@ -18,7 +18,7 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import _array_api, _dask
+from . import _array_api, _dask, _frames
 from ._base import BaseScaler, partial_fit_context
 from ._kernels import column_label
 from ._profile import Profile, skew_after_log
@@ -27,8 +27,9 @@ from ._profile import Profile, skew_after_log
 DIAGNOSES = ("empty", "constant", "binary", "bounded", "sparse", "heavy_tail", "outliers",
              "ordinary")
 MODELS = ("linear", "distance", "tree", "neural")
-#: Integer ranges taken as known: 8- and 16-bit values.
-KNOWN_RANGES = ((255, "8-bit"), (65535, "16-bit"))
+#: Integer ranges taken as known without being told: 8-bit values (declare
+#: others, such as 16-bit images, with ``bounds``).
+KNOWN_RANGES = ((255, "8-bit"),)
 
 
 class AutoScaler(BaseScaler):
@@ -46,14 +47,15 @@ class AutoScaler(BaseScaler):
     ``constant``    minimum equals maximum                                 ``zscore`` (maps to 0)
     ``binary``      exactly two values                                     unchanged if 0 and 1, else
                                                                            ``minmax`` to 0 and 1
-    ``bounded``     a range given in ``bounds``, or integers in 0..255     ``minmax`` with
-                    from below 32 to above 127 (8-bit), or in 0..65535     ``data_range`` the known
-                    from below 8192 to above 32767 (16-bit)                range
+    ``bounded``     a range given in ``bounds`` (checked first), or        ``minmax`` with
+                    integers in 0..255 from below 32 to 230 or more        ``data_range`` the known
+                    (8-bit values)                                         range
     ``sparse``      at least ``sparse_zeros`` of the values are 0          ``zscore`` without
                                                                            centering (zeros stay 0)
     ``heavy_tail``  no negative value, quantile skewness at least          ``log`` with offset the
-                    ``skew``, and less skewed after the logarithm          smallest positive value,
-                                                                           then ``zscore``
+                    ``skew``, and less skewed after the logarithm          5th percentile of the
+                                                                           positive values, then
+                                                                           ``zscore``
     ``outliers``    standard deviation at least ``outlier_spread`` times   ``robust``
                     the one the quartiles imply for normal data
                     (``iqr / 1.349``)
@@ -173,8 +175,6 @@ class AutoScaler(BaseScaler):
         self : object
             Fitted scaler.
         """
-        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
-            delattr(self, attr)
         return self._update(X, "fit")
 
     @partial_fit_context
@@ -211,15 +211,18 @@ class AutoScaler(BaseScaler):
         return self._validate(X, reset=reset, inverse=inverse)
 
     def _update(self, X, call):
-        first = not hasattr(self, "groups_")
         before = copy.deepcopy(self.__dict__)
         try:
+            if call == "fit":  # forget the last fit (restored below if this one fails)
+                for attr in [a for a in vars(self) if a.endswith("_") or a == "_report"]:
+                    delattr(self, attr)
+            first = not hasattr(self, "groups_")
             X = self._in_memory(X, first)
             names = self._feature_names()
             if first:
                 self._decide(Profile.of(X, names))
             for cols, chain in self.groups_:
-                with _named(cols, names):
+                with _named(cols, names, chain):
                     y = X[:, cols]
                     for i, est in enumerate(chain):
                         getattr(est, call)(y)
@@ -244,7 +247,7 @@ class AutoScaler(BaseScaler):
         X_new : ndarray of shape (n_samples, n_features)
             Scaled data, float32 for float32 input and float64 otherwise.
         """
-        return self._run(X, inverse=False)
+        return _frames.like(X, self._run(X, inverse=False), self)
 
     def inverse_transform(self, X):
         """Map scaled data back to the original units, column by column.
@@ -266,7 +269,7 @@ class AutoScaler(BaseScaler):
         X = self._in_memory(X, False, inverse)
         out = np.empty(X.shape, dtype=X.dtype)
         for cols, chain in self.groups_:
-            with _named(cols, self._feature_names()):
+            with _named(cols, self._feature_names(), chain):
                 y = X[:, cols]
                 for est in (chain[::-1] if inverse else chain):
                     y = (est.inverse_transform if inverse else est.transform)(y, copy=False)
@@ -286,6 +289,13 @@ class AutoScaler(BaseScaler):
 
         names = self._feature_names()
         bounds = self._known_bounds()
+        unknown = sorted(set(self.rules or {}) - set(DIAGNOSES), key=str)
+        if unknown:
+            raise ValueError(f"rules names {', '.join(map(repr, unknown))}, which"
+                             f" {'is not a diagnosis' if len(unknown) == 1 else 'are not diagnoses'};"
+                             f" the diagnoses are {', '.join(DIAGNOSES)}.")
+        for d, spec in (self.rules or {}).items():  # (each rule refused now, not when it applies)
+            _plan(spec, d)
         rows, plans = [], []
         for j, m in enumerate(profile.measures()):
             diagnosis, measured, extra = self._diagnose(m, bounds.get(j))
@@ -313,13 +323,15 @@ class AutoScaler(BaseScaler):
         for key, value in (self.bounds or {}).items():
             if names is not None and key in list(names):
                 j = list(names).index(key)
-            elif isinstance(key, (int, np.integer)) and 0 <= key < self.n_features_in_:
+            elif isinstance(key, (int, np.integer)) and not isinstance(key, bool) \
+                    and 0 <= key < self.n_features_in_:
                 j = int(key)
             else:
                 raise ValueError(f"bounds names {key!r}, which is not a column of the data"
                                  f" fitted ({self.n_features_in_} columns"
                                  f"{'' if names is None else ': ' + ', '.join(map(repr, names))}).")
-            if len(value) != 2 or not value[0] < value[1]:
+            if not isinstance(value, (tuple, list)) or len(value) != 2 \
+                    or not all(isinstance(v, Real) for v in value) or not value[0] < value[1]:
                 raise ValueError(f"bounds[{key!r}] must be (low, high) with low < high;"
                                  f" got {value!r}.")
             known[j] = (float(value[0]), float(value[1]))
@@ -329,22 +341,22 @@ class AutoScaler(BaseScaler):
         """``(diagnosis, what was measured in words, parameters it implies)``."""
         if m["count"] == 0:
             return "empty", "no value at fit", None
+        if bounds is not None:
+            return "bounded", f"a known range {bounds[0]:.6g}..{bounds[1]:.6g}", bounds
         if m["min"] == m["max"]:
             return "constant", f"constant (every value is {m['min']:.6g})", None
         if m["n_values"] == 2:
             a, b = m["values"]
             return "binary", f"two values, {a:.6g} and {b:.6g}", (a, b)
-        if bounds is not None:
-            return "bounded", f"a known range {bounds[0]:.6g}..{bounds[1]:.6g}", bounds
         if m["integral"] and m["min"] >= 0:
             for top, bits in KNOWN_RANGES:
-                if m["min"] < (top + 1) / 8 and top // 2 < m["max"] <= top:
+                if m["min"] < (top + 1) / 8 and 0.9 * top <= m["max"] <= top:
                     return ("bounded", f"integers from {m['min']:.0f} to {m['max']:.0f} within"
                             f" 0..{top} ({bits} values)", (0.0, float(top)))
         if m["zeros"] >= self.sparse_zeros:
             return "sparse", f"{m['zeros']:.0%} zeros", None
         if m["min"] >= 0 and m["skew"] >= self.skew:
-            offset = float(m["min_positive"])
+            offset = float(m["offset"])
             after = skew_after_log(m, offset)
             if abs(after) < m["skew"]:
                 return ("heavy_tail", f"no negative value and a heavy right tail (quantile"
@@ -360,8 +372,7 @@ class AutoScaler(BaseScaler):
         """``(plan, why)``: the steps ``((name, params), ...)`` for a column of
         this diagnosis, and why, in words."""
         if self.rules and diagnosis in self.rules:
-            plan = _plan(self.rules[diagnosis], diagnosis)
-            return plan, "as rules[{!r}] says".format(diagnosis)
+            return _plan(self.rules[diagnosis], diagnosis), f"as rules[{diagnosis!r}] says"
         model = self.model
         if model == "tree":
             return (), "left as it is; a tree splits on thresholds, which scaling does not move"
@@ -411,40 +422,65 @@ def _params_text(plan):
 
 
 def _plan(spec, diagnosis):
-    """A rule's method as the steps ``((name, params), ...)``."""
+    """A rule's method as the steps ``((name, params), ...)``: column methods
+    only (a per-sample one would mix the columns that share a diagnosis)."""
     from . import SCALERS
+    from ._base import ColumnScaler
 
+    methods = [name for name, cls in SCALERS.items() if issubclass(cls, ColumnScaler)]
     steps = spec if isinstance(spec, list) else [spec]
     plan = []
     for step in steps:
-        name, params = (step, {}) if isinstance(step, str) else step
-        if name == "passthrough" and len(steps) == 1:
-            return ()
-        if name not in SCALERS or not isinstance(params, dict):
+        name, params = (step, {}) if isinstance(step, str) else (
+            step if isinstance(step, tuple) and len(step) == 2 else (None, None))
+        if name == "passthrough" and not params:
+            continue
+        if name not in methods or not isinstance(params, dict):
             raise ValueError(
-                f"rules[{diagnosis!r}] must be a method of skscale.SCALERS"
-                f" ({', '.join(SCALERS)}), 'passthrough', a (name, params) pair or a list of"
-                f" them; got {spec!r}.")
-        plan.append((name, tuple(sorted(params.items()))))
+                f"rules[{diagnosis!r}] must be a column method ({', '.join(methods)}),"
+                " 'passthrough', a (name, params) pair or a list of them; got"
+                f" {spec!r}.")
+        plan.append((name, tuple(sorted((k, _frozen(v)) for k, v in params.items()))))
     return tuple(plan)
 
 
-class _named:
-    """Re-raise a column estimator's ``ValueError`` with its ``column k``
-    (of the columns it was given) named as the user's column."""
+def _frozen(value):
+    """``value`` with its lists as tuples, so that a plan can key a dict."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    return value
 
-    def __init__(self, cols, names):
-        self.cols, self.names = cols, names
+
+class _named:
+    """Re-raise a column estimator's error with its ``column k`` (of the
+    columns it was given) named as the user's column, and with what to do
+    where the cause is a choice AutoScaler made."""
+
+    def __init__(self, cols, names, chain):
+        self.cols, self.names, self.chain = cols, names, chain
 
     def __enter__(self):
         return self
 
     def __exit__(self, kind, err, tb):
+        labels = ", ".join(column_label(int(j), self.names) for j in self.cols)
+        if kind is ImportError:  # a streamed robust scaling without DataSketches
+            raise ImportError(f"AutoScaler chose robust scaling for {labels}: {err}") from err
         if kind is not ValueError:
             return False
-        text = re.sub(r"\bcolumn (\d+)\b",
-                      lambda m: column_label(int(self.cols[int(m.group(1))]), self.names)
-                      if int(m.group(1)) < len(self.cols) else m.group(0), str(err))
+        text = re.sub(r"\b([Cc])olumn (\d+)\b", self._label, str(err))
+        cause = re.match(r"(.*?ha(?:s|ve) no logarithm\.)", text, re.S)
+        if cause and any(type(est).__name__ == "LogScaler" for est in self.chain):
+            text = (f"{cause.group(1)} AutoScaler chose a log step for it from"
+                    " training values all at or above 0; refit on data that covers this value,"
+                    " or pass rules={'heavy_tail': 'zscore'} (or another method).")
         if text != str(err):
             raise ValueError(text) from err
         return False
+
+    def _label(self, m):
+        k = int(m.group(2))
+        if k >= len(self.cols):
+            return m.group(0)
+        label = column_label(int(self.cols[k]), self.names)
+        return label[0].upper() + label[1:] if m.group(1) == "C" else label

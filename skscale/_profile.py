@@ -3,7 +3,7 @@
 A :class:`Profile` is the statistics core's :class:`~skscale.ColumnStats`
 (count, mean, M2, min, max) plus what a diagnosis needs beyond them, read
 from a copy of one column at a time: exact percentiles (as
-``numpy.percentile``), the number of zeros, the smallest positive value,
+``numpy.percentile``), the number of zeros, a low percentile of the positive values,
 whether every value is an integer, the distinct values while there are at
 most two, and the share of values beyond Tukey's far-out fences.  It knows
 nothing of the rules that read it.
@@ -26,7 +26,9 @@ class Profile:
     stats : ColumnStats
     columns : list of dict
         Per column: ``p1`` ... ``p99`` (the :data:`PERCENTILES`), ``zeros``
-        (their number), ``min_positive`` (inf where none), ``integral``,
+        (their number), ``offset`` (the 5th percentile of the positive values,
+        a log step's offset that no single small value moves much; inf where
+        there is none), ``integral``,
         ``values`` (the distinct values, sorted, while at most two; else
         None) and ``far_out`` (the share beyond three inter-quartile ranges
         from the quartiles).
@@ -45,7 +47,7 @@ class Profile:
     def measures(self):
         """Per column, a dict of what the rules read: ``count``, ``missing``
         (share of rows), ``min``, ``max``, ``mean``, ``std``, the percentiles,
-        ``iqr``, ``zeros`` (share), ``min_positive``, ``integral``,
+        ``iqr``, ``zeros`` (share), ``offset``, ``integral``,
         ``n_values`` (1, 2, or 3 meaning more), ``values``, ``skew`` (the
         quantile skewness ``(p90 + p10 - 2 p50) / (p90 - p10)``), ``spread``
         (the standard deviation over the one the quartiles imply for normal
@@ -71,11 +73,11 @@ def _column(x):
     """The measures of one column's non-NaN values ``x`` beyond the core's."""
     if not x.size:
         return {**{f"p{q:g}": np.nan for q in PERCENTILES}, "zeros": 0,
-                "min_positive": np.inf, "integral": True, "values": (), "far_out": 0.0}
+                "offset": np.inf, "integral": True, "values": (), "far_out": 0.0}
     lo, hi = x.min(), x.max()
     positive = x[x > 0]
     out = {"zeros": int(np.count_nonzero(x == 0)),
-           "min_positive": float(positive.min()) if positive.size else np.inf,
+           "offset": float(np.percentile(positive, 5)) if positive.size else np.inf,
            "integral": bool((x == np.round(x)).all()),
            "values": tuple(sorted({float(lo), float(hi)}))
            if ((x == lo) | (x == hi)).all() else None}

@@ -54,13 +54,13 @@ def finite_values(X, j, feature_names=None):
     """Column ``j``'s non-NaN values as float64 (a copy of that column alone);
     an infinity raises a ``ValueError`` naming the column."""
     x = column(X, j)
-    x = x[~np.isnan(x)]
-    if not np.isfinite(x).all():
-        i = int(np.flatnonzero(~np.isfinite(x))[0])
+    inf = np.isinf(x)
+    if inf.any():
+        i = int(np.flatnonzero(inf)[0])
         raise ValueError(
-            f"Input contains infinity ({x[i]}) in {column_label(j, feature_names)};"
-            " scaling needs finite values (NaN is allowed and passed through).")
-    return x
+            f"Input contains infinity ({x[i]}) in {column_label(j, feature_names)} at row"
+            f" {i}; scaling needs finite values (NaN is allowed and passed through).")
+    return x[~np.isnan(x)]
 
 
 def percentiles(x, q):
@@ -158,13 +158,16 @@ class Sketches:
 
     @property
     def rank_error(self):
-        """The normalized rank error bound of one quantile (99% confidence)."""
+        """The normalized rank error bound of one quantile (99% confidence)
+        of sketches of size ``k``."""
         return _kll().get_normalized_rank_error(self.k, False)
 
     def rank_error_now(self):
-        """:attr:`rank_error`, or 0.0 while every sketch holds all its values."""
-        exact = all(not s.is_estimation_mode() for s in self._sketches())
-        return 0.0 if exact else self.rank_error
+        """The largest bound of the sketches as they are (a merge keeps the
+        smaller size of the two), or 0.0 while every one holds all its values."""
+        errors = [s.normalized_rank_error(False) for s in self._sketches()
+                  if s.is_estimation_mode()]
+        return max(errors, default=0.0)
 
     @property
     def count(self):

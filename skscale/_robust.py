@@ -182,6 +182,8 @@ class RobustScaler(ColumnScaler):
             q = self._range()
             X = self._validate(X, reset=first, columns=True)
             if not first and self.sketches_ is None:
+                if not _quantiles.available():
+                    _quantiles._datasketches()  # (raises, saying how to install it)
                 raise ValueError(
                     f"This {type(self).__name__} was fitted by fit with keep_sketch="
                     f"{self.keep_sketch!r}: its exact quantiles keep no sketch to add rows to."
@@ -238,6 +240,11 @@ class RobustScaler(ColumnScaler):
                 or not 0 <= q[0] <= q[1] <= 100:
             raise ValueError(f"Invalid quantile range: {q!r}; it must be two percentiles"
                              " (q_min, q_max) with 0 <= q_min <= q_max <= 100.")
+        if self.unit_variance and not 0 < q[0] < q[1] < 100:
+            raise ValueError(
+                f"unit_variance=True divides by the normal distribution's range between the"
+                f" percentiles {q!r}, which is {'infinite' if q[0] < q[1] else 0} here; it"
+                " needs 0 < q_min < q_max < 100.")
         return [float(q[0]), float(q[1])]
 
     def _relearn(self, previous):

@@ -69,10 +69,10 @@ def test_each_rule_on_a_column_built_to_trigger_it():
 def test_counts_get_log1p_and_skewness_shrinks():
     report = AutoScaler().fit(_frame()).report_.set_index("column")
     assert report.loc["counts", "diagnosis"] == "heavy_tail"
-    assert report.loc["counts", "params"] == "offset=1"  # the smallest positive count
+    assert report.loc["counts", "params"] == "offset=1"  # 5th percentile of the positive counts
     heavy = AutoScaler().fit(_frame()[["heavy_tail"]])
     (_, (log, _)), = heavy.groups_
-    assert log.offset == _frame()["heavy_tail"].min()  # all positive: the minimum
+    assert log.offset == np.percentile(_frame()["heavy_tail"], 5)  # all positive
 
 
 def test_each_column_is_what_its_named_method_gives_on_it_alone():
@@ -155,7 +155,7 @@ def test_rules_override_a_diagnosis_and_thresholds_move_it():
         "column").loc["sparse", "diagnosis"] != "sparse"
     assert AutoScaler(skew=5.0).fit(X).report_.set_index(
         "column").loc["heavy_tail", "diagnosis"] != "heavy_tail"
-    with pytest.raises(ValueError, match=r"rules\['outliers'\] must be a method"):
+    with pytest.raises(ValueError, match=r"rules\['outliers'\] must be a column method"):
         AutoScaler(rules={"outliers": "median"}).fit(X)
 
 
@@ -259,3 +259,86 @@ def test_scaler_auto_in_a_grid_search():
                         {"scaler__method": ["zscore", "auto"]}, cv=3).fit(X, y)
     assert grid.best_params_ == {"scaler__method": "auto"}  # the log step makes it linear
     assert type(grid.best_estimator_[0].scaler_) is AutoScaler
+
+
+def test_bounds_come_before_every_other_rule():
+    X = pd.DataFrame({"pct": [20.0, 40.0] * 10, "level": [3.0] * 20})
+    auto = AutoScaler(bounds={"pct": (0, 100), "level": (0, 10)}).fit(X)
+    assert list(auto.report_["diagnosis"]) == ["bounded", "bounded"]
+    np.testing.assert_allclose(auto.transform(X)[:2], [[0.2, 0.3], [0.4, 0.3]], rtol=1e-12)
+    for bad in ({True: (0, 1)}, {0: 5}, {"pct": (3, 1)}):
+        with pytest.raises(ValueError, match="bounds"):
+            AutoScaler(bounds=bad).fit(X)
+
+
+def test_eight_bit_needs_the_full_scale_and_ids_are_not_bounded():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"id": rng.permutation(60000)[:2000].astype(float),
+                      "fahrenheit": rng.integers(10, 130, 2000).astype(float),
+                      "counts": rng.negative_binomial(1, 0.05, 2000).astype(float)})
+    report = AutoScaler().fit(X).report_.set_index("column")
+    assert "bounded" not in set(report["diagnosis"]), report["reason"].tolist()
+
+
+def test_rules_are_checked_when_fit_starts():
+    X = _frame()
+    with pytest.raises(ValueError, match="'outlier', which is not a diagnosis"):
+        AutoScaler(rules={"outlier": "zscore"}).fit(X)
+    with pytest.raises(ValueError, match=r"rules\['empty'\] must be a column method"):
+        AutoScaler(rules={"empty": "nonsense"}).fit(X[["ordinary"]])  # no empty column here
+    with pytest.raises(ValueError, match="column method"):
+        AutoScaler(rules={"ordinary": "unit_norm"}).fit(X)  # it would mix the columns
+    listed = AutoScaler(rules={"ordinary": ("minmax", {"data_range": [-500, 500]}),
+                               "outliers": ["passthrough", "robust"]}).fit(X)
+    row = listed.report_.set_index("column").loc["ordinary"]
+    assert (row["method"], row["params"]) == ("minmax", "data_range=(-500, 500)")
+
+
+def test_a_failed_refit_leaves_the_fit_it_had():
+    X = _frame()
+    auto = AutoScaler().fit(X)
+    before = pickle.dumps(auto)
+    bad = X.copy()
+    bad.loc[5, "ordinary"] = np.inf
+    with pytest.raises(ValueError, match="'ordinary' at row 5"):
+        auto.fit(bad)
+    assert pickle.dumps(auto) == before
+
+
+def test_missing_values_stay_missing_in_frame_output():
+    X = _frame()[["ordinary", "heavy_tail", "binary"]].iloc[:300]
+    frame = pl.from_pandas(X).with_columns(pl.when(pl.int_range(pl.len()) % 7 == 0)
+                                           .then(None).otherwise(pl.col("ordinary"))
+                                           .alias("ordinary"))
+    out = AutoScaler().set_output(transform="polars").fit_transform(frame)
+    assert out["ordinary"].null_count() == frame["ordinary"].null_count() > 0
+    assert not out["ordinary"].is_nan().any()
+    nullable = X.astype("Float64")
+    nullable.iloc[3, 1] = pd.NA
+    out = AutoScaler().set_output(transform="pandas").fit_transform(nullable)
+    assert out["heavy_tail"].isna().sum() == 1 and pd.isna(out.iloc[3, 1])
+
+
+def test_column_estimators_errors_name_the_users_column_and_what_to_do():
+    X = _frame()[["heavy_tail", "ordinary"]]
+    auto = AutoScaler().fit(X)
+    rng = np.random.default_rng(1)
+    small = pd.DataFrame({"a": rng.normal(0, 1, 100), "tiny": rng.normal(0, 1e-3, 100)})
+    big = small.copy()
+    big.loc[0, "tiny"] = 1e308  # scales past float64 (an error message that starts "Column")
+    with pytest.raises(ValueError, match=r"^Column 'tiny' at row 0"):
+        AutoScaler().fit(small).transform(big)
+    below = X.copy()
+    below.loc[0, "heavy_tail"] = -1e6
+    with pytest.raises(ValueError, match=r"'heavy_tail'.*AutoScaler chose a log step.*rules="):
+        auto.transform(below)
+
+
+def test_streaming_robust_columns_without_datasketches_names_them(monkeypatch):
+    monkeypatch.setattr("skscale._quantiles.available", lambda: False)
+    monkeypatch.setitem(__import__("sys").modules, "datasketches", None)
+    X = _frame()[["outliers", "ordinary"]]
+    auto = AutoScaler().fit(X)  # exact fits need nothing more
+    for call in (auto.partial_fit, AutoScaler().partial_fit):
+        with pytest.raises(ImportError, match=r"robust scaling for column 'outliers'.*sketch"):
+            call(X)

@@ -179,3 +179,23 @@ def test_without_datasketches_fit_works_and_partial_fit_says_how_to_install(monk
     assert est.sketches_ is None
     with pytest.raises(ImportError, match=r"pip install 'skscale\[sketch\]'"):
         RobustScaler().partial_fit(X)
+
+
+def test_rank_error_is_the_merged_sketches_own_bound():
+    X = _million()[:200_000]
+    est = RobustScaler(sketch_size=4000).partial_fit(X[:100_000])
+    est.set_params(sketch_size=200).partial_fit(X[100_000:])
+    assert est.rank_error_ == pytest.approx(Sketches(1, 200).rank_error)
+
+
+def test_unit_variance_needs_inner_percentiles():
+    for q in [(0.0, 100.0), (30.0, 30.0), (0.0, 75.0)]:
+        with pytest.raises(ValueError, match="unit_variance=True.*0 < q_min < q_max < 100"):
+            RobustScaler(unit_variance=True, quantile_range=q).fit(_data())
+
+
+def test_fit_names_the_row_of_an_infinity():
+    X = _data(nan=True)
+    X[17, 2] = -np.inf
+    with pytest.raises(ValueError, match=r"infinity \(-inf\) in column 2 at row 17"):
+        RobustScaler().fit(X)
