@@ -33,3 +33,11 @@ def ulps(actual, expected):
 #: 0.85 ulp; numpy's log1p, which the numpy kernel calls, within 1 ulp on the
 #: C library and on the SIMD code of AVX-512 machines (measured up to 1 ulp).
 LOG1P_ULPS = 1.0
+
+
+def assert_close(actual, expected, rtol=1e-12):
+    """Equal to rtol relative to the largest magnitude in each column."""
+    scale = np.nanmax(np.abs(expected), axis=0, keepdims=True)
+    scale[~(scale > 0)] = 1.0
+    np.testing.assert_array_equal(np.isnan(actual), np.isnan(expected))
+    np.testing.assert_allclose(actual / scale, expected / scale, rtol=0, atol=rtol)

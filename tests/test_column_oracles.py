@@ -10,7 +10,7 @@ from sklearn import preprocessing as skp
 from skscale import DecimalScaler, LogScaler, MinMaxScaler, ZScoreScaler
 from skscale._kernels import block_rows
 
-from reference import LOG1P_ULPS, correctly_rounded, ulps
+from reference import LOG1P_ULPS, assert_close, correctly_rounded, ulps
 
 RTOL = 1e-12
 
@@ -22,14 +22,6 @@ def _data(seed=0, n=300, d=6, nan=True, loc=0.0):
     if nan:
         X[rng.random((n, d)) < 0.1] = np.nan
     return X
-
-
-def assert_close(actual, expected, rtol=RTOL):
-    """Equal to rtol relative to the largest magnitude in each column."""
-    scale = np.nanmax(np.abs(expected), axis=0, keepdims=True)
-    scale[~(scale > 0)] = 1.0
-    np.testing.assert_array_equal(np.isnan(actual), np.isnan(expected))
-    np.testing.assert_allclose(actual / scale, expected / scale, rtol=0, atol=rtol)
 
 
 @pytest.mark.parametrize("nan", [False, True])
