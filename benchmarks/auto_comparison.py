@@ -91,6 +91,7 @@ def score(name, X, y, task, hint, label, model):
     # minimum: that candidate then scores NaN in its fold and is not chosen
     warnings.filterwarnings("ignore", category=FitFailedWarning)
     warnings.filterwarnings("ignore", message="Scoring failed")
+    warnings.filterwarnings("ignore", message="One or more of the test scores are non-finite")
     outer = (StratifiedKFold(5, shuffle=True, random_state=SEED) if task == "classification"
              else KFold(5, shuffle=True, random_state=SEED))
     inner = (StratifiedKFold(3, shuffle=True, random_state=SEED) if task == "classification"
