@@ -396,7 +396,7 @@ def test_auto_decides_on_the_first_chunk_and_info_shows_why(table_and_oracle, tm
     oracle = AutoScaler()  # the same batches in memory: decided on the first
     for i in range(0, N_ROWS, CHUNK):
         oracle.partial_fit(pd.DataFrame(X[i:i + CHUNK], columns=COLUMNS))
-    assert_close(matrix(read(out)), oracle.transform(X))
+    assert_close(matrix(read(out)), oracle.transform(pd.DataFrame(X, columns=COLUMNS)))
     status, text, _ = run(capsys, "info", model)
     assert status == 0 and text.startswith("method: auto (AutoScaler)")
     for row in oracle.report_.itertuples():
