@@ -342,7 +342,10 @@ class AutoScaler(BaseScaler):
         if m["count"] == 0:
             return "empty", "no value at fit", None
         if bounds is not None:
-            return "bounded", f"a known range {bounds[0]:.6g}..{bounds[1]:.6g}", bounds
+            beyond = m["min"] < bounds[0] or m["max"] > bounds[1]
+            return "bounded", f"a known range {bounds[0]:.6g}..{bounds[1]:.6g}" + (
+                f" (though the training values reach {m['min']:.6g}..{m['max']:.6g}, beyond it)"
+                if beyond else ""), bounds
         if m["min"] == m["max"]:
             return "constant", f"constant (every value is {m['min']:.6g})", None
         if m["n_values"] == 2:

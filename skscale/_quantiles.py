@@ -107,7 +107,8 @@ def _datasketches():
     except ImportError as err:
         raise ImportError(
             "Quantiles that stream (partial_fit, Dask) need Apache DataSketches:"
-            " pip install 'skscale[sketch]' (or datasketches).") from err
+            " pip install datasketches (in skscale's environment; the extra"
+            " 'sketch' installs it too).") from err
     return datasketches
 
 

@@ -188,7 +188,7 @@ class RobustScaler(ColumnScaler):
                     f"This {type(self).__name__} was fitted by fit with keep_sketch="
                     f"{self.keep_sketch!r}: its exact quantiles keep no sketch to add rows to."
                     " Fit with keep_sketch=True (it needs DataSketches: pip install"
-                    " 'skscale[sketch]'), or call partial_fit for every batch.")
+                    " datasketches), or call partial_fit for every batch.")
             ns = _array_api.namespace(X)
             if ns is not None:  # ranks on the host: one copy of the device array
                 X = _array_api.to_numpy(X)

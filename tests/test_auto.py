@@ -342,3 +342,9 @@ def test_streaming_robust_columns_without_datasketches_names_them(monkeypatch):
     for call in (auto.partial_fit, AutoScaler().partial_fit):
         with pytest.raises(ImportError, match=r"robust scaling for column 'outliers'.*sketch"):
             call(X)
+
+
+def test_a_declared_range_narrower_than_the_data_is_said_in_the_reason():
+    X = _frame()[["uniform"]]  # -3 .. 7
+    reason = AutoScaler(bounds={"uniform": (0, 5)}).fit(X).report_["reason"][0]
+    assert reason.startswith("a known range 0..5 (though the training values reach -2.99")

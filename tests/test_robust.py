@@ -171,7 +171,7 @@ def test_without_datasketches_fit_works_and_partial_fit_says_how_to_install(monk
     X = _data()
     est = RobustScaler().fit(X)
     assert est.sketches_ is None
-    with pytest.raises(ImportError, match=r"pip install 'skscale\[sketch\]'"):
+    with pytest.raises(ImportError, match=r"pip install datasketches"):
         RobustScaler().partial_fit(X)
 
 
