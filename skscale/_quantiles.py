@@ -82,6 +82,8 @@ def exact(X, q, feature_names=None, sketches=None):
     ``(len(q), n_features)``), as numpy computes them.  Given empty
     ``sketches``, the same copy of each column also goes into its sketch."""
     X = by_column(X)
+    if sketches is not None:
+        sketches.n_rows += X.shape[0]
 
     def one(j):
         x = finite_values(X, j, feature_names)
@@ -191,7 +193,7 @@ class Sketches:
 
     def update_column(self, j, x):
         """Fold the finite values ``x`` of column ``j`` in (not :attr:`n_rows`,
-        which the caller counts)."""
+        which :func:`exact` counts)."""
         s = _kll().deserialize(self.data[j])
         s.update(x)
         self.data[j] = s.serialize()

@@ -201,7 +201,6 @@ class RobustScaler(ColumnScaler):
             elif exact:
                 if self._keeps_sketch():  # (filled from the copies the exact pass makes)
                     batch = _quantiles.Sketches(X.shape[1], self.sketch_size)
-                    batch.n_rows = X.shape[0]
                 count, median, values = _quantiles.exact(X, q, names, batch)
                 n_rows = X.shape[0]
             if not exact or self._keeps_sketch():
