@@ -7,31 +7,20 @@ its class, and :class:`Scaler` picks one by name (so a grid search can).
 
 from . import io, weights
 from ._auto import AutoScaler
-from ._batch_norm import BatchNormScaler
 from ._config import config_context, get_config, set_config
+from ._registry import SCALERS
+from ._scaler import Scaler
+from ._stats import ColumnStats
+from ._version import __version__
+# (each method's class from the module that defines it, where pickles find it)
+from ._batch_norm import BatchNormScaler
 from ._decimal import DecimalScaler
 from ._group_norm import GroupNormScaler, InstanceNormScaler, LayerNormScaler
 from ._log import LogScaler
 from ._minmax import MinMaxScaler
 from ._robust import RobustScaler
-from ._scaler import Scaler
-from ._stats import ColumnStats
 from ._unit_norm import UnitNormScaler
 from ._zscore import ZScoreScaler
-
-#: Method name -> estimator class, for every method skscale implements.
-SCALERS = {
-    "minmax": MinMaxScaler,
-    "zscore": ZScoreScaler,
-    "robust": RobustScaler,
-    "decimal": DecimalScaler,
-    "log": LogScaler,
-    "unit_norm": UnitNormScaler,
-    "layer_norm": LayerNormScaler,
-    "instance_norm": InstanceNormScaler,
-    "group_norm": GroupNormScaler,
-    "batch_norm": BatchNormScaler,
-}
 
 __all__ = [
     "SCALERS",
@@ -48,11 +37,10 @@ __all__ = [
     "Scaler",
     "UnitNormScaler",
     "ZScoreScaler",
+    "__version__",
     "config_context",
     "get_config",
     "io",
     "set_config",
     "weights",
 ]
-
-__version__ = "0.1.0"

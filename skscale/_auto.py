@@ -22,6 +22,7 @@ from . import _array_api, _dask, _frames
 from ._base import BaseScaler, partial_fit_context
 from ._kernels import column_label
 from ._profile import Profile, skew_after_log
+from ._registry import SCALERS, column_methods
 
 #: The diagnoses, in the order the rules try them.
 DIAGNOSES = ("empty", "constant", "binary", "bounded", "sparse", "heavy_tail", "outliers",
@@ -285,8 +286,6 @@ class AutoScaler(BaseScaler):
 
     def _decide(self, profile):
         """Diagnose every column from ``profile``; build ``groups_``."""
-        from . import SCALERS
-
         names = self._feature_names()
         bounds = self._known_bounds()
         unknown = sorted(set(self.rules or {}) - set(DIAGNOSES), key=str)
@@ -427,10 +426,7 @@ def _params_text(plan):
 def _plan(spec, diagnosis):
     """A rule's method as the steps ``((name, params), ...)``: column methods
     only (a per-sample one would mix the columns that share a diagnosis)."""
-    from . import SCALERS
-    from ._base import ColumnScaler
-
-    methods = [name for name, cls in SCALERS.items() if issubclass(cls, ColumnScaler)]
+    methods = column_methods()
     steps = spec if isinstance(spec, list) else [spec]
     plan = []
     for step in steps:

@@ -135,6 +135,15 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
     def _feature_names(self):
         return getattr(self, "feature_names_in_", None)
 
+    def _stream_batches(self, blocks):
+        """``(first_row, rows)`` of the batches that :meth:`partial_fit` takes
+        one at a time from a stream of row blocks: the blocks as they come
+        (a method with batches of its own re-cuts them)."""
+        start = 0
+        for block in blocks:
+            yield start, block
+            start += len(block)
+
     def _output(self, X, copy):
         """Where a transform writes: ``X`` itself when ``copy`` is False and
         that is possible, else one fresh array."""

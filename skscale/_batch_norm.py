@@ -250,10 +250,12 @@ class BatchNormScaler(ColumnScaler):
         """How many whole mini-batches of ``batch_size`` rows :meth:`fit` takes
         from ``n`` rows; the rest, if any, is one more (of 2 rows or more)."""
         _check_rows(n)
-        n_full = n // self.batch_size
-        if n - n_full * self.batch_size == 1:  # a 1-row tail has no variance: merge it
-            n_full -= 1
-        return n_full
+        return whole_batches(n, self.batch_size)
+
+    def _stream_batches(self, blocks):
+        """The training mini-batches of a stream of row blocks, as :meth:`fit`
+        cuts its rows: one :meth:`partial_fit` each."""
+        return minibatches(blocks, self.batch_size)
 
     def _steps(self, X):
         """``(n_samples, steps)``: ``steps`` yields the ``(first_row, stats)``
@@ -457,6 +459,45 @@ class BatchNormScaler(ColumnScaler):
 
 
 _STATS_BYTES = 1 << 20
+
+
+def whole_batches(n, size):
+    """How many whole mini-batches of ``size`` rows ``n`` rows make, as
+    :meth:`BatchNormScaler.fit` cuts them: consecutive, in row order, and a
+    final remainder of one row joins the batch before it (a batch of one row
+    has no variance); any other remainder is one more batch."""
+    n_full = n // size
+    if n - n_full * size == 1 and n_full:
+        n_full -= 1
+    return n_full
+
+
+def minibatches(blocks, size):
+    """``(first_row, rows)`` of the mini-batches of ``size`` rows that
+    :func:`whole_batches` describes, cut from a stream of row blocks whose
+    total length is not known ahead: the last whole batch is held back until
+    the rows after it are known."""
+    pending, start = [], 0
+    for block in blocks:
+        pending.append(block)
+        held = sum(map(len, pending))
+        if held < 2 * size + 1:  # (the last whole batch may yet take a 1-row tail)
+            continue
+        rows = np.concatenate(pending)
+        ready = (held - size - 1) // size * size
+        for i in range(0, ready, size):
+            yield start, rows[i:i + size]
+            start += size
+        pending = [rows[ready:]]
+    rows = np.concatenate(pending) if len(pending) > 1 else (pending[0] if pending else None)
+    if rows is None or not len(rows):
+        return
+    n_full = whole_batches(len(rows), size)
+    for i in range(n_full):
+        yield start, rows[i * size:(i + 1) * size]
+        start += size
+    if n_full * size < len(rows):
+        yield start, rows[n_full * size:]
 
 
 def _check_rows(n):

@@ -9,6 +9,8 @@ state dict that pickle, joblib and skops pass through ``__getstate__`` and
 
 import warnings
 
+from . import _version
+
 
 class InconsistentVersionWarning(UserWarning):
     """An estimator was loaded from a file written by another skscale version.
@@ -63,18 +65,14 @@ class VersionStampMixin:
     """
 
     def __getstate__(self):
-        from . import __version__
-
         # A new dict: the state may be the instance's own __dict__.
-        return {**super().__getstate__(), "_skscale_version": __version__}
+        return {**super().__getstate__(), "_skscale_version": _version.__version__}
 
     def __setstate__(self, state):
-        from . import __version__
-
         state = dict(state)
         version = state.pop("_skscale_version", "unknown")
-        if version != __version__:
+        if version != _version.__version__:
             warnings.warn(InconsistentVersionWarning(
-                estimator_name=type(self).__name__, current_version=__version__,
+                estimator_name=type(self).__name__, current_version=_version.__version__,
                 original_version=version), stacklevel=2)
         super().__setstate__(state)

@@ -7,7 +7,13 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._auto import AutoScaler
 from ._base import BaseScaler
+from ._registry import SCALERS, suggest
+
+#: Every name ``Scaler(method=...)`` takes: the methods, and ``"auto"``,
+#: which chooses one per column.
+METHODS = {**SCALERS, "auto": AutoScaler}
 
 
 class Scaler(BaseScaler):
@@ -56,11 +62,7 @@ class Scaler(BaseScaler):
         self.method = method
         self.params = params
 
-    @property
-    def _parameter_constraints(self):
-        SCALERS = _methods()
-
-        return {"method": [StrOptions(set(SCALERS))], "params": [None, dict]}
+    _parameter_constraints = {"method": [StrOptions(set(METHODS))], "params": [None, dict]}
 
     def set_params(self, **params):
         """Set parameters; ``params__<name>`` sets one parameter of the method.
@@ -92,15 +94,13 @@ class Scaler(BaseScaler):
         try:
             super()._validate_params()
         except InvalidParameterError as err:
-            hint = _suggest(self.method)
+            hint = suggest(self.method, METHODS)
             if not hint:
                 raise
             raise InvalidParameterError(f"{err} {hint}") from None
 
     def _make(self):
-        SCALERS = _methods()
-
-        cls = SCALERS[self.method]
+        cls = METHODS[self.method]
         params = self.params or {}
         takes = cls._get_param_names()
         unknown = sorted(set(params) - set(takes))
@@ -109,17 +109,13 @@ class Scaler(BaseScaler):
         return cls(**params)
 
     def _accepts_sparse(self):
-        SCALERS = _methods()
-
-        if self.method not in SCALERS:
+        if self.method not in METHODS:
             return False
         return self._make()._accepts_sparse()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        SCALERS = _methods()
-
-        if self.method in SCALERS:
+        if self.method in METHODS:
             inner = self._make().__sklearn_tags__()
             tags.input_tags = inner.input_tags
             tags.requires_fit = inner.requires_fit
@@ -150,9 +146,7 @@ class Scaler(BaseScaler):
         return self
 
     def _method_streams(self):
-        SCALERS = _methods()
-
-        return hasattr(SCALERS.get(self.method), "partial_fit")
+        return hasattr(METHODS.get(self.method), "partial_fit")
 
     @available_if(_method_streams)
     def partial_fit(self, X, y=None, **fit_params):
@@ -203,9 +197,7 @@ class Scaler(BaseScaler):
         return self._fitted().inverse_transform(X, **kwargs)
 
     def _method_is_per_sample(self):
-        SCALERS = _methods()
-
-        return hasattr(SCALERS.get(self.method), "sample_stats")
+        return hasattr(METHODS.get(self.method), "sample_stats")
 
     @available_if(_method_is_per_sample)
     def sample_stats(self, X):
@@ -217,58 +209,14 @@ class Scaler(BaseScaler):
         return self._fitted().get_feature_names_out(input_features)
 
 
-def _key(name):
-    """``name`` lowercased, letters and digits only: "Batch-Norm" -> "batchnorm"."""
-    return "".join(c for c in name.lower() if c.isalnum())
-
-
-# Names people give these methods elsewhere (scikit-learn, torch, textbooks),
-# written as _key writes them: method name, or the names to suggest.
-_ALIASES = {
-    "standard": "zscore", "standardize": "zscore", "standardise": "zscore",
-    "standardization": "zscore", "standardisation": "zscore", "standardscaler": "zscore",
-    "std": "zscore", "zscoring": "zscore",
-    "minmaxscaling": "minmax", "rescale": "minmax", "rescaling": "minmax",
-    "normalize": ("minmax", "unit_norm"), "normalise": ("minmax", "unit_norm"),
-    "normalization": ("minmax", "unit_norm"), "normalisation": ("minmax", "unit_norm"),
-    "normalizer": "unit_norm", "l1": "unit_norm", "l2": "unit_norm",
-    "log1p": "log", "logarithm": "log", "logscaling": "log",
-    "decimalscaling": "decimal",
-    "batchnorm1d": "batch_norm", "batchnormalization": "batch_norm", "bn": "batch_norm",
-    "layernormalization": "layer_norm", "ln": "layer_norm",
-    "instancenorm1d": "instance_norm", "instancenorm2d": "instance_norm",
-    "instancenormalization": "instance_norm",
-    "groupnormalization": "group_norm", "gn": "group_norm",
-}
-
-
-def _suggest(method):
-    """"Did you mean ...?" for a method name that is not in SCALERS, or ''."""
-    SCALERS = _methods()
-
-    if not isinstance(method, str) or method in SCALERS:
-        return ""
-    aliases = dict(_ALIASES)
-    for name, cls in SCALERS.items():  # "batchnorm", "batchnormscaler", ...
-        aliases[_key(name)] = aliases[_key(cls.__name__)] = name
-    found = aliases.get(_key(method), ())
-    found = [found] if isinstance(found, str) else list(found)
-    found += [m for m in difflib.get_close_matches(method.lower(), SCALERS) if m not in found]
-    if not found:
-        return ""
-    return "Did you mean " + " or ".join(repr(m) for m in found) + "?"
-
-
 def _foreign_params(method, cls, unknown, takes):
     """Why ``params`` does not fit ``method``, and what to write instead."""
-    SCALERS = _methods()
-
     names = ", ".join(map(repr, unknown))
     # Python's own words for this error, with what it does not say.
     msg = (f"Scaler(method={method!r}): {cls.__name__} got an unexpected keyword argument"
            f"{'s' if len(unknown) > 1 else ''} {names}; its parameters are"
            f" {', '.join(map(repr, takes))}.")
-    owners = [m for m, c in SCALERS.items() if set(unknown) <= set(c._get_param_names())]
+    owners = [m for m, c in METHODS.items() if set(unknown) <= set(c._get_param_names())]
     if not owners:  # a misspelt name
         close = [p for name in unknown for p in difflib.get_close_matches(name, takes, n=1)]
         return msg + (f" Did you mean {' or '.join(map(repr, close))}?" if close else "")
@@ -278,11 +226,3 @@ def _foreign_params(method, cls, unknown, takes):
             " give each method its own params: pass a list of grids, one per method, e.g."
             f" [{{'method': [{method!r}]}}, {{'method': [{owners[0]!r}], {keys}}}] (in a"
             " Pipeline, prefix every key with the step name, e.g. 'scale__method').")
-
-
-def _methods():
-    """Every name ``method`` takes: the methods, and ``"auto"``, which
-    chooses one per column."""
-    from . import SCALERS, AutoScaler
-
-    return {**SCALERS, "auto": AutoScaler}

@@ -296,21 +296,21 @@ def rebuild(table, schema, columns, Y, masks, added=()):
 # ---------------------------------------------------------------- models
 
 def method_class(name):
-    from ._scaler import _methods, _suggest
+    from ._registry import suggest
+    from ._scaler import METHODS  # the methods, and "auto"
 
-    SCALERS = _methods()  # the methods, and "auto"
-
-    if name not in SCALERS:
-        hint = _suggest(name)
-        raise CLIError(f"unknown method {name!r}; the methods are {', '.join(SCALERS)}"
+    if name not in METHODS:
+        hint = suggest(name, METHODS)
+        raise CLIError(f"unknown method {name!r}; the methods are {', '.join(METHODS)}"
                        + (f". {hint}" if hint else ""))
-    return SCALERS[name]
+    return METHODS[name]
 
 
 def method_name(est):
-    from ._scaler import _methods
+    from ._registry import name_of
+    from ._scaler import METHODS
 
-    return next(name for name, cls in _methods().items() if type(est) is cls)
+    return name_of(est, METHODS)
 
 
 def parse_params(items, cls):
@@ -353,7 +353,7 @@ def load_model(path, args):
     """A fitted skscale scaler with column names; skops files through the
     safe loader, joblib files (pickles: trusted files only) through joblib."""
     from . import io
-    from ._scaler import _methods
+    from ._scaler import METHODS
 
     if not os.path.isfile(path):
         raise CLIError(f"cannot read {path!r}: no such file")
@@ -369,7 +369,7 @@ def load_model(path, args):
         raise
     except Exception as err:  # a wrong or damaged file can fail in many ways
         raise CLIError(f"cannot load {path!r} as a {fmt} model: {err}") from None
-    if type(est) not in _methods().values():
+    if type(est) not in METHODS.values():
         raise CLIError(f"{path!r} holds a {type(est).__name__}, not a scaler that"
                        " 'skscale fit' writes")
     if not hasattr(est, "feature_names_in_"):
@@ -455,33 +455,6 @@ def in_rows(path, start, n, err):
                     f" {text}")
 
 
-def minibatches(blocks, size):
-    """``(first_row, rows)`` mini-batches of ``size`` rows from row blocks, as
-    ``BatchNormScaler.fit`` cuts its input: consecutive, in row order, and a
-    final remainder of one row joins the batch before it (it has no variance)."""
-    pending, last, start = [], None, 0
-    for block in blocks:
-        pending.append(block)
-        if sum(map(len, pending)) < size:
-            continue
-        rows = np.concatenate(pending) if len(pending) > 1 else pending[0]
-        full = len(rows) - len(rows) % size
-        for i in range(0, full, size):
-            if last is not None:
-                yield start, last
-                start += len(last)
-            last = rows[i:i + size]
-        pending = [rows[full:]]
-    rest = np.concatenate(pending) if pending else None
-    if rest is not None and len(rest) == 1 and last is not None:
-        last, rest = np.concatenate([last, rest]), None
-    if last is not None:
-        yield start, last
-        start += len(last)
-    if rest is not None and len(rest):
-        yield start, rest
-
-
 def fit_stream(est, path, fmt, args, columns, dtype):
     """Fit ``est`` on the file's ``columns`` chunk by chunk."""
     chunks = matrices(path, fmt, args, columns, dtype, read=columns)
@@ -490,9 +463,8 @@ def fit_stream(est, path, fmt, args, columns, dtype):
         steps = [(start, X)]
         chunks.close()
     else:
-        steps = ((start, X) for start, _, X, _ in chunks)
-        if method_name(est) == "batch_norm":
-            steps = minibatches((X for _, X in steps), est.batch_size)
+        # (batch normalization re-cuts the chunks into its mini-batches)
+        steps = est._stream_batches(X for _, _, X, _ in chunks)
     first = True
     for start, X in steps:
         try:
@@ -639,10 +611,8 @@ def build_parser():
 
     parser = _Parser(prog="skscale", description="Fit skscale's scalers on Parquet or CSV"
                      " files and apply them, streaming the files in chunks of rows.")
-    from . import __version__
-    from ._scaler import _methods
-
-    SCALERS = _methods()
+    from ._scaler import METHODS
+    from ._version import __version__
 
     parser.add_argument("--version", action="version", version=f"skscale {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -650,7 +620,7 @@ def build_parser():
     fit = sub.add_parser("fit", parents=[common], help="learn a scaler from a data file")
     fit.add_argument("data", help="training data (.parquet or .csv)")
     fit.add_argument("-o", "--output", required=True, help="model file (.skops, or .joblib)")
-    fit.add_argument("--method", default="zscore", help=f"one of {', '.join(SCALERS)}"
+    fit.add_argument("--method", default="zscore", help=f"one of {', '.join(METHODS)}"
                      " (default: zscore)")
     fit.add_argument("--param", action="append", metavar="NAME=VALUE",
                      help="a parameter of the method, as a Python literal or a string;"

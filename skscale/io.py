@@ -7,7 +7,12 @@ them, on top of skops' defaults (numpy, scipy and scikit-learn's own).  skops
 is imported only when :func:`dump` or :func:`load` is called.
 """
 
+from ._auto import AutoScaler
 from ._persist import InconsistentVersionWarning
+from ._quantiles import Sketches
+from ._registry import SCALERS
+from ._scaler import Scaler
+from ._stats import ColumnStats
 
 __all__ = ["InconsistentVersionWarning", "dump", "load", "trusted_types"]
 
@@ -39,9 +44,6 @@ def trusted_types():
     >>> "skscale._zscore.ZScoreScaler" in trusted_types()
     True
     """
-    from . import SCALERS, AutoScaler, ColumnStats, Scaler
-    from ._quantiles import Sketches
-
     classes = {*SCALERS.values(), Scaler, AutoScaler, ColumnStats, Sketches}
     return sorted(f"{cls.__module__}.{cls.__qualname__}" for cls in classes)
 

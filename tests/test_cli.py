@@ -22,6 +22,7 @@ import pytest
 
 from skscale import SCALERS
 from skscale import cli
+from skscale._batch_norm import minibatches
 from skscale.cli import main
 
 N_ROWS, CHUNK = 5000, 1000
@@ -189,7 +190,7 @@ def test_batch_norm_ends_with_the_running_statistics_of_fit(tmp_path, capsys):
 @pytest.mark.parametrize("sizes", [[5], [3, 4], [100], [99], [101], [64, 37, 1], [1, 1, 1]])
 def test_minibatches_cut_rows_as_batch_norm_fit_does(sizes):
     total = sum(sizes)
-    cut = list(cli.minibatches(iter(np.split(np.arange(total), np.cumsum(sizes)[:-1])), 32))
+    cut = list(minibatches(iter(np.split(np.arange(total), np.cumsum(sizes)[:-1])), 32))
     assert np.array_equal(np.concatenate([b for _, b in cut]), np.arange(total))
     assert [s for s, _ in cut] == list(np.cumsum([0] + [len(b) for _, b in cut])[:-1])
     full = total // 32 - (total % 32 == 1 and total > 32)

@@ -109,7 +109,7 @@ def test_load_without_skops_says_how_to_install(monkeypatch, tmp_path):
 def _written_by(version, monkeypatch, dump):
     """What ``dump`` writes while skscale says it is ``version``."""
     with monkeypatch.context() as patch:
-        patch.setattr(skscale, "__version__", version)
+        patch.setattr(skscale._version, "__version__", version)
         return dump()
 
 
