@@ -88,6 +88,13 @@ def _load():
         import numba
     except ImportError:
         return None
+    if "NUMBA_THREADING_LAYER" not in os.environ:
+        # GNU OpenMP, numba's usual pick, kills a process forked after it ran
+        # ("fork() called from a process already using GNU OpenMP"): that is
+        # multiprocessing's and joblib's default start on Linux.  Ask for a
+        # layer that survives a fork (TBB where installed, else numba's own
+        # workqueue); a layer the user names in the environment is theirs.
+        numba.config.THREADING_LAYER = "forksafe"
     try:
         # numba picks a function's cache directory when it is decorated: point
         # it at ours for skscale's loops only, and put the user's back.
@@ -120,6 +127,16 @@ TILE_BYTES = 1 << 18
 
 
 _LAUNCH = threading.Lock()
+
+
+def _forget_launch_lock():
+    """A forked child starts with the lock free (another thread of the
+    parent may have held it at the fork)."""
+    global _LAUNCH
+    _LAUNCH = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_launch_lock)
 
 
 @contextmanager

@@ -198,7 +198,7 @@ class _GroupStatsScaler(RowScaler):
 
             n_threads = _n_threads()
             # It leaves rows with an unusual group (a tiny one among them) to numpy.
-            left = _compiled.group_norm(X, out, block_bounds(*X.shape, n_threads),
+            left = _compiled.group_norm(X, out, block_bounds(*X.shape),
                                         n_groups, self.eps, per_feature(gamma, 1.0),
                                         per_feature(beta, 0.0), n_threads)
             if left.size:

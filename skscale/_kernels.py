@@ -43,6 +43,17 @@ _POOL_LOCK = threading.Lock()
 _LOCAL = threading.local()
 
 
+def _forget_threads():
+    """In a forked child: the parent's pool object survives the fork, its
+    threads do not (a task handed to it would wait forever), and a lock
+    another thread held at the fork stays held.  Start both afresh."""
+    global _POOL, _POOL_LOCK
+    _POOL, _POOL_LOCK = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_threads)
+
+
 def scratch(shape, slot=0):
     """A float64 work array of ``shape``, reused by the calling thread.
 
@@ -93,16 +104,15 @@ def block_rows(n_features):
 
 
 @functools.lru_cache(maxsize=64)  # partial_fit asks again for every batch
-def block_bounds(n_rows, n_features, n_threads):
-    """Row bounds of nearly equal blocks of about :data:`BLOCK_BYTES`, as many
-    as a multiple of ``n_threads`` (the slowest thread sets the time): block
-    ``b`` is rows ``bounds[b]:bounds[b + 1]``.  The array is shared by
+def block_bounds(n_rows, n_features):
+    """Row bounds of nearly equal blocks of about :data:`BLOCK_BYTES`: block
+    ``b`` is rows ``bounds[b]:bounds[b + 1]``.  They depend on the shape
+    alone, never on the number of threads, so a reduction merged block by
+    block gives the same bits on any machine.  The array is shared by
     every caller asking for the same blocks: read it, never write it.  (It
     stays writeable because numba's dispatcher takes a slow path for a
     read-only argument: 15 us a call against 5.)"""
-    n_blocks = -(-n_rows // block_rows(n_features))
-    if n_blocks > 1:
-        n_blocks = min(-(-n_blocks // n_threads) * n_threads, n_rows)
+    n_blocks = max(1, -(-n_rows // block_rows(n_features)))
     return np.arange(n_blocks + 1) * n_rows // n_blocks
 
 
@@ -145,15 +155,13 @@ def for_each_block(n_rows, n_features, fn, rows_per_block=None):
     """
     step = rows_per_block or block_rows(n_features)
     n_blocks = -(-n_rows // step)
-    # Within one block a thread hand-off costs more than it saves.
-    n_threads = _n_threads() if n_blocks > 1 else 1
-    # As many blocks of nearly equal size as each thread gets the same count
-    # of: the slowest thread sets the time.
-    n_blocks = -(-n_blocks // n_threads) * n_threads
-    step = -(-n_rows // n_blocks)
     k = fold(n_features)
     if rows_per_block is None:
-        step = -(-step // k) * k  # whole widened rows
+        # Nearly equal blocks, each of whole widened rows.  They depend on
+        # the shape alone, never on the number of threads: reductions merged
+        # block by block give the same bits however many threads run them.
+        step = -(-n_rows // max(n_blocks, 1))
+        step = max(-(-step // k) * k, 1)
     slices = [slice(i, min(i + step, n_rows)) for i in range(0, n_rows, step)]
     if rows_per_block is None and n_rows % k and n_rows > k:
         # Cut the ragged end off the last block, so that all but a sliver of
@@ -161,6 +169,8 @@ def for_each_block(n_rows, n_features, fn, rows_per_block=None):
         last = slices.pop()
         cut = last.stop - n_rows % k
         slices += [s for s in (slice(last.start, cut), slice(cut, last.stop)) if s.stop > s.start]
+    # Within one block a thread hand-off costs more than it saves.
+    n_threads = _n_threads() if len(slices) > 1 else 1
     n_threads = min(n_threads, len(slices))
     if n_threads == 1:
         return [fn(s) for s in slices]

@@ -251,7 +251,7 @@ class LogScaler(ColumnScaler):
         if not inverse and self.base not in _LOGS and _compiled.wanted(X):
             n_threads = _n_threads()
             row = _compiled.log1p_shifted(X, out, shift, log_base or 1.0,
-                                          block_bounds(*X.shape, n_threads), n_threads)
+                                          block_bounds(*X.shape), n_threads)
             if row >= 0:  # out of the domain, or an infinity: the numpy kernel says which
                 run(slice(row, row + 1))
                 raise AssertionError("the compiled and numpy kernels disagree")  # pragma: no cover

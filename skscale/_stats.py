@@ -294,7 +294,7 @@ def _compiled_stats(X, what, prior):
     n, d = X.shape
     n_threads = _n_threads()
     before = None if prior is None else (prior.count, prior.mean, prior.m2, prior.min, prior.max)
-    s = _compiled.column_stats(X, block_bounds(n, d, n_threads), "moments" in what,
+    s = _compiled.column_stats(X, block_bounds(n, d), "moments" in what,
                                "extremes" in what, before, n_threads)
     if s is None:
         return None

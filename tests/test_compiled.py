@@ -199,7 +199,7 @@ def test_group_norm_loops_on_tile_and_block_edges(monkeypatch, dtype, n_rows, n_
     rng = np.random.default_rng(n_rows)
     X = rng.normal(-3.0, 2.0, size=(n_rows, 50)).astype(dtype)
     gamma, beta = rng.uniform(0.5, 2, 50), rng.normal(size=50)
-    bounds = _kernels.block_bounds(n_rows, 50, n_threads)
+    bounds = _kernels.block_bounds(n_rows, 50)
     monkeypatch.setattr(_compiled, "TILE_BYTES", 8 * 50 * 7)  # 7-row tiles
     out = np.empty_like(X)
     assert _compiled.group_norm(X, out, bounds, n_groups, 1e-5, gamma, beta, n_threads).size == 0
@@ -218,7 +218,7 @@ def test_group_norm_loops_keep_the_variance_far_from_zero(n_groups):
     # group has a biased variance of exactly 1.
     X = 1e8 + np.random.default_rng(9).normal(size=(3000, 50))
     out = np.empty_like(X)
-    bounds = _kernels.block_bounds(*X.shape, 2)
+    bounds = _kernels.block_bounds(*X.shape)
     left = _compiled.group_norm(X, out, bounds, n_groups, 0.0, np.ones(50), np.zeros(50), 2)
     assert left.size == 0
     groups = out.astype(np.longdouble).reshape(len(X), n_groups, -1)
