@@ -296,16 +296,48 @@ def apply(est, X, ns, inverse):
     method = est.inverse_transform if inverse else est.transform
     if kind == "affine":
         return affine(X, ns, *params, inverse=inverse, fallback=method)
+    return log(X, ns, inverse=inverse, fallback=method, **params)
+
+
+def log(X, ns, shift, base, split, offset, low, nan_below, *, inverse, fallback):
+    """:class:`~skscale.LogScaler`'s map of the device array ``X`` (or its
+    inverse): ``log1p(x - shift) / ln(base)``, or, where ``split`` holds
+    ``1 - offset`` as an exact pair, ``log(x + offset)`` with the sum held
+    exactly (see ``skscale._log``); ``low`` (or None) clips below, and
+    ``nan_below`` maps values without a logarithm to NaN."""
     xp = ns.xp
     x = xp.astype(X, ns.wide)
-    shift, base = params  # y = log1p(x - shift) / ln(base), and its inverse
     ln_base = ns.asarray(math.log(base))
     if inverse:
-        y = xp.expm1(x * ln_base) + ns.asarray(shift)
+        z = x * ln_base
+        if split is None:
+            y = xp.expm1(z) + ns.asarray(shift)
+        else:
+            near = xp.abs(z) < math.log(2.0)
+            y = xp.where(near, (xp.expm1(z) + split[0]) + split[1],
+                         xp.exp(z) - ns.asarray(offset))
+        return _checked(X, xp.astype(y, X.dtype), ns, fallback)
+    if low is not None:
+        x = xp.maximum(x, ns.asarray(low))
+    if split is None:
+        a = x - ns.asarray(shift)
+        below = a <= -1
+        y = xp.log1p(a)
     else:
-        y = xp.log1p(x - ns.asarray(shift))
-        y = y if base == math.e else y / ln_base
-    return _checked(X, xp.astype(y, X.dtype), ns, method)
+        c = ns.asarray(offset)
+        s = x + c
+        bb = s - x
+        e = (x - (s - bb)) + (c - bb)
+        below = s <= 0
+        near = xp.logical_and(s >= 0.5, s <= 2.0)
+        y = xp.where(near, xp.log1p((s - 1.0) + e), xp.log(s) + e / s)
+    if base != math.e:
+        y = y / ln_base
+    if nan_below:
+        nothing = xp.asarray(math.nan, dtype=ns.wide, device=ns.device)
+        y = xp.where(below, nothing, y)
+        X = xp.where(below, xp.astype(nothing, X.dtype), X)  # (taken as missing below)
+    return _checked(X, xp.astype(y, X.dtype), ns, fallback)
 
 
 def affine(X, ns, center, scale, shift, bounds=None, *, inverse=False, fallback):

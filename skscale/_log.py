@@ -74,13 +74,53 @@ def _log1p_base(a, base):
     return a
 
 
+def _two_sum(a, b):
+    """``(s, e)`` with ``s = a + b`` rounded and ``s + e == a + b`` exactly
+    (Knuth's TwoSum), elementwise."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+@np.errstate(divide="ignore", invalid="ignore")  # the callers check the domain
+def _log_of_sum(x, offset):
+    """``ln(x + offset)`` in float64 for any ``offset``, within about an ulp.
+
+    ``x + offset`` is held exactly as ``s + e`` (:func:`_two_sum`).  Near 1
+    (``s`` in [1/2, 2]) ``s - 1`` is exact and ``log1p((s - 1) + e)`` rounds
+    only the argument it is accurate for; elsewhere ``log(s) + e / s``
+    corrects the rounding of ``s`` to first order.  (``log1p(x - (1 -
+    offset))`` would round ``1 - offset`` first: with ``offset = 1e-16`` the
+    log of 0 + offset came out 0.3% off, and below 1e-17 the offset vanished.)
+    """
+    s, e = _two_sum(np.asarray(x, dtype=np.float64), offset)
+    near = (s >= 0.5) & (s <= 2.0)
+    return np.where(near, np.log1p((s - 1.0) + e), np.log(s) + e / s)
+
+
+def _exp_minus(z, offset, one_minus):
+    """``exp(z) - offset`` in float64, the inverse of :func:`_log_of_sum`:
+    near ``exp(z) = 1``, ``expm1(z) + (1 - offset)`` with ``1 - offset``
+    given exactly as the pair ``one_minus``."""
+    hi, lo = one_minus
+    with np.errstate(over="ignore"):  # the caller reports an overflow
+        return np.where(np.abs(z) < _LN2, (np.expm1(z) + hi) + lo, np.exp(z) - offset)
+
+
+_LN2 = math.log(2.0)
+
+
 class LogScaler(ColumnScaler):
     """Compress each feature with a logarithm: ``y = log_base(x + offset)``.
 
     The map is evaluated as ``log1p(a) / ln(base)`` with ``a = x - (1 -
     offset)``, the same function written so that it stays accurate where
     ``x + offset`` is close to 1 (``log1p`` keeps the digits that ``log(1 +
-    a)`` rounds away).  Bases 2 and 10 use numpy's ``log2`` / ``log10`` of
+    a)`` rounds away), wherever ``1 - offset`` is a float64 exactly (the
+    learned offsets of ``"auto"``, and 1, 0.5, 3, ...).  Any other offset
+    (``1e-16``, ``0.3``) is added exactly as a two-term sum first, so that
+    ``log(x + offset)`` is within about an ulp whatever its size: 1e-300
+    included.  Bases 2 and 10 use numpy's ``log2`` / ``log10`` of
     ``u = 1 + a`` with a correction for the rounding of ``u``, so that an
     exact power of the base maps exactly to its exponent (``999`` to ``3``,
     not ``2.9999999999999996``).  Against a correctly rounded reference
@@ -101,6 +141,18 @@ class LogScaler(ColumnScaler):
         Base of the logarithm; positive and not 1.
     offset : float or "auto", default=1.0
         Added to ``x`` before the logarithm, or learned as ``1 - min``.
+    out_of_domain : {"raise", "nan", "clip"}, default="raise"
+        What :meth:`transform` does with a value that has no logarithm
+        (``x + offset <= 0``; under ``"auto"``, a value at or below the
+        training minimum minus 1): ``"raise"`` a ``ValueError`` naming its
+        column and value; ``"nan"`` maps it to NaN (a missing value, which
+        later steps may impute); ``"clip"`` first raises every value below
+        the training minimum to that minimum, so it maps to the training
+        minimum's image (0 under ``"auto"``) and nothing leaves the domain.
+        ``"clip"`` and ``"nan"`` cannot be undone for those values.  In a
+        cross-validation, ``"raise"`` aborts the search on the first test
+        fold that reaches below the training data; the other two keep it
+        going.
     copy : bool, default=True
         False scales in place where the input is a writeable float array.
 
@@ -140,18 +192,23 @@ class LogScaler(ColumnScaler):
     _parameter_constraints = {
         "base": [Interval(Real, 0, None, closed="neither")],
         "offset": [StrOptions({"auto"}), Interval(Real, None, None, closed="neither")],
+        "out_of_domain": [StrOptions({"raise", "nan", "clip"})],
         "copy": ["boolean"],
     }
 
-    def __init__(self, *, base=math.e, offset=1.0, copy=True):
+    _learned = ColumnScaler._learned + ("_split", "_low")
+
+    def __init__(self, *, base=math.e, offset=1.0, out_of_domain="raise", copy=True):
         self.base = base
         self.offset = offset
+        self.out_of_domain = out_of_domain
         self.copy = copy
 
     _X_doc = "array-like, or sparse matrix with offset=1,"
 
     def _accepts_sparse(self):
-        return self.offset != "auto" and self.offset == 1
+        # (clipping to the training minimum could move the implicit zeros)
+        return self.offset != "auto" and self.offset == 1 and self.out_of_domain != "clip"
 
     def _sparse_hint(self):
         return "offset=1 maps 0 to 0 and accepts sparse input."
@@ -168,17 +225,30 @@ class LogScaler(ColumnScaler):
                              " base other than 1.")
         if self.offset != "auto" and not np.isfinite(self.offset):
             raise ValueError(f"offset must be finite or 'auto'; got {self.offset}.")
+        # What "clip" raises a lower value to (nothing where no value was seen).
+        self._low = np.where(np.isnan(stats.min), -np.inf, stats.min)
+        self._split = None
         if self.offset == "auto":
             self.offset_ = np.where(np.isnan(stats.min), 1.0, 1.0 - stats.min)
             self._shift = np.nan_to_num(stats.min)  # exactly the minimum: maps to 0
         else:
-            self.offset_ = np.full(stats.min.shape, float(self.offset))
+            offset = float(self.offset)
+            self.offset_ = np.full(stats.min.shape, offset)
             self._shift = 1.0 - self.offset_
+            hi, lo = _two_sum(1.0, -offset)
+            if lo != 0:  # 1 - offset is no float64: add the offset exactly instead
+                self._split = (hi, lo)
             self._check_domain(stats.min, "training data")
         return None
 
+    def _below(self, x):
+        """Where the float64 values ``x`` have no logarithm."""
+        if getattr(self, "_split", None) is None:  # (files of 0.1.0 have none)
+            return x - self._shift <= -1
+        return x + self.offset_ <= 0
+
     def _check_domain(self, low, where, row=None):
-        bad = np.flatnonzero(low - self._shift <= -1)
+        bad = np.flatnonzero(self._below(low))
         if bad.size:
             j = bad[0]
             at = "" if row is None else f" at row {row}"
@@ -195,60 +265,92 @@ class LogScaler(ColumnScaler):
                 raise ValueError(  # (a value below the training range: negative or not)
                     f"Values outside the logarithm's domain: {value}, but {learned} have no"
                     " logarithm."
-                    f" Refit on data that covers {low[j]:.17g}, or use a fixed offset"
-                    f" larger than {-low[j]:.17g}.")
+                    f" Refit on data that covers {low[j]:.17g}, use a fixed offset"
+                    f" larger than {-low[j]:.17g}, or pass out_of_domain='nan' or 'clip'.")
             raise ValueError(
                 f"Negative values in data: {value}, so x + offset ="
                 f" {low[j] + self.offset_[j]:.17g} <= 0 has no logarithm."
-                f" Use a larger offset (more than {-low[j]:.17g}), or offset='auto'"
-                " to learn it from training data that covers such values.")
+                f" Use a larger offset (more than {-low[j]:.17g}), offset='auto'"
+                " to learn it from training data that covers such values, or"
+                " out_of_domain='nan' or 'clip'.")
 
     def _affine_map(self, inverse):
         return None  # a logarithm: frames go through their 2-D array
 
     def _device_map(self, inverse):
-        return "log1p", (self._shift, self.base)
+        policy = self._domain_policy()
+        return "log", {"shift": self._shift, "base": self.base,
+                       "split": getattr(self, "_split", None), "offset": self.offset_,
+                       "low": self._low if policy == "clip" else None,
+                       "nan_below": policy == "nan"}
+
+    def _domain_policy(self):
+        return getattr(self, "out_of_domain", "raise")  # (files of 0.1.0 have none)
 
     def _apply(self, X, out, inverse):
         # Compute in float64 blocks; integers in the exponent would be wrong.
         direct = out.dtype == np.float64
         log_base = None if self.base == math.e else math.log(self.base)
-        shift = self._shift
+        shift, split = self._shift, getattr(self, "_split", None)
+        policy = self._domain_policy()
+        names = self._feature_names()
 
-        @np.errstate(over="ignore", invalid="ignore")  # the finite check below reports
+        # (the finite check below reports; log1p(-1) of a value "nan" masks is -inf)
+        @np.errstate(over="ignore", invalid="ignore", divide="ignore")
         def run(rows):
             x = X[rows]
             y = out[rows] if direct else np.empty(x.shape)
+            missing = None  # the inputs taken as missing (NaN, or out of the domain)
             if inverse:
                 # expm1 maps -inf to -1: look for infinities in x itself
                 if not np.isfinite(np.add.reduce(x, axis=0)).all():
-                    raise_non_finite(x, np.isnan(x), rows.start, self._feature_names())
-                np.multiply(x, log_base or 1.0, out=y)
-                np.expm1(y, out=y)
-                np.add(y, shift, out=y)
-            else:
-                # The domain check reads x before y (which may be x) is written.
-                if (np.fmin.reduce(x, axis=0) - shift <= -1).any():
-                    below = np.asarray(x, np.float64) - shift <= -1
-                    i = int(np.flatnonzero(below.any(axis=1))[0])
-                    self._check_domain(np.asarray(x[i], np.float64), "data", rows.start + i)
-                np.subtract(x, shift, out=y)
-                if self.base in _LOGS:
-                    _log1p_base(y, float(self.base))
+                    raise_non_finite(x, np.isnan(x), rows.start, names)
+                if split is None:
+                    np.multiply(x, log_base or 1.0, out=y)
+                    np.expm1(y, out=y)
+                    np.add(y, shift, out=y)
                 else:
-                    np.log1p(y, out=y)
-                    if log_base:
-                        np.divide(y, log_base, out=y)
+                    y[...] = _exp_minus(np.multiply(x, log_base or 1.0, dtype=np.float64),
+                                        self.offset_, split)
+            else:
+                if policy == "clip":
+                    x = np.maximum(x, self._low.astype(x.dtype))  # (NaN stays NaN)
+                # The domain check reads x before y (which may be x) is written.
+                if self._below(np.fmin.reduce(x, axis=0)).any():
+                    below = self._below(np.asarray(x, np.float64))
+                    if policy != "nan":
+                        i = int(np.flatnonzero(below.any(axis=1))[0])
+                        self._check_domain(np.asarray(x[i], np.float64), "data", rows.start + i)
+                    missing = np.isnan(x) | below
+                if split is None:
+                    np.subtract(x, shift, out=y)
+                    if self.base in _LOGS:
+                        _log1p_base(y, float(self.base))
+                    else:
+                        np.log1p(y, out=y)
+                        if log_base:
+                            np.divide(y, log_base, out=y)
+                else:
+                    z = _log_of_sum(x, self.offset_)
+                    if self.base in _LOGS:
+                        z *= _INV_LN[float(self.base)]
+                    elif log_base:
+                        z /= log_base
+                    y[...] = z
+                if missing is not None:
+                    y[missing] = np.nan
             if not direct:  # check what the output type holds (float32 overflows sooner)
                 out[rows] = y
                 y = out[rows]
             if not np.isfinite(np.add.reduce(y, axis=0)).all():
-                raise_non_finite(x, np.isnan(x), rows.start, self._feature_names(), y,
-                                 "its exponential is beyond that range" if inverse else
-                                 "the logarithm of this value cannot be represented")
+                raise_non_finite(x, np.isnan(x) if missing is None else missing, rows.start,
+                                 names, y, "its exponential is beyond that range" if inverse
+                                 else "the logarithm of this value cannot be represented")
 
-        # The compiled loop divides log1p by ln(base); bases 2 and 10 take their exact path.
-        if not inverse and self.base not in _LOGS and _compiled.wanted(X):
+        # The compiled loop divides log1p by ln(base); bases 2 and 10 take their
+        # exact path, and the other offsets and domain policies the numpy kernel.
+        if not inverse and self.base not in _LOGS and split is None and policy == "raise" \
+                and _compiled.wanted(X):
             n_threads = _n_threads()
             row = _compiled.log1p_shifted(X, out, shift, log_base or 1.0,
                                           block_bounds(*X.shape), n_threads)
@@ -272,7 +374,9 @@ class LogScaler(ColumnScaler):
                     f" maps back to {data[at]}, beyond the range of {X.dtype}.")
             X.data = data
         else:
-            if (X.data <= -1).any():
+            if (X.data <= -1).any() and self._domain_policy() == "nan":
+                X.data = np.where(X.data <= -1, np.nan, X.data)
+            elif (X.data <= -1).any():
                 at = np.flatnonzero(X.data <= -1)[0]
                 j = sparse_column(X, at)
                 raise ValueError(

@@ -7,6 +7,7 @@ state dict that pickle, joblib and skops pass through ``__getstate__`` and
 ``__setstate__``.
 """
 
+import inspect
 import warnings
 
 from . import _version
@@ -76,3 +77,8 @@ class VersionStampMixin:
                 estimator_name=type(self).__name__, current_version=_version.__version__,
                 original_version=version), stacklevel=2)
         super().__setstate__(state)
+        # A parameter added since the file was written takes its default,
+        # which keeps the behaviour the file was written with.
+        for name, param in inspect.signature(type(self).__init__).parameters.items():
+            if name != "self" and param.default is not param.empty and name not in vars(self):
+                setattr(self, name, param.default)

@@ -329,3 +329,25 @@ def test_batch_norm_training_step_on_the_device():
     _same_place(Y, CASES["torch-cpu"](X))
     _close(Y, want, np.float64)
     np.testing.assert_allclose(to_numpy(est.running_var_), ref.running_var_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if not _float32_only(c)])
+@pytest.mark.parametrize("params", [{"offset": 1e-16}, {"offset": 0.3},
+                                    {"offset": "auto", "out_of_domain": "nan"},
+                                    {"offset": 1.0, "out_of_domain": "clip"}])
+def test_log_offsets_and_domain_policies_on_the_device(case, params):
+    train = _data(np.float64)
+    test = _data(np.float64, seed=1) - 0.6  # some values below the training range
+    if params.get("out_of_domain") is None:
+        test = np.abs(test)
+    est = LogScaler(**params).fit(CASES[case](train))
+    with sklearn.config_context(array_api_dispatch=False):
+        ref = LogScaler(**params).fit(train)
+        want = ref.transform(test)
+    got = est.transform(CASES[case](test))
+    _same_place(got, CASES[case](test))
+    _close(got, want, np.float64)
+    if params.get("out_of_domain") is None:  # (the other two cannot be undone)
+        back = est.inverse_transform(got)
+        with sklearn.config_context(array_api_dispatch=False):
+            _close(back, ref.inverse_transform(want), np.float64)

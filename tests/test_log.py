@@ -149,3 +149,85 @@ def test_fixed_offset_error_suggests_a_larger_or_learned_offset():
     with pytest.raises(ValueError, match=r"x \+ offset = -1 <= 0.*larger offset \(more than 3\)"
                        r".*offset='auto'"):
         LogScaler(offset=2.0).fit([[0.0]]).transform([[-3.0]])
+
+
+def _log_reference(x, offset, base):
+    """log_base(x + offset), correctly rounded: the sum is exact at 2,300
+    bits (1e300 + 1e-300 spans about 2,000), and so is what the log sees."""
+    with mpmath.workprec(2300):
+        return np.array([float(mpmath.log(mpmath.mpf(float(v)) + mpmath.mpf(offset))
+                               / mpmath.log(base)) for v in x])
+
+
+@pytest.mark.usefixtures("kernels")
+@pytest.mark.parametrize("base", [math.e, 2, 10, 3])
+def test_any_offset_from_1_to_1e_300_is_accurate(base):
+    # Offsets whose 1 - offset is no float64 (1e-16 rounded it to 1 - 1.1e-16,
+    # and from 1e-17 on to 1): the log of x + offset must not notice.
+    x = np.r_[0.0, 1e-310, 1e-300, 1e-20, 1e-16, 1e-8, 0.25, 0.5 - 2**-54, 0.75,
+              1 - 2**-53, 1.0, 1 + 2**-52, 1.5, 2.0, 3.0, 1e3, 1e15, 1e300]
+    for k in [0, 1, 3, 8, 15, 16, 17, 20, 50, 100, 200, 300]:
+        for offset in (10.0 ** -k, 0.3 * 10.0 ** -k, 7.0 * 10.0 ** -k):
+            scaler = LogScaler(base=base, offset=offset).fit(x[:, None])
+            y = scaler.transform(x[:, None]).ravel()
+            expected = _log_reference(x, offset, base)
+            ulps = np.abs(y - expected) / np.spacing(np.abs(expected))
+            ulps[expected == 0] = np.abs(y[expected == 0]) / 5e-324
+            assert ulps.max() <= ULP_BOUND, (offset, x[ulps.argmax()], ulps.max())
+            back = scaler.inverse_transform(y[:, None]).ravel()
+            # The inverse, to the rounding of y: an ulp of y is an error of
+            # |ln(x + offset)| ulps in exp(y), which is x + offset.
+            total = x + offset
+            tol = 4 * np.finfo(float).eps * (1 + np.abs(np.log(total))) * total
+            assert (np.abs(back - x) <= tol).all(), (offset, x[np.argmax(np.abs(back - x) - tol)])
+
+
+def test_auto_scaler_log_step_keeps_small_units():
+    # Data in units of 1e-15: AutoScaler's log offset is itself about 1e-15.
+    rng = np.random.default_rng(3)
+    X = rng.lognormal(0, 1.5, size=(2000, 1)) * 1e-15
+    auto = skscale.AutoScaler().fit(X)
+    assert auto.report_["method"][0] == "log + zscore"
+    log_step = auto.groups_[0][1][0]
+    y = log_step.transform(X).ravel()
+    expected = _log_reference(X.ravel()[:50], log_step.offset_[0], math.e)
+    np.testing.assert_allclose(y[:50], expected, rtol=3e-16)
+
+
+@pytest.mark.usefixtures("kernels")
+@pytest.mark.parametrize("offset", ["auto", 1.0, 1e-3])
+def test_out_of_domain_values_raise_or_become_nan_or_are_clipped(offset):
+    train = np.array([[0.0, 5.0], [2.0, 9.0], [10.0, 7.0]])
+    test = np.array([[-3.0, 5.0], [np.nan, 2.0], [1.0, 4.0]])  # -3 and 2 below their ranges
+    with pytest.raises(ValueError, match="logarithm.*out_of_domain='nan' or 'clip'"):
+        LogScaler(offset=offset).fit(train).transform(test)
+    plain = LogScaler(offset=offset).fit(train)
+    nan = LogScaler(offset=offset, out_of_domain="nan").fit(train).transform(test)
+    # what has a logarithm is the same; what has none is NaN
+    has_log = ~np.isnan(test) & (test + plain.offset_ > 0)
+    expected = plain.transform(np.where(has_log, test, train[[0]]))
+    # (to rounding: the compiled loop evaluates log1p by its own polynomial)
+    np.testing.assert_allclose(nan[has_log], expected[has_log], rtol=4e-16)
+    assert np.isnan(nan[~has_log]).all() and not has_log[0, 0]
+    clipped = LogScaler(offset=offset, out_of_domain="clip").fit(train).transform(test)
+    # every value below the training minimum takes the minimum's image
+    low = train.min(axis=0)
+    np.testing.assert_allclose(clipped, plain.transform(np.maximum(test, low)), rtol=4e-16)
+    np.testing.assert_allclose(clipped[0, 0], plain.transform(train[[0]])[0, 0], rtol=4e-16)
+
+
+def test_out_of_domain_nan_keeps_a_grid_search_going():
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import GridSearchCV, KFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.impute import SimpleImputer
+
+    X = np.r_[np.arange(40.0), -np.arange(1.0, 11.0)][:, None]  # the last fold is below the rest
+    y = np.arange(50.0)
+    pipe = make_pipeline(LogScaler(offset="auto"), SimpleImputer(), Ridge())
+    grid = {"logscaler__out_of_domain": ["nan", "clip"]}
+    search = GridSearchCV(pipe, grid, cv=KFold(5), error_score="raise").fit(X, y)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    with pytest.raises(ValueError, match="logarithm"):
+        GridSearchCV(pipe, {"logscaler__out_of_domain": ["raise"]}, cv=KFold(5),
+                     error_score="raise").fit(X, y)
