@@ -10,6 +10,7 @@ import types
 import warnings
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
 from sklearn.utils.validation import (_check_feature_names, _check_n_features,
@@ -95,6 +96,7 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
         elif ns is not None:  # stays in its namespace, on its device (outside autograd)
             return validate_data(self, X.detach() if hasattr(X, "detach") else X,
                                  reset=reset, dtype=ns.dtypes, ensure_all_finite=False)
+        _frames.refuse_non_numbers(X)
         frame = _frames.read(X) if columns else None
         if frame is not None:  # what validate_data checks of a frame, without converting it
             if not reset and hasattr(self, "feature_names_in_"):
@@ -189,21 +191,36 @@ def _explain_bad_values(X, err):
 
 
 def _explain_bad_columns(X, err):
-    """Re-raise a conversion failure naming the offending frame columns."""
+    """Re-raise a conversion failure naming the offending frame columns, and
+    in each the first value that is not a number, with its row."""
     dtypes = getattr(X, "dtypes", None)
     columns = getattr(X, "columns", None)
     if dtypes is None or columns is None:
         return
     bad = []
-    for name, dtype in zip(columns, dtypes):
+    for j, (name, dtype) in enumerate(zip(columns, dtypes)):
         kind = getattr(dtype, "kind", None)  # numpy and pandas dtypes
         numeric = kind in "biuf" if kind else getattr(dtype, "is_numeric", lambda: False)()
         if not numeric:
-            bad.append(f"{name!r} ({dtype})")
+            bad.append(f"{name!r} ({dtype}{_first_non_number(X, j)})")
     if bad:
         raise ValueError(
             f"Columns {', '.join(bad)} are not numeric; skscale scales numbers only."
             " Drop or encode them first, e.g. with a ColumnTransformer.") from err
+
+
+def _first_non_number(X, j):
+    """``": 'abc' at row 3"``: the first value of column ``j`` of a frame that
+    is neither missing nor a number, as numpy converts; '' if none is found."""
+    values = X.iloc[:, j] if hasattr(X, "iloc") else X.to_series(j)
+    for i, value in enumerate(values.to_list() if hasattr(values, "to_list") else values):
+        if value is None or value is pd.NA:
+            continue
+        try:
+            np.float64(value)
+        except (TypeError, ValueError):
+            return f": {value!r} at row {i}"
+    return ""
 
 
 class ColumnScaler(BaseScaler):

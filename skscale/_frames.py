@@ -114,6 +114,41 @@ def like(frame, Y, estimator, missing=None, valid=None):
     return Y
 
 
+def refuse_non_numbers(X):
+    """Raise a ``ValueError`` naming the columns of the pandas or polars frame
+    ``X`` that hold dates, times, durations or categories: numbers to numpy
+    (nanoseconds, category codes), but no quantity to scale."""
+    if isinstance(X, pd.DataFrame):
+        bad = [(name, dtype) for name, dtype in X.dtypes.items() if _not_a_quantity(dtype)]
+    elif _is_polars(X):
+        bad = [(name, dtype) for name, dtype in X.schema.items()
+               if dtype.is_temporal() or dtype.base_type().__name__ in ("Categorical", "Enum")]
+    else:
+        return
+    if bad:
+        listed = ", ".join(f"{name!r} ({dtype})" for name, dtype in bad)
+        raise ValueError(
+            f"Column{'s' if len(bad) > 1 else ''} {listed} hold{'' if len(bad) > 1 else 's'}"
+            " dates, times, durations or categories, not quantities; skscale scales numbers"
+            " only. Convert them first (e.g. the year or the days since a date; category"
+            " codes only where their order means something), or leave them out with a"
+            " ColumnTransformer.")
+
+
+def _not_a_quantity(dtype):
+    if isinstance(dtype, np.dtype):
+        return dtype.kind in "mM"
+    if isinstance(dtype, (pd.CategoricalDtype, pd.DatetimeTZDtype, pd.PeriodDtype,
+                          pd.IntervalDtype)):
+        return True
+    arrow = getattr(dtype, "pyarrow_dtype", None)  # pd.ArrowDtype
+    if arrow is not None:
+        import pyarrow as pa
+
+        return (pa.types.is_temporal(arrow) or pa.types.is_dictionary(arrow))
+    return False
+
+
 def is_frame(X):
     """Whether ``X`` is a pandas or polars DataFrame."""
     return isinstance(X, pd.DataFrame) or _is_polars(X)

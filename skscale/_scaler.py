@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._auto import AutoScaler
+from . import _frames
 from ._base import BaseScaler
 from ._registry import SCALERS, suggest
 
@@ -190,7 +191,20 @@ class Scaler(BaseScaler):
 
     def transform(self, X, **kwargs):
         """Transform with the chosen method; see that estimator's ``transform``."""
-        return self._fitted().transform(X, **kwargs)
+        out = self._fitted().transform(X, **kwargs)
+        # The method's estimator has no set_output of its own: a frame's
+        # missing values (pd.NA, polars nulls) are put back as this one asks.
+        return out if _frames.is_frame(out) else _frames.like(X, out, self)
+
+    def __getattr__(self, name):
+        # The fitted method's own attributes (mean_, report_, ...), as if they
+        # were this estimator's: only fitted public ones, never parameters.
+        if name.endswith("_") and not name.startswith("_") and "scaler_" in vars(self):
+            try:
+                return getattr(vars(self)["scaler_"], name)
+            except AttributeError:
+                pass
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def inverse_transform(self, X, **kwargs):
         """Invert with the chosen method; see its ``inverse_transform``."""

@@ -228,3 +228,39 @@ def test_polars_output_outlives_its_input(kernels):
     _ = [np.ones(X.size) for _ in range(20)]  # reuse of freed memory would show
     assert out.null_count().row(0) == tuple(np.isnan(X).sum(axis=0))
     _close(out.to_numpy(), ZScoreScaler().fit(X).transform(X), np.float64)
+
+
+@pytest.mark.parametrize("method", ["zscore", "minmax", "log", "unit_norm", "auto"])
+def test_scaler_by_name_keeps_missing_values_as_its_method_does(method):
+    # Scaler(method) is the estimator the docs recommend for grid search: its
+    # output keeps pd.NA and polars nulls exactly as the method's own does.
+    from skscale import AutoScaler, Scaler
+
+    own = AutoScaler if method == "auto" else SCALERS[method]
+    pdf = pd.DataFrame({"i": pd.array([1, None, 3, 4, 9], dtype="Int64"),
+                        "f": pd.array([0.5, 2.5, None, 1.0, 3.0], dtype="Float64")})
+    want = own().set_output(transform="pandas").fit(pdf).transform(pdf)
+    got = Scaler(method).set_output(transform="pandas").fit(pdf).transform(pdf)
+    assert [str(t) for t in got.dtypes] == [str(t) for t in want.dtypes] == ["Float64"] * 2
+    assert got.isna().equals(want.isna()) and got.isna().to_numpy().sum() == 2
+    pd.testing.assert_frame_equal(got, want)
+    plf = pl.from_pandas(pdf)
+    want = own().set_output(transform="polars").fit(plf).transform(plf)
+    got = Scaler(method).set_output(transform="polars").fit(plf).transform(plf)
+    assert got["i"].null_count() == got["f"].null_count() == 1
+    assert got.equals(want)
+
+
+def test_scaler_by_name_shows_its_methods_fitted_attributes():
+    from skscale import Scaler
+
+    X = np.array([[1.0, 10.0], [3.0, 30.0], [8.0, 20.0], [2.0, 40.0]])
+    fitted = Scaler("zscore").fit(X)
+    np.testing.assert_array_equal(fitted.mean_, fitted.scaler_.mean_)
+    np.testing.assert_allclose(fitted.mean_, X.mean(axis=0), rtol=1e-15)
+    auto = Scaler("auto").fit(X)
+    assert auto.report_.equals(auto.scaler_.report_)
+    with pytest.raises(AttributeError, match="'Scaler' object has no attribute 'mean_'"):
+        Scaler("zscore").mean_  # not fitted
+    with pytest.raises(AttributeError, match="has no attribute 'report_'"):
+        fitted.report_  # zscore has none

@@ -144,6 +144,19 @@ def test_strings_are_a_clear_error_naming_the_column(cls):
 
 
 @pytest.mark.parametrize("cls", ALL)
+def test_one_bad_cell_of_a_frame_is_named_with_its_row(cls):
+    # as the array path names it: the value and its row, in its column
+    df = _frame()
+    df["b"] = df["b"].astype(object)
+    df.loc[df.index[4], "b"] = "1,5"
+    with pytest.raises(ValueError, match=r"'b' \(object: '1,5' at row 4\) are not numeric"):
+        cls().fit(df)
+    polars = pl.from_pandas(df.astype({"b": str}))
+    with pytest.raises(ValueError, match=r"'b' \(String: '1,5' at row 4\)"):
+        cls().fit(polars)
+
+
+@pytest.mark.parametrize("cls", ALL)
 def test_empty_wrong_width_and_renamed_columns(cls):
     with pytest.raises(ValueError, match="0 sample"):
         cls().fit(np.empty((0, 3)))
