@@ -202,7 +202,9 @@ class AutoScaler(BaseScaler):
         if _dask.is_dask(X):
             raise TypeError(
                 "AutoScaler takes data in memory (numpy, pandas, polars), not a Dask"
-                " collection: fit it on a sample, e.g. X.head(100_000), and transform"
+                " collection: fit it on a uniform sample of the rows, e.g."
+                " X.sample(frac=0.05).compute() for a DataFrame (X.head() would read the"
+                " first partition only), and transform"
                 " block by block with X.map_partitions(scaler.transform).")
         if _array_api.namespace(X) is not None:
             raise TypeError(
@@ -312,7 +314,11 @@ class AutoScaler(BaseScaler):
         groups = {}
         for j, plan in enumerate(plans):
             groups.setdefault(plan, []).append(j)
-        self.groups_ = [(np.array(cols), [SCALERS[name](**dict(params)) for name, params in plan])
+        # (each with what its fit must keep for a later partial_fit to carry on,
+        # which AutoScaler promises: a robust fit's sketches)
+        self.groups_ = [(np.array(cols), [SCALERS[name](**{**SCALERS[name]._resumable_params,
+                                                            **dict(params)})
+                                          for name, params in plan])
                         for plan, cols in groups.items()]
 
     def _known_bounds(self):

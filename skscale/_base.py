@@ -53,6 +53,10 @@ def _has_callbacks(est):
 class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Validation and tags common to all skscale estimators."""
 
+    #: Parameters under which ``fit`` keeps what a later ``partial_fit`` needs
+    #: to carry on where that is not the default (a robust fit's sketches).
+    _resumable_params = {}
+
     #: What a method's refusal of sparse input raises (scikit-learn's type for
     #: the same mistake: TypeError where dense data is required).
     _sparse_error = TypeError

@@ -56,12 +56,14 @@ class RobustScaler(ColumnScaler):
     sketch_size : int, default=1000
         KLL's ``k`` for :meth:`partial_fit` and Dask fits: larger is more
         accurate (see the table) and takes about ``3 * k`` values per column.
-    keep_sketch : bool or "auto", default="auto"
-        Have :meth:`fit` also fold the rows into sketches, so that
-        :meth:`partial_fit` can add rows later; ``"auto"`` does where
-        DataSketches is installed.  A scaler fitted without them refuses
-        :meth:`partial_fit`.  The sketches cost most of fit's time: on
-        1,000,000 x 20 float64, fit took 0.93 s with them and 0.27 s without,
+    keep_sketch : bool or "auto", default=False
+        Have :meth:`fit` also fold the rows into sketches, so that a later
+        :meth:`partial_fit` can add rows to an exact fit; ``"auto"`` does
+        where DataSketches is installed.  A scaler fitted without them
+        refuses :meth:`partial_fit` after :meth:`fit` (start with
+        :meth:`partial_fit` to stream from the first batch).  The sketches
+        cost most of such a fit's time, so a plain fit does without: on
+        1,000,000 x 20 float64, fit took 0.27 s, 0.93 s with sketches, and
         scikit-learn's 0.90 s (``benchmarks/run.py --only robust``).
     copy : bool, default=True
         False scales in place where the input is a writeable float array.
@@ -103,6 +105,7 @@ class RobustScaler(ColumnScaler):
     """
 
     _stats_needed = ("quantiles",)
+    _resumable_params = {"keep_sketch": "auto"}
     _learned = ColumnScaler._learned + ("_median", "_count", "_n_rows")
 
     _parameter_constraints = {
@@ -117,7 +120,7 @@ class RobustScaler(ColumnScaler):
 
     def __init__(self, *, with_centering=True, with_scaling=True,
                  quantile_range=(25.0, 75.0), unit_variance=False,
-                 sketch_size=_quantiles.SKETCH_SIZE, keep_sketch="auto", copy=True):
+                 sketch_size=_quantiles.SKETCH_SIZE, keep_sketch=False, copy=True):
         self.with_centering = with_centering
         self.with_scaling = with_scaling
         self.quantile_range = quantile_range

@@ -49,7 +49,8 @@ from skscale import SCALERS, Scaler
 
 # Parameters that suit width-8 data: instance norm sees 4 channels of 2
 # positions, group norm 2 groups of 4 channels of 2 positions.
-PARAMS = {"minmax": {}, "zscore": {}, "robust": {}, "decimal": {}, "log": {}, "unit_norm": {},
+# (robust: keep_sketch=True, so that partial_fit can add rows to the fit)
+PARAMS = {"minmax": {}, "zscore": {}, "robust": {"keep_sketch": True}, "decimal": {}, "log": {}, "unit_norm": {},
           "layer_norm": {}, "instance_norm": {"n_channels": 4},
           "group_norm": {"num_groups": 2, "n_channels": 4}, "batch_norm": {}}
 GROUPS = {"unit_norm": 1, "layer_norm": 1, "instance_norm": 4, "group_norm": 2}

@@ -22,8 +22,9 @@ from skscale import (SCALERS, BatchNormScaler, MinMaxScaler, Scaler, UnitNormSca
                      ZScoreScaler)
 
 #: Parameters that make every method take 6 features.
+# (robust: the in-memory fit keeps the sketches that a Dask fit is made of)
 PARAMS = {"group_norm": {"num_groups": 2}, "instance_norm": {"n_channels": 3},
-          "batch_norm": {"batch_size": 64}}
+          "batch_norm": {"batch_size": 64}, "robust": {"keep_sketch": True}}
 #: Every method, and Scaler (which delegates) over a column, a streaming and a per-sample one.
 CASES = [(name, False) for name in SCALERS] + [
     (name, True) for name in ("minmax", "batch_norm", "group_norm")]
