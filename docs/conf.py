@@ -17,6 +17,9 @@ author = "the skscale developers"
 copyright = "the skscale developers"
 version = release = skscale.__version__
 
+# The method names as the code registers them, for the pages that list them.
+rst_epilog = ".. |scaler_names| replace:: " + ", ".join(f'``"{name}"``' for name in skscale.SCALERS)
+
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
