@@ -41,6 +41,7 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import log_loss
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
+from threadpoolctl import threadpool_limits
 
 from skscale import SCALERS, MinMaxScaler
 
@@ -88,7 +89,7 @@ for name, (X, y) in datasets.items():
 # the largest numbers; the per-sample methods are not tried there. Batch
 # normalization as a preprocessing step is z-score scaling with running
 # statistics and is left out; batch normalization as a layer has its own
-# example. Each network on the digits costs about a second per seed, which is
+# example. The runs on the digits take most of this page's time, which is
 # why the digits get three methods and not all of them.
 
 METHODS = {
@@ -121,8 +122,10 @@ def make_scaler(dataset, method):
 #
 # Parameter validation is switched off inside the loop: ``partial_fit`` and
 # ``predict`` are called tens of thousands of times on small arrays, and the
-# checks would take most of the run time. Any ``ConvergenceWarning`` is
-# silenced, since stopping after a fixed number of epochs is the point here.
+# checks would take most of the run time. For the same reason the BLAS library
+# gets one thread: on matrices this small, more threads cost more than they
+# save. Any ``ConvergenceWarning`` is silenced, since stopping after a fixed
+# number of epochs is the point here.
 
 MODELS = {
     "SGD": lambda seed: SGDClassifier(loss="log_loss", random_state=seed),
@@ -136,8 +139,8 @@ def train(model, X_train, y_train, X_test, y_test):
     training log loss after the last."""
     classes = np.unique(y_train)
     accuracy = []
-    with warnings.catch_warnings(), sklearn.config_context(
-            skip_parameter_validation=True, assume_finite=True):
+    with warnings.catch_warnings(), threadpool_limits(limits=1), \
+            sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
         warnings.filterwarnings("ignore", category=ConvergenceWarning)
         for _ in range(EPOCHS):
             model.partial_fit(X_train, y_train, classes=classes)
