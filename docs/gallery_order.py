@@ -6,9 +6,9 @@ class GalleryOrder:
     """The gallery in reading order: why scale at all, what each method does,
     how to choose, then the specialised methods, saving, and large data."""
 
-    ORDER = ["plot_convergence.py", "plot_before_after.py", "plot_grid_search.py",
-             "plot_auto_scaler.py", "plot_batch_norm_drift.py", "plot_image_norms.py",
-             "plot_persistence.py", "plot_bigger_than_memory.py"]
+    ORDER = ["plot_convergence.py", "plot_batch_norm_layers.py", "plot_before_after.py",
+             "plot_grid_search.py", "plot_auto_scaler.py", "plot_batch_norm_drift.py",
+             "plot_image_norms.py", "plot_persistence.py", "plot_bigger_than_memory.py"]
 
     def __init__(self, src_dir):
         self.src_dir = src_dir
