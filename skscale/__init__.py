@@ -37,7 +37,6 @@ __all__ = [
     "Scaler",
     "UnitNormScaler",
     "ZScoreScaler",
-    "__version__",
     "config_context",
     "get_config",
     "io",

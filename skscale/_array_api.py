@@ -253,8 +253,8 @@ def column_stats(X, ns, sample_weight=None, feature_names=None, prior=None, row0
 
 
 def _block_stats(B, w, ns, row0, feature_names):
-    from ._kernels import raise_non_finite
-    from ._stats import ColumnStats, _check_overflow
+    from ._errors import check_overflow, raise_non_finite
+    from ._stats import ColumnStats
 
     xp = ns.xp
     B = xp.astype(B, ns.wide)
@@ -282,7 +282,7 @@ def _block_stats(B, w, ns, row0, feature_names):
     mean = np.where(empty, np.nan, np.where(constant, lo, mean))
     m2 = np.where(empty | constant, 0.0, np.maximum(m2, 0.0))
     lo, hi = np.where(empty, np.nan, lo), np.where(empty, np.nan, hi)
-    _check_overflow(mean, m2, count, feature_names)
+    check_overflow(mean, m2, count, feature_names)
     return ColumnStats(count, mean, m2, lo, hi, B.shape[0])
 
 

@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _array_api, _dask, _frames
 from ._base import BaseScaler, partial_fit_context
-from ._kernels import column_label
+from ._errors import column_label
 from ._profile import Profile, skew_after_log
 from ._registry import SCALERS, column_methods
 

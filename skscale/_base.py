@@ -10,7 +10,6 @@ import types
 import warnings
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
 from sklearn.utils.validation import (_check_feature_names, _check_n_features,
@@ -18,7 +17,9 @@ from sklearn.utils.validation import (_check_feature_names, _check_n_features,
                                       check_is_fitted, validate_data)
 
 from . import _array_api, _dask, _frames
-from ._kernels import affine, affine_columns, column_label
+from ._errors import (check_column_order, column_label, explain_bad_columns,
+                      explain_bad_values, sparse_column)
+from ._kernels import affine, affine_columns
 from ._persist import VersionStampMixin
 from ._stats import BOTH, ColumnStats
 
@@ -104,7 +105,7 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
         frame = _frames.read(X) if columns else None
         if frame is not None:  # what validate_data checks of a frame, without converting it
             if not reset and hasattr(self, "feature_names_in_"):
-                _check_column_order(X, self.feature_names_in_)
+                check_column_order(X, self.feature_names_in_)
             _check_feature_names(self, X, reset=reset)
             _check_n_features(self, X, reset=reset)
             return frame
@@ -115,7 +116,7 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
         float32 = dtypes is not None and len(dtypes) > 0 and all(
             str(t).lower() == "float32" for t in dtypes)
         if not reset and hasattr(self, "feature_names_in_"):
-            _check_column_order(X, self.feature_names_in_)
+            check_column_order(X, self.feature_names_in_)
         try:
             with warnings.catch_warnings():
                 if inverse:
@@ -124,8 +125,8 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
                                   dtype=np.float32 if float32 else list(_FLOATS),
                                   ensure_all_finite=False)
         except (TypeError, ValueError) as err:
-            _explain_bad_columns(X, err)
-            _explain_bad_values(X, err)
+            explain_bad_columns(X, err)
+            explain_bad_values(X, err)
             if sp.issparse(X) and not sparse:
                 raise self._sparse_error(f"{type(self).__name__} with these parameters would turn"
                                 f" the zeros of sparse input into other values. "
@@ -156,75 +157,6 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
         if not copy and X.flags.writeable:
             return X
         return np.empty(X.shape, dtype=X.dtype)
-
-
-def _check_column_order(X, fitted):
-    """Name the first misplaced column of a frame holding the fitted columns
-    in another order (scikit-learn's message names none)."""
-    names = _get_feature_names(X)
-    if names is None or len(names) != len(fitted) or (names == fitted).all() \
-            or set(names) != set(fitted):
-        return  # the same order, or other columns: validate_data says which
-    i = int(np.flatnonzero(names != fitted)[0])
-    raise ValueError(
-        f"The columns are in another order than at fit: column {i} is {names[i]!r}, where"
-        f" fit had {fitted[i]!r}. Select them in the fitted order:"
-        " X[scaler.feature_names_in_].")
-
-
-def _explain_bad_values(X, err):
-    """Re-raise a conversion failure of an array (not a frame) of objects,
-    naming the first value that is not a number, by row and column."""
-    # (a TypeError -- a dict, a list in a cell -- is scikit-learn's own, and stays)
-    if not isinstance(err, ValueError) or hasattr(X, "columns") or sp.issparse(X) \
-            or getattr(X, "dtype", object) != object:
-        return
-    try:
-        A = np.asarray(X, dtype=object)
-    except (TypeError, ValueError):
-        return
-    if A.ndim != 2:
-        return
-    for (i, j), value in np.ndenumerate(A):
-        try:
-            np.float64(value)  # as numpy converts (None is NaN)
-        except ValueError:
-            raise ValueError(
-                f"The value {value!r} in column {j} at row {i} is not a number; skscale"
-                " scales numbers only.") from err
-
-
-def _explain_bad_columns(X, err):
-    """Re-raise a conversion failure naming the offending frame columns, and
-    in each the first value that is not a number, with its row."""
-    dtypes = getattr(X, "dtypes", None)
-    columns = getattr(X, "columns", None)
-    if dtypes is None or columns is None:
-        return
-    bad = []
-    for j, (name, dtype) in enumerate(zip(columns, dtypes)):
-        kind = getattr(dtype, "kind", None)  # numpy and pandas dtypes
-        numeric = kind in "biuf" if kind else getattr(dtype, "is_numeric", lambda: False)()
-        if not numeric:
-            bad.append(f"{name!r} ({dtype}{_first_non_number(X, j)})")
-    if bad:
-        raise ValueError(
-            f"Columns {', '.join(bad)} are not numeric; skscale scales numbers only."
-            " Drop or encode them first, e.g. with a ColumnTransformer.") from err
-
-
-def _first_non_number(X, j):
-    """``": 'abc' at row 3"``: the first value of column ``j`` of a frame that
-    is neither missing nor a number, as numpy converts; '' if none is found."""
-    values = X.iloc[:, j] if hasattr(X, "iloc") else X.to_series(j)
-    for i, value in enumerate(values.to_list() if hasattr(values, "to_list") else values):
-        if value is None or value is pd.NA:
-            continue
-        try:
-            np.float64(value)
-        except (TypeError, ValueError):
-            return f": {value!r} at row {i}"
-    return ""
 
 
 class ColumnScaler(BaseScaler):
@@ -519,13 +451,3 @@ class ColumnScaler(BaseScaler):
             X.data /= scale[cols]
 
 
-def sparse_column(X, at):
-    """The column of the ``at``-th stored value of a CSR or CSC matrix."""
-    if X.format == "csr":
-        return int(X.indices[at])
-    return int(np.searchsorted(X.indptr, at, side="right") - 1)
-
-
-def frame_label(scaler, j):
-    """Column ``j`` of ``scaler``'s input as an error message names it."""
-    return column_label(j, getattr(scaler, "feature_names_in_", None))

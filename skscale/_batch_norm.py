@@ -8,7 +8,8 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from . import _array_api, _dask, _torch
-from ._base import ColumnScaler, frame_label, partial_fit_context
+from ._errors import named_column
+from ._base import ColumnScaler, partial_fit_context
 from ._kernels import affine
 from ._stats import ColumnStats
 
@@ -376,7 +377,7 @@ class BatchNormScaler(ColumnScaler):
             start = row0 + i * stats.n_rows
             raise ValueError(
                 f"Batch normalization needs at least 2 non-NaN values per feature in"
-                f" each training batch; {frame_label(self, j)} has"
+                f" each training batch; {named_column(self, j)} has"
                 f" {np.atleast_2d(stats.count)[i, j]:g} in the batch of rows"
                 f" {start}..{start + stats.n_rows - 1}.")
 
@@ -416,7 +417,7 @@ class BatchNormScaler(ColumnScaler):
             v = np.broadcast_to(v, (n_features,))
             if not np.isfinite(v).all():
                 j = int(np.flatnonzero(~np.isfinite(v))[0])
-                raise ValueError(f"{name} must be finite; got {v[j]} for {frame_label(self, j)}.")
+                raise ValueError(f"{name} must be finite; got {v[j]} for {named_column(self, j)}.")
             out.append(v)
         return out
 

@@ -5,7 +5,8 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
-from ._base import ColumnScaler, frame_label
+from ._errors import named_column
+from ._base import ColumnScaler
 
 
 _LOWEST = -307  # the smallest j with 10.0**j a normal float64
@@ -99,7 +100,7 @@ class DecimalScaler(ColumnScaler):
         if huge.any():
             k = int(np.flatnonzero(huge)[0])
             raise ValueError(
-                f"{frame_label(self, k)[0].upper()}{frame_label(self, k)[1:]} needs 10**{j[k]},"
+                f"{named_column(self, k)[0].upper()}{named_column(self, k)[1:]} needs 10**{j[k]},"
                 " beyond float64: " + ("its values reach 1e308 or more; divide them by a power"
                                        " of ten first." if self.digits == "auto" else
                                        "pass digits=308 or fewer."))

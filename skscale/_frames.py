@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils._set_output import _get_output_config
 
-from ._kernels import for_each_block
+from ._blocks import for_each_block
 
 
 class Columns:

@@ -20,7 +20,9 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from . import _array_api, _compiled, _torch
-from ._kernels import _n_threads, block_bounds, grouped, redo_rows, scratch
+from . import _blocks
+from ._blocks import block_bounds, scratch
+from ._kernels import grouped, redo_rows
 from ._unit_norm import RowScaler, rescaling
 
 #: Groups of at least this many values are summed along each group by
@@ -196,7 +198,7 @@ class _GroupStatsScaler(RowScaler):
                 return np.ascontiguousarray(
                     np.broadcast_to(np.ravel(value), (X.shape[1],)), dtype=np.float64)
 
-            n_threads = _n_threads()
+            n_threads = _blocks.n_threads()
             # It leaves rows with an unusual group (a tiny one among them) to numpy.
             left = _compiled.group_norm(X, out, block_bounds(*X.shape),
                                         n_groups, self.eps, per_feature(gamma, 1.0),

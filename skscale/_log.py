@@ -7,9 +7,12 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import ColumnScaler, frame_label, sparse_column
+from ._errors import named_column, sparse_column
+from ._base import ColumnScaler
 from . import _compiled
-from ._kernels import _n_threads, block_bounds, for_each_block, raise_non_finite
+from . import _blocks
+from ._blocks import block_bounds, for_each_block
+from ._errors import raise_non_finite
 
 
 #: numpy's logarithms to the bases computed by _log1p_base.
@@ -252,7 +255,7 @@ class LogScaler(ColumnScaler):
         if bad.size:
             j = bad[0]
             at = "" if row is None else f" at row {row}"
-            value = f"{frame_label(self, j)} holds {low[j]:.17g}{at} in the {where}"
+            value = f"{named_column(self, j)} holds {low[j]:.17g}{at} in the {where}"
             if self.offset == "auto":
                 # "auto" did what it can: offset_ = 1 - min of the training data.
                 low_fit = self._shift[j]
@@ -351,7 +354,7 @@ class LogScaler(ColumnScaler):
         # exact path, and the other offsets and domain policies the numpy kernel.
         if not inverse and self.base not in _LOGS and split is None and policy == "raise" \
                 and _compiled.wanted(X):
-            n_threads = _n_threads()
+            n_threads = _blocks.n_threads()
             row = _compiled.log1p_shifted(X, out, shift, log_base or 1.0,
                                           block_bounds(*X.shape), n_threads)
             if row >= 0:  # out of the domain, or an infinity: the numpy kernel says which
@@ -368,7 +371,7 @@ class LogScaler(ColumnScaler):
             bad = ~np.isfinite(data) & ~np.isnan(X.data)
             if bad.any():
                 at = np.flatnonzero(bad)[0]
-                label = frame_label(self, sparse_column(X, at))
+                label = named_column(self, sparse_column(X, at))
                 raise ValueError(
                     f"{label[0].upper()}{label[1:]}: {X.data[at]!r}"
                     f" maps back to {data[at]}, beyond the range of {X.dtype}.")
@@ -380,7 +383,7 @@ class LogScaler(ColumnScaler):
                 at = np.flatnonzero(X.data <= -1)[0]
                 j = sparse_column(X, at)
                 raise ValueError(
-                    f"Negative values in data: {frame_label(self, j)} holds"
+                    f"Negative values in data: {named_column(self, j)} holds"
                     f" {X.data[at]:.17g}, so x + 1 <= 0 has no logarithm.")
             data = X.data.astype(np.float64)
             if self.base in _LOGS:

@@ -5,7 +5,8 @@ from numbers import Real
 
 import numpy as np
 
-from ._base import ColumnScaler, frame_label
+from ._errors import named_column
+from ._base import ColumnScaler
 
 
 class MinMaxScaler(ColumnScaler):
@@ -105,7 +106,7 @@ class MinMaxScaler(ColumnScaler):
         if wide.any():
             j = int(np.flatnonzero(wide)[0])
             raise ValueError(
-                f"The range of {frame_label(self, j)}, {float(M[j])!r} - ({float(m[j])!r}), is beyond"
+                f"The range of {named_column(self, j)}, {float(M[j])!r} - ({float(m[j])!r}), is beyond"
                 " float64; divide its values by a power of ten (e.g. with"
                 " DecimalScaler) first.")
         width = self.data_range_.copy()

@@ -15,7 +15,9 @@ import importlib.util
 import numpy as np
 import scipy.sparse as sp
 
-from ._kernels import check_finite, column_label, for_each_block
+from ._blocks import for_each_block
+from ._errors import raise_non_finite
+from ._kernels import check_finite
 
 #: The sketch size (KLL's ``k``) unless a method is given another.
 SKETCH_SIZE = 1000
@@ -54,13 +56,11 @@ def finite_values(X, j, feature_names=None):
     """Column ``j``'s non-NaN values as float64 (a copy of that column alone);
     an infinity raises a ``ValueError`` naming the column."""
     x = column(X, j)
-    inf = np.isinf(x)
-    if inf.any():
-        i = int(np.flatnonzero(inf)[0])
-        raise ValueError(
-            f"Input contains infinity ({x[i]}) in {column_label(j, feature_names)} at row"
-            f" {i}; scaling needs finite values (NaN is allowed and passed through).")
-    return x[~np.isnan(x)]
+    nan = np.isnan(x)
+    if np.isinf(x).any():
+        raise_non_finite(x[:, None], nan[:, None], 0,
+                         [j if feature_names is None else feature_names[j]])
+    return x[~nan]
 
 
 def percentiles(x, q):

@@ -8,7 +8,8 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _array_api, _dask, _quantiles
-from ._base import ColumnScaler, frame_label, partial_fit_context
+from ._errors import named_column
+from ._base import ColumnScaler, partial_fit_context
 
 
 class RobustScaler(ColumnScaler):
@@ -259,7 +260,7 @@ class RobustScaler(ColumnScaler):
         if wide.any():
             j = int(np.flatnonzero(wide)[0])
             raise ValueError(
-                f"The quantiles of {frame_label(self, j)} span more than float64 holds; divide"
+                f"The quantiles of {named_column(self, j)} span more than float64 holds; divide"
                 " its values by a power of ten (e.g. with DecimalScaler) first.")
         self.center_ = self._median if self.with_centering else None
         if not self.with_scaling:

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _array_api, _compiled
-from ._kernels import (WIDE, PerFeature, _n_threads, block_bounds, block_rows, column_label,
-                       column_reduce, fold, for_each_block, raise_non_finite, scratch, widen)
+from . import _blocks
+from ._blocks import (WIDE, PerFeature, block_bounds, block_rows, column_reduce, fold,
+                      for_each_block, scratch, widen)
+from ._errors import check_overflow, column_label, raise_non_finite
 
 
 #: Both kinds of statistics: ``"moments"`` (count, mean, M2), ``"extremes"`` (min, max).
@@ -138,7 +140,7 @@ class ColumnStats:
                            for i in range(0, n, batch_size)])
         if X.flags.c_contiguous and _compiled.wanted(X):
             s = _compiled.block_stats(X, np.arange(0, n + 1, batch_size), True, False,
-                                      _n_threads())
+                                      _blocks.n_threads())
             if s is not None:
                 return cls(*s[:, 1:], batch_size)
         per_block = max(1, block_rows(d) // batch_size)
@@ -165,7 +167,7 @@ class ColumnStats:
             mean += resid / batch_size
             m2 -= resid * resid / batch_size
             count = np.full((g, d), float(batch_size))
-            _check_overflow(mean, m2, count, feature_names)
+            check_overflow(mean, m2, count, feature_names)
             unknown = np.full((g, d), np.nan)
             return cls(count, mean, m2, unknown, unknown, batch_size)
 
@@ -238,7 +240,7 @@ class ColumnStats:
                             np.nan)
 
 
-@np.errstate(over="ignore", invalid="ignore")  # overflow is reported by _check_overflow
+@np.errstate(over="ignore", invalid="ignore")  # overflow is reported by check_overflow
 def _block_stats(X, w, row0, feature_names, what=BOTH):
     """Float64 statistics of one block of rows: the corrected two-pass
     moments and/or the extremes, as ``what`` asks (the others are NaN)."""
@@ -284,7 +286,7 @@ def _block_stats(X, w, row0, feature_names, what=BOTH):
     with np.errstate(divide="ignore"):
         mean = _exact_if_constant(mean + resid / count, lo, hi)
         m2 = m2 - resid * resid / count
-    _check_overflow(mean, m2, count, feature_names)
+    check_overflow(mean, m2, count, feature_names)
     return ColumnStats(count, mean, m2, lo, hi, n)
 
 
@@ -292,7 +294,7 @@ def _compiled_stats(X, what, prior):
     """:meth:`ColumnStats.from_array` by the compiled loops, or None when a
     block holds what the numpy path must skip or report."""
     n, d = X.shape
-    n_threads = _n_threads()
+    n_threads = _blocks.n_threads()
     before = None if prior is None else (prior.count, prior.mean, prior.m2, prior.min, prior.max)
     s = _compiled.column_stats(X, block_bounds(n, d), "moments" in what,
                                "extremes" in what, before, n_threads)
@@ -317,24 +319,13 @@ def _block_stats_rare(X, w, row0, feature_names, what):
     dev = np.where(present, X - mean, 0.0)
     np.multiply(dev, dev, out=dev)
     m2 = dev.sum(axis=0) if w is None else w @ dev
-    _check_overflow(mean, m2, count, feature_names)
+    check_overflow(mean, m2, count, feature_names)
     unknown = np.full(X.shape[1], np.nan)
     if "moments" not in what:
         count = mean = m2 = unknown
     if "extremes" not in what:
         lo = hi = unknown
     return ColumnStats(count, mean, m2, lo, hi, n)
-
-
-def _check_overflow(mean, m2, count, feature_names):
-    """Finite values whose sum or squared spread exceeds float64 (|x| ~ 1e154
-    and beyond) cannot be summarized; say so rather than return inf or NaN."""
-    bad = (count > 0) & ~(np.isfinite(mean) & np.isfinite(m2))
-    if bad.any():
-        j = int(np.argwhere(bad)[0][-1])
-        raise ValueError(
-            f"The values of {column_label(j, feature_names)} are too large for their"
-            " sum or variance to fit in float64; divide them by a power of ten first.")
 
 
 def _store(s, j, values):

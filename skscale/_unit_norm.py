@@ -7,10 +7,11 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.extmath import row_norms
 from sklearn.utils.sparsefuncs import inplace_row_scale
 
+from . import _array_api, _blocks, _compiled, _dask, _frames
 from ._base import BaseScaler
-from . import _array_api, _compiled, _dask, _frames
-from ._kernels import (_n_threads, check_finite, for_each_block, grouped, raise_non_finite,
-                       redo_rows, scratch)
+from ._blocks import for_each_block, scratch
+from ._errors import raise_non_finite
+from ._kernels import check_finite, grouped, redo_rows
 
 #: A per-sample scale -- a row's norm, a group's ``sqrt(var + eps)`` -- below
 #: this is computed again on the values times ``2**k`` (exact), as is one that
@@ -385,7 +386,7 @@ class UnitNormScaler(RowScaler):
         # keep_stats=None: not kept, and the numpy kernel only (the compiled
         # loop's leftover rows)
         if out is not None and keep_stats is False and _compiled.wanted(X):
-            left = _compiled.unit_norm(X, out, self.norm, _n_threads())
+            left = _compiled.unit_norm(X, out, self.norm, _blocks.n_threads())
             if left.size:
                 redo_rows(X, out, left, lambda x, y: self._compute(x, y, keep_stats=None),
                           self._feature_names())

@@ -6,7 +6,8 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
 
-from ._base import ColumnScaler, frame_label, partial_fit_context
+from ._errors import named_column
+from ._base import ColumnScaler, partial_fit_context
 
 try:  # scikit-learn's callback API (1.9 and later), which StandardScaler supports
     from sklearn.callback import CallbackSupportMixin
@@ -162,7 +163,7 @@ class ZScoreScaler(CallbackSupportMixin, ColumnScaler):
                 j = int(np.flatnonzero(few)[0])
                 raise ValueError(
                     f"ddof={self.ddof} needs more than {self.ddof} non-NaN values in"
-                    f" {frame_label(self, j)}, which has {stats.count[j]:g}.")
+                    f" {named_column(self, j)}, which has {stats.count[j]:g}.")
             var[constant] = 0.0
             self.var_ = var
             scale = np.sqrt(var)

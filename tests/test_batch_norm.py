@@ -12,7 +12,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import NotFittedError
 
 from skscale import SCALERS, BatchNormScaler, _compiled, _config
-from skscale._kernels import block_rows
+from skscale._blocks import block_rows
 from skscale._stats import ColumnStats
 
 U32, U64 = 2.0**-24, 2.0**-53

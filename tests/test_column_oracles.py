@@ -8,7 +8,7 @@ import pytest
 from sklearn import preprocessing as skp
 
 from skscale import DecimalScaler, LogScaler, MinMaxScaler, ZScoreScaler
-from skscale._kernels import block_rows
+from skscale._blocks import block_rows
 
 from reference import LOG1P_ULPS, assert_close, correctly_rounded, ulps
 
@@ -191,10 +191,10 @@ def test_blocks_and_threads_do_not_change_results(cls, monkeypatch):
     """Row blocks (and the threads they run on) are an implementation detail."""
     X = np.abs(_data(seed=7, n=3 * block_rows(6) + 17))
     one_block = cls().fit(X).transform(X)
-    import skscale._kernels as k
+    import skscale._blocks as k
     monkeypatch.setattr(k, "BLOCK_BYTES", 8 * 6 * 5)  # five rows a block, many blocks
     np.testing.assert_allclose(cls().fit(X).transform(X), one_block, rtol=1e-14, atol=1e-14)
-    monkeypatch.setattr(k, "_n_threads", lambda: 8)  # more threads than cores
+    monkeypatch.setattr(k, "n_threads", lambda: 8)  # more threads than cores
     np.testing.assert_allclose(cls().fit(X).transform(X), one_block, rtol=1e-14, atol=1e-14)
 
 

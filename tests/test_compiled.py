@@ -4,7 +4,7 @@ bit where they do the same operations in the same order, to rounding elsewhere."
 import numpy as np
 import pytest
 
-from skscale import _compiled, _config, _kernels
+from skscale import _blocks, _compiled, _config, _kernels
 
 
 def test_numba_is_installed_for_the_tests():
@@ -38,7 +38,7 @@ def _bits(a):
 @pytest.mark.parametrize("in_place", [False, True])
 def test_same_bits_as_numpy_kernel(monkeypatch, dtype, layout, inverse, parts, in_place):
     rng = np.random.default_rng(0)
-    n = 2 * _kernels.block_rows(6) + 7
+    n = 2 * _blocks.block_rows(6) + 7
     base = rng.normal(1e3, 5.0, size=(n, 12))
     base[rng.random(base.shape) < 0.05] = np.nan
     base[0, 0] = -0.0
@@ -132,7 +132,7 @@ def _group_norm_both(monkeypatch, scaler, X, in_place):
 def test_group_norm_loop_agrees_with_numpy_kernel(monkeypatch, dtype, make, n_features, in_place):
     rng = np.random.default_rng(2)
     # several row blocks, each tile full but a ragged last one
-    n_rows = 3 * _kernels.block_rows(n_features) + 5
+    n_rows = 3 * _blocks.block_rows(n_features) + 5
     X = rng.normal(1e4, 3.0, size=(n_rows, n_features)).astype(dtype)
     # (a float32 group of 2 can hold one value twice; with eps=0 that is a
     # zero spread, which goes to numpy: the next test has those)
@@ -152,7 +152,7 @@ def test_group_norm_loop_agrees_with_numpy_kernel(monkeypatch, dtype, make, n_fe
 def test_group_norm_loop_leaves_unusual_rows_to_numpy(monkeypatch, dtype, make, n_features,
                                                       in_place):
     rng = np.random.default_rng(5)
-    n_rows = 2 * _kernels.block_rows(n_features) + 3
+    n_rows = 2 * _blocks.block_rows(n_features) + 3
     X = rng.normal(1e4, 3.0, size=(n_rows, n_features))
     X[7, 3] = np.nan                  # ignored in its group's statistics
     X[9, :] = 5.0                     # constant row: exactly beta (eps=0: the numpy kernel's rule)
@@ -180,7 +180,7 @@ def test_group_norm_loop_leaves_unusual_rows_to_numpy(monkeypatch, dtype, make, 
 def test_group_norm_infinity_is_reported_at_its_row(monkeypatch, in_place):
     from skscale import GroupNormScaler
 
-    X = np.random.default_rng(6).normal(size=(3 * _kernels.block_rows(8), 8))
+    X = np.random.default_rng(6).normal(size=(3 * _blocks.block_rows(8), 8))
     scaler = GroupNormScaler(2, n_channels=4).fit(X)
     X[5000, 6], X[7, 1] = -np.inf, np.nan
     for compiled in (True, False):
@@ -199,7 +199,7 @@ def test_group_norm_loops_on_tile_and_block_edges(monkeypatch, dtype, n_rows, n_
     rng = np.random.default_rng(n_rows)
     X = rng.normal(-3.0, 2.0, size=(n_rows, 50)).astype(dtype)
     gamma, beta = rng.uniform(0.5, 2, 50), rng.normal(size=50)
-    bounds = _kernels.block_bounds(n_rows, 50)
+    bounds = _blocks.block_bounds(n_rows, 50)
     monkeypatch.setattr(_compiled, "TILE_BYTES", 8 * 50 * 7)  # 7-row tiles
     out = np.empty_like(X)
     assert _compiled.group_norm(X, out, bounds, n_groups, 1e-5, gamma, beta, n_threads).size == 0
@@ -218,7 +218,7 @@ def test_group_norm_loops_keep_the_variance_far_from_zero(n_groups):
     # group has a biased variance of exactly 1.
     X = 1e8 + np.random.default_rng(9).normal(size=(3000, 50))
     out = np.empty_like(X)
-    bounds = _kernels.block_bounds(*X.shape)
+    bounds = _blocks.block_bounds(*X.shape)
     left = _compiled.group_norm(X, out, bounds, n_groups, 0.0, np.ones(50), np.zeros(50), 2)
     assert left.size == 0
     groups = out.astype(np.longdouble).reshape(len(X), n_groups, -1)
@@ -235,7 +235,7 @@ def test_unit_norm_loop_agrees_with_numpy_kernel(monkeypatch, dtype, norm):
     from skscale import UnitNormScaler
 
     rng = np.random.default_rng(3)
-    X = rng.normal(size=(2 * _kernels.block_rows(9) + 3, 9)) * 1e3
+    X = rng.normal(size=(2 * _blocks.block_rows(9) + 3, 9)) * 1e3
     X[4] = 0.0                # stays zero
     X[5, 2] = np.nan          # ignored in the norm, passed through
     X[6] = 1e200 if dtype == np.float64 else 1e30  # l2: squares overflow (float64 rows)
@@ -293,8 +293,7 @@ def test_column_stats_loops_agree_with_numpy_kernel(monkeypatch, dtype, what, n_
     # ragged last one, a single row, and more threads than blocks.
     from skscale import ColumnStats, _stats
 
-    for module in (_kernels, _stats):
-        monkeypatch.setattr(module, "_n_threads", lambda: n_threads)
+    monkeypatch.setattr(_blocks, "n_threads", lambda: n_threads)
     rng = np.random.default_rng(5)
     X = (1e6 + rng.normal(size=(n_rows, 640))).astype(dtype)
     X[:, 3] = 2.5  # a constant column: mean exact, M2 exactly 0
@@ -399,7 +398,7 @@ def test_log_loop_agrees_with_numpy_kernel(monkeypatch, dtype, base, offset, in_
     from skscale import LogScaler
 
     rng = np.random.default_rng(4)
-    X = rng.lognormal(2.0, 3.0, size=(3 * _kernels.block_rows(7) + 5, 7)).astype(dtype)
+    X = rng.lognormal(2.0, 3.0, size=(3 * _blocks.block_rows(7) + 5, 7)).astype(dtype)
     X[5, 2] = np.nan  # passed through
     X[6, 0], X[6, 1] = 0.0, -0.0  # signed zeros, also after a negative log base
     scaler = LogScaler(base=base, offset=offset, copy=not in_place).fit(X)
@@ -424,9 +423,9 @@ def test_log_loop_agrees_with_numpy_kernel(monkeypatch, dtype, base, offset, in_
 def test_log_loop_errors_name_the_input_like_numpy(monkeypatch, in_place, bad, message):
     from skscale import LogScaler
 
-    X = np.ones((3 * _kernels.block_rows(3), 3))
+    X = np.ones((3 * _blocks.block_rows(3), 3))
     scaler = LogScaler(copy=not in_place).fit(X)
-    X[2000, 1], X[2 * _kernels.block_rows(3) + 1, 0] = bad, -9.0  # the first is named
+    X[2000, 1], X[2 * _blocks.block_rows(3) + 1, 0] = bad, -9.0  # the first is named
     for compiled in (True, False):
         monkeypatch.setitem(_config._CONFIG, "compiled", compiled)
         Xc = X.copy()

@@ -10,7 +10,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skscale import (SCALERS, BatchNormScaler, DecimalScaler, LogScaler, MinMaxScaler,
                      Scaler, UnitNormScaler, ZScoreScaler)
-from skscale._kernels import block_rows, fold
+from skscale._blocks import block_rows, fold
 
 COLUMN = [MinMaxScaler, ZScoreScaler, DecimalScaler, LogScaler, BatchNormScaler]
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skscale import GroupNormScaler, InstanceNormScaler, LayerNormScaler, Scaler, _compiled, _config
-from skscale._kernels import block_bounds, block_rows
+from skscale._blocks import block_bounds, block_rows
 
 U64, U32 = 2.0**-53, 2.0**-24
 

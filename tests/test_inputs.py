@@ -180,7 +180,7 @@ def test_bad_parameters_are_clear_errors():
 
 @pytest.mark.parametrize("cls", ALL)
 def test_input_is_never_modified(cls):
-    from skscale._kernels import block_rows
+    from skscale._blocks import block_rows
 
     X = np.random.default_rng(6).uniform(1, 5, size=(3 * block_rows(4) + 5, 4))
     before = X.copy()

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from skscale import RobustScaler, ZScoreScaler, _kernels
+from skscale import RobustScaler, ZScoreScaler, _blocks
 
 # The parent scales data large enough for the thread pool (and, compiled, for
 # numba's parallel loops); then a forked child scales again.  Before the
@@ -59,7 +59,7 @@ def test_fitted_bits_do_not_depend_on_the_number_of_threads(cls, monkeypatch):
     # Several row blocks, an odd count of them: any thread count splits them
     # unevenly.  The statistics must be merged from the same blocks in the
     # same order whatever the threads.
-    X = np.random.default_rng(1).normal(1e3, 1.0, size=(5 * _kernels.block_rows(20) + 7, 20))
+    X = np.random.default_rng(1).normal(1e3, 1.0, size=(5 * _blocks.block_rows(20) + 7, 20))
     def fitted():
         est = cls().fit(X)
         return np.concatenate([est.center_ if cls is RobustScaler else est.mean_, est.scale_])
@@ -67,7 +67,7 @@ def test_fitted_bits_do_not_depend_on_the_number_of_threads(cls, monkeypatch):
     results = []
     for n_threads in (1, 2, 3, 8):
         with monkeypatch.context() as patch:
-            patch.setattr(_kernels, "_n_threads", lambda n=n_threads: n)
+            patch.setattr(_blocks, "n_threads", lambda n=n_threads: n)
             results.append(fitted())
     with threadpool_limits(1):  # as a user limits threads
         results.append(fitted())

@@ -189,7 +189,7 @@ def test_transform_of_a_row_does_not_depend_on_the_other_rows(X, name):
 
 def test_rows_far_into_a_long_array_are_scaled_as_alone():
     # Rows past widened blocks and at their ragged end (fewer than a fold).
-    from skscale._kernels import fold
+    from skscale._blocks import fold
 
     k = fold(8)
     X = np.random.default_rng(9).uniform(-4, 4, size=(2 * k + 37, 8))  # in log's domain

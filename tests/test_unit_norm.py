@@ -12,7 +12,7 @@ from sklearn.preprocessing import Normalizer
 
 from skscale import GroupNormScaler, InstanceNormScaler, LayerNormScaler, UnitNormScaler
 from skscale import _compiled, _config
-from skscale._kernels import block_rows
+from skscale._blocks import block_rows
 
 U64 = 2.0**-53
 
