@@ -8,7 +8,6 @@ method and parameters share one estimator of that method, which does all the
 work: this module decides and routes, and holds no method's arithmetic.
 """
 
-import copy
 import re
 from numbers import Real
 
@@ -18,8 +17,8 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import _array_api, _dask, _frames
-from ._base import BaseScaler, partial_fit_context
+from . import _frames
+from ._base import BaseScaler, partial_fit_context, unchanged_on_error
 from ._errors import column_label
 from ._profile import Profile, skew_after_log
 from ._registry import SCALERS, column_methods
@@ -198,24 +197,25 @@ class AutoScaler(BaseScaler):
         return self._update(X, "partial_fit")
 
     def _in_memory(self, X, reset, inverse=False):
-        """``X`` validated, refusing what the column routing cannot take."""
-        if _dask.is_dask(X):
+        """``X`` through the door, refusing what the column routing cannot take."""
+        data = self._door(X, reset=reset, inverse=inverse)
+        if data.kind == "dask":
             raise TypeError(
                 "AutoScaler takes data in memory (numpy, pandas, polars), not a Dask"
                 " collection: fit it on a uniform sample of the rows, e.g."
                 " X.sample(frac=0.05).compute() for a DataFrame (X.head() would read the"
                 " first partition only), and transform"
                 " block by block with X.map_partitions(scaler.transform).")
-        if _array_api.namespace(X) is not None:
+        if data.ns is not None:
             raise TypeError(
                 "AutoScaler takes numpy, pandas and polars data, not arrays of"
                 f" {type(X).__module__.partition('.')[0]}: convert them first, e.g."
                 " X.cpu().numpy() for a torch tensor.")
-        return self._validate(X, reset=reset, inverse=inverse)
+        return data.X
 
     def _update(self, X, call):
-        before = copy.deepcopy(self.__dict__)
-        try:
+        # (deep: the column estimators change in place)
+        with unchanged_on_error(self, deep=True):
             if call == "fit":  # forget the last fit (restored below if this one fails)
                 for attr in [a for a in vars(self) if a.endswith("_") or a == "_report"]:
                     delattr(self, attr)
@@ -231,10 +231,6 @@ class AutoScaler(BaseScaler):
                         getattr(est, call)(y)
                         if i + 1 < len(chain):
                             y = est.transform(y, copy=False)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(before)
-            raise
         return self
 
     def transform(self, X):

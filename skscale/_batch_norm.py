@@ -8,9 +8,9 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from . import _array_api, _dask, _torch
+from ._base import partial_fit_context, unchanged_on_error
+from ._columns import COLUMN_MAPS, COLUMN_STATS, ColumnScaler
 from ._errors import named_column
-from ._base import ColumnScaler, partial_fit_context
-from ._kernels import affine
 from ._stats import ColumnStats
 
 
@@ -130,6 +130,8 @@ class BatchNormScaler(ColumnScaler):
     (array([0.2]), array([1.1]))
     """
 
+    _stats_needed = ("moments",)
+
     _parameter_constraints = {
         "momentum": [None, Interval(Real, 0, 1, closed="both")],
         "eps": [Interval(Real, 0, None, closed="neither")],
@@ -185,7 +187,6 @@ class BatchNormScaler(ColumnScaler):
         """
         return _torch.batch_norm_from_torch(cls, module, batch_size)
 
-    @_array_api.host_attributes()
     def to_torch(self, module):
         """Write the running statistics, step counter, ``eps``, ``momentum``,
         ``scale`` and ``shift`` into a ``torch.nn.BatchNorm1d`` of as many
@@ -201,7 +202,8 @@ class BatchNormScaler(ColumnScaler):
         ([0.2, 0.4], 1)
         """
         check_is_fitted(self, "running_mean_")
-        return _torch.batch_norm_to_torch(self, module)
+        with _array_api.fitted_on_host(self, None):  # (read where they live)
+            return _torch.batch_norm_to_torch(self, module)
 
     def _reset(self):
         super()._reset()
@@ -226,25 +228,18 @@ class BatchNormScaler(ColumnScaler):
         self : object
             Fitted scaler.
         """
-        return self._fit(X)
-
-    @_array_api.host_attributes("fit")
-    def _fit(self, X):
-        self._reset()
-        try:
-            X = self._validate(X, reset=True)
-            d = self.n_features_in_
-            self._gamma_beta(d)  # a bad scale or shift fails before the work
-            # Dask: the batches' statistics on the workers, folded here in order.
-            n, steps = _dask.batch_steps(self, X) if _dask.is_dask(X) else self._steps(X)
-            state = (np.zeros(d), np.ones(d), 0)
-            for row0, stats in steps:
-                self._check_counts(stats, row0)
-                state = self._fold(state, stats)
-        except Exception:
-            self._reset()  # a failed fit leaves the estimator unfitted
-            raise
-        self._store(state, n)
+        self._reset()  # (a fit that raises leaves the scaler unfitted)
+        with unchanged_on_error(self):
+            data = self._door(X, reset=True)
+            with _array_api.fitted_on_host(self, data.ns, "fit"):
+                d = self.n_features_in_
+                self._gamma_beta(d)  # a bad scale or shift fails before the work
+                n, steps = BATCH_STEPS[data.kind](self, data)
+                state = (np.zeros(d), np.ones(d), 0)
+                for row0, stats in steps:
+                    self._check_counts(stats, row0)
+                    state = self._fold(state, stats)
+                self._keep_state(state, n)
         return self
 
     def _n_full(self, n):
@@ -258,11 +253,13 @@ class BatchNormScaler(ColumnScaler):
         cuts its rows: one :meth:`partial_fit` each."""
         return minibatches(blocks, self.batch_size)
 
-    def _steps(self, X):
+    def _steps(self, X, ns=None):
         """``(n_samples, steps)``: ``steps`` yields the ``(first_row, stats)``
         of :meth:`fit`'s mini-batches of ``X`` in order, a stack of whole ones
-        at a time."""
+        at a time; ``X`` is a numpy array, or one of the namespace ``ns``,
+        reduced on its device."""
         n, bs = X.shape[0], self.batch_size
+        names = self._feature_names()
         n_full = self._n_full(n)
         # The statistics of a group of batches (five float64 fields per
         # feature each) are held at a time: about _STATS_BYTES whatever
@@ -272,11 +269,15 @@ class BatchNormScaler(ColumnScaler):
         def steps():
             for first in range(0, n_full, at_once):
                 last = min(n_full, first + at_once)
-                yield first * bs, ColumnStats.per_batch(X[first * bs:last * bs, ...], bs,
-                                                        self._feature_names(), row0=first * bs)
+                rows = X[first * bs:last * bs, ...]
+                yield first * bs, (
+                    ColumnStats.per_batch(rows, bs, names, row0=first * bs) if ns is None else
+                    ColumnStats.per_batch_on_device(rows, ns, bs, names, row0=first * bs))
             if n_full * bs < n:
-                yield n_full * bs, ColumnStats.from_array(
-                    X[n_full * bs:, ...], feature_names=self._feature_names(), what=("moments",))
+                rest = X[n_full * bs:, ...]
+                yield n_full * bs, (
+                    ColumnStats.from_array(rest, feature_names=names, what=("moments",))
+                    if ns is None else ColumnStats.from_device(rest, ns, feature_names=names))
 
         return n, steps()
 
@@ -302,7 +303,6 @@ class BatchNormScaler(ColumnScaler):
         self._train_step(X, output=None)
         return self
 
-    @_array_api.through_host
     def normalize_batch(self, X, update=False, copy=None):
         """Normalize a mini-batch by its own statistics (training-stage output).
 
@@ -327,43 +327,38 @@ class BatchNormScaler(ColumnScaler):
             Normalized batch, float32 for float32 input and float64 otherwise.
         """
         self._validate_params()
-        _array_api.check_same_namespace(self, X, "normalize_batch")
         copy = self.copy if copy is None else copy
         if update:
             return self._train_step(X, output=copy)
         # Unfitted, validate as a first fit would, on a throwaway clone.
         est = self if hasattr(self, "running_mean_") else clone(self)
-        X = est._validate(X, reset=est is not self)
-        return est._normalize(X, est._batch_stats(X, 0), copy)
+        data = est._door(X, reset=est is not self)
+        _array_api.check_same_namespace(self, data.ns, "normalize_batch")
+        return data.back(est._normalize(data, est._batch_stats(data, 0), copy))
 
-    @_array_api.host_attributes("update")
     def _train_step(self, X, output):
         """One training step; also return the batch normalized by its own
         statistics unless ``output`` (the copy flag) is None."""
         first = not hasattr(self, "running_mean_")
-        try:
-            X = self._validate(X, reset=first)
-            self._gamma_beta(X.shape[1])  # a bad scale or shift fails before any change
-            stats = self._batch_stats(X, 0)
-            y = None if output is None else self._normalize(X, stats, output)
-            state = ((np.zeros(X.shape[1]), np.ones(X.shape[1]), 0) if first else
-                     (self.running_mean_, self.running_var_, self.num_batches_tracked_))
-            state = self._fold(state, stats)
-        except Exception:
-            if first:  # validate_data already set n_features_in_: undo it
-                self._reset()
-            raise
-        self._store(state, stats.n_rows + (0 if first else self.n_samples_seen_))
-        return y
+        with unchanged_on_error(self):
+            data = self._door(X, reset=first)
+            if output is not None:
+                _array_api.check_same_namespace(self, data.ns, "normalize_batch")
+            with _array_api.fitted_on_host(self, data.ns, "fit" if first else "update"):
+                d = self.n_features_in_
+                self._gamma_beta(d)  # a bad scale or shift fails before any change
+                stats = self._batch_stats(data, 0)
+                y = None if output is None else self._normalize(data, stats, output)
+                state = ((np.zeros(d), np.ones(d), 0) if first else
+                         (self.running_mean_, self.running_var_, self.num_batches_tracked_))
+                self._keep_state(self._fold(state, stats),
+                                 stats.n_rows + (0 if first else self.n_samples_seen_))
+        return None if y is None else data.back(y)
 
-    def _batch_stats(self, X, row0):
+    def _batch_stats(self, data, row0):
         """Statistics of one training batch starting at row ``row0`` of the
         input, refusing a batch or feature with fewer than 2 values."""
-        if _dask.is_dask(X):  # the blocks' statistics on the workers, merged
-            stats = _dask.column_stats(self, X, what=("moments",))
-        else:
-            stats = ColumnStats.from_array(X, feature_names=self._feature_names(),
-                                           what=("moments",))
+        stats = COLUMN_STATS[data.kind](self, data, None, None)
         _check_rows(stats.n_rows)
         self._check_counts(stats, row0)
         return stats
@@ -402,7 +397,7 @@ class BatchNormScaler(ColumnScaler):
             w, a = f * (1.0 - f) ** np.arange(K - 1, -1, -1.0), (1.0 - f) ** K
         return a * mean + w @ means, a * var + w @ variances, k0 + K
 
-    def _store(self, state, n_samples):
+    def _keep_state(self, state, n_samples):
         self.running_mean_, self.running_var_, self.num_batches_tracked_ = state
         self.n_samples_seen_ = int(n_samples)
 
@@ -430,20 +425,11 @@ class BatchNormScaler(ColumnScaler):
             scale = np.sqrt(var + self.eps) / gamma
         return mean, scale, (beta if beta.any() else None)
 
-    def _normalize(self, X, stats, copy):
-        if _dask.is_dask(X):  # lazily, block by block, never in place
-            return _dask.map_rows(self, X, "_normalize", stats, True, validated=True)
+    def _normalize(self, data, stats, copy):
+        """``data`` normalized by the batch statistics ``stats``: the column
+        skeleton's affine map, with the batch's parameters."""
         center, scale, shift = self._map_for(stats.mean, stats.var(ddof=0))
-        ns = _array_api.namespace(X)
-        if ns is not None:  # on the array's device
-            return _array_api.affine(X, ns, center, scale, shift,
-                                     fallback=lambda x: self._normalize(x, stats, True))
-
-        def apply(x, y):
-            return affine(x, y, center, scale, shift, feature_names=self._feature_names())
-
-        out = self._output(X, copy)
-        return self._in_place(X, apply) if out is X else apply(X, out)
+        return COLUMN_MAPS[data.kind](self, data, copy, False, (center, scale, shift, None))
 
     def _affine_map(self, inverse):
         check_is_fitted(self, "running_mean_")
@@ -460,6 +446,14 @@ class BatchNormScaler(ColumnScaler):
 
 
 _STATS_BYTES = 1 << 20
+
+#: kind -> ``(n_samples, steps)`` of :meth:`BatchNormScaler.fit`: the statistics
+#: of its mini-batches in row order (see ``BatchNormScaler._steps``).
+BATCH_STEPS = {
+    "dense": lambda est, data: est._steps(data.X),
+    "device": lambda est, data: est._steps(data.X, data.ns),  # reduced on the device
+    "dask": lambda est, data: _dask.batch_steps(est, data.X),  # on the workers, folded here
+}
 
 
 def whole_batches(n, size):

@@ -46,9 +46,9 @@ def validate(est, X, reset):
     """Check ``X``'s metadata as ``est._validate`` checks an in-memory batch:
     the number of features, their names and order, the dtypes (a frame's
     non-numeric columns are named) -- on one row of stand-in values, reading
-    no data.  Returns ``X``."""
-    est._validate(_probe(X), reset=reset)
-    return X
+    no data.  Returns the dtype ``est`` computes ``X`` in (and its
+    transforms return)."""
+    return est._validate(_probe(X), reset=reset).dtype
 
 
 def dtype(est, X):
@@ -146,8 +146,8 @@ def map_rows(est, X, method, *args, sample_stats=None, validated=False):
         The estimator whose in-memory method runs on the blocks.
     X : dask.array.Array or dask.dataframe.DataFrame
         The rows, their metadata validated.
-    method : str
-        The method's name.
+    method : str or callable
+        The method's name, or a function called as ``method(est, block, *args)``.
     *args
         Its further arguments.
     sample_stats : array, tuple of arrays, or dask collections, default=None
@@ -443,7 +443,7 @@ def _call(x, stats, est, method, args, validated, layout, flat, where):
     with _Located(where):
         if validated:
             x = est._validate(x, reset=False)
-        out = getattr(est, method)(x, *args)
+        out = method(est, x, *args) if callable(method) else getattr(est, method)(x, *args)
     if flat:
         parts = out if isinstance(out, tuple) else (out,)
         out = np.column_stack([p.reshape(p.shape[0], -1) for p in parts])

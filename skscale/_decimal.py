@@ -5,8 +5,8 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
+from ._columns import ColumnScaler
 from ._errors import named_column
-from ._base import ColumnScaler
 
 
 _LOWEST = -307  # the smallest j with 10.0**j a normal float64

@@ -19,11 +19,12 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from . import _array_api, _compiled, _torch
-from . import _blocks
+from sklearn import config_context
+
+from . import _array_api, _blocks, _compiled, _device, _torch
 from ._blocks import block_bounds, scratch
-from ._kernels import grouped, redo_rows
-from ._unit_norm import RowScaler, rescaling
+from ._kernels import group_inverse, grouped, redo_rows, rescaling
+from ._rows import RowScaler
 
 #: Groups of at least this many values are summed along each group by
 #: einsum (vectorized); shorter ones column after column, each operation
@@ -167,7 +168,7 @@ class _GroupStatsScaler(RowScaler):
         """``(mean, std, k)`` per (row, group): the mean and divisor of the
         group's values times ``2**k``, with ``k = 0`` unless the divisor of
         the values themselves is tiny or overflows (see
-        :func:`~skscale._unit_norm.rescaling`)."""
+        :func:`~skscale._kernels.rescaling`)."""
         mean, std = _group_moments(x)
         # The corrected variance can round a hair below 0 (never for a constant group).
         np.maximum(std, 0.0, out=std)
@@ -234,8 +235,8 @@ class _GroupStatsScaler(RowScaler):
         """``(Y, (mean, std))`` of the device array ``X`` (rows the device
         kernel leaves go through :meth:`_compute` on the host)."""
         n_groups, _, gamma, beta = self._fit_layout
-        return _array_api.group_norm(X, ns, n_groups, self.eps, gamma, beta,
-                                     lambda x: self._compute(x, np.empty_like(x)))
+        return _device.group_norm(X, ns, n_groups, self.eps, gamma, beta,
+                                  lambda x: self._compute(x, np.empty_like(x)))
 
     def _device_invert(self, X, sample_stats, ns):
         n_groups, _, gamma, beta = self._fit_layout
@@ -245,10 +246,10 @@ class _GroupStatsScaler(RowScaler):
             raise ValueError(f"sample_stats must be the (mean, std) pair that sample_stats(X)"
                              f" returned, each of shape {want}.")
         if gamma is not None and np.any(gamma == 0):  # the numpy path names the channels
-            with _array_api.config_context(array_api_dispatch=False):
+            with config_context(array_api_dispatch=False):
                 self._invert(_array_api.to_numpy(X), (_array_api.to_numpy(mean),
                                                       _array_api.to_numpy(std)))
-        return _array_api.row_inverse(X, ns, n_groups, std, mean, gamma, beta)
+        return _device.row_inverse(X, ns, n_groups, std, mean, gamma, beta)
 
     def _invert(self, X, sample_stats):
         n_rows = X.shape[0]
@@ -267,7 +268,7 @@ class _GroupStatsScaler(RowScaler):
                 f"scale is 0 for {self._channel_word}s {np.flatnonzero(per_channel == 0).tolist()}:"
                 " their outputs are all equal to shift whatever the input, so they"
                 " cannot be inverted.")
-        return self._inverse(X, std, mean, gamma, beta)
+        return group_inverse(X, std, mean, gamma, beta, self._feature_names())
 
 
 _AFFINE_CONSTRAINTS = {

@@ -7,7 +7,8 @@ of :mod:`skscale._blocks` and never allocating a temporary the size of ``X``:
   that min-max, z-score, robust, decimal and batch-norm scaling all reduce
   to (:func:`affine_columns` is the same map on a DataFrame's columns);
 * :func:`grouped` -- a per-sample map over groups of contiguous features,
-  which serves unit norm and layer, instance and group normalization.
+  which serves unit norm and layer, instance and group normalization
+  (:func:`group_inverse` undoes it, given each group's statistics).
 
 Each hands its work to the compiled loops (:mod:`skscale._compiled`) where
 they are wanted; ``docs/design.md`` lists which function implements each
@@ -234,3 +235,75 @@ def grouped(X, out, n_groups, stats_fn, apply_fn, *, keep_stats=True, feature_na
     if isinstance(parts[0], tuple):
         return out, tuple(np.concatenate(p) for p in zip(*parts))
     return out, np.concatenate(parts)
+
+
+#: A per-sample scale -- a row's norm, a group's ``sqrt(var + eps)`` -- below
+#: this is computed again on the values times ``2**k`` (exact), as is one that
+#: overflowed: below about ``2**-511`` the squares lose bits to underflow, and
+#: in the subnormal range the sums do; above it the underflow of any square
+#: costs less than ``2**-175`` of the sum.
+TINY_SCALE = 2.0 ** -450
+
+
+def rescaling(x, scale, floor=0.0):
+    """Which per-sample statistics to compute again on ``x * 2**k``, and ``k``.
+
+    ``scale[i]`` is the statistic that the values ``x[i]`` (along the last
+    axis) are divided by, computed on ``x``: from :data:`TINY_SCALE` up to a
+    finite value it is as accurate as anywhere.  Returns a mask of the others
+    that hold a nonzero finite value and no infinity (zeros keep their scale,
+    an infinity is reported by the kernel, NaN alone gives NaN statistics) and,
+    for each, the ``k`` that puts ``max(max|x|, floor)`` in ``[1/2, 1)``: then
+    no sum or square overflows, and none that counts underflows.
+    """
+    redo = ~((scale >= TINY_SCALE) & (scale < np.inf))
+    if not redo.any():
+        return redo, np.zeros(0, dtype=np.int32)
+    top = np.fmax.reduce(np.abs(x[redo]), axis=-1)  # NaN ignored
+    keep = (top > 0) & (top < np.inf)
+    redo[redo] = keep
+    return redo, -np.frexp(np.fmax(top[keep], floor))[1]
+
+
+def group_inverse(X, scale, center=None, gamma=None, beta=None, feature_names=None):
+    """``x = (y - beta) / gamma * scale + center`` on the values ``y`` of
+    each (row, group) of dense ``X``, with ``scale`` and ``center`` of
+    shape ``(n_samples, n_groups)`` (``center``, ``gamma``, ``beta``: None
+    to skip), in float64 row blocks rounded once into a fresh array.  An
+    infinity, or a result beyond the range of the output type, raises a
+    ``ValueError`` naming its row and column."""
+    n_groups = scale.shape[1]
+    out = np.empty(X.shape, dtype=X.dtype)
+    direct = out.dtype == np.float64
+    names = feature_names
+
+    @np.errstate(over="ignore", invalid="ignore")  # the finite check below reports
+    def run(rows):
+        y = X[rows]
+        x = (out[rows] if direct else scratch(y.shape)).reshape(len(y), n_groups, -1)
+        s = scale[rows, :, None]
+        c = None if center is None else center[rows, :, None]
+        # (y - beta) / gamma * scale is x - center, which overflows where x
+        # does not when both are near the float64 limit with opposite signs
+        # (scale is then above 2**1000): there compute x / 2, and double it.
+        big = np.abs(s[..., 0]) >= 2.0 ** 1000
+        if big.any():
+            s = np.where(big[..., None], s / 2, s)
+            c = None if c is None else np.where(big[..., None], c / 2, c)
+        src = y.reshape(x.shape)
+        for op, operand in ((np.subtract, beta), (np.divide, gamma), (np.multiply, s),
+                            (np.add, c)):
+            if operand is not None:
+                op(src, operand, out=x)
+                src = x
+        if big.any():
+            x[big] *= 2.0
+        if not direct:
+            out[rows] = x.reshape(y.shape)
+        # An infinite input gives a non-finite output too (names it first).
+        if not np.isfinite(np.add.reduce(out[rows], axis=None)):  # (huge finite sums pass)
+            raise_non_finite(y, np.isnan(y), rows.start, names, out[rows],
+                             "the inverse with these sample_stats is not in it")
+
+    for_each_block(X.shape[0], X.shape[1], run)
+    return out

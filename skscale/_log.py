@@ -7,12 +7,10 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._errors import named_column, sparse_column
-from ._base import ColumnScaler
-from . import _compiled
-from . import _blocks
+from . import _blocks, _compiled, _device
 from ._blocks import block_bounds, for_each_block
-from ._errors import raise_non_finite
+from ._columns import ColumnScaler
+from ._errors import named_column, raise_non_finite, sparse_column
 
 
 #: numpy's logarithms to the bases computed by _log1p_base.
@@ -200,6 +198,7 @@ class LogScaler(ColumnScaler):
     }
 
     _learned = ColumnScaler._learned + ("_split", "_low")
+    _affine = False  # a logarithm: frames go through their 2-D array
 
     def __init__(self, *, base=math.e, offset=1.0, out_of_domain="raise", copy=True):
         self.base = base
@@ -277,15 +276,12 @@ class LogScaler(ColumnScaler):
                 " to learn it from training data that covers such values, or"
                 " out_of_domain='nan' or 'clip'.")
 
-    def _affine_map(self, inverse):
-        return None  # a logarithm: frames go through their 2-D array
-
     def _device_map(self, inverse):
         policy = self._domain_policy()
-        return "log", {"shift": self._shift, "base": self.base,
-                       "split": getattr(self, "_split", None), "offset": self.offset_,
-                       "low": self._low if policy == "clip" else None,
-                       "nan_below": policy == "nan"}
+        return _device.log, {"shift": self._shift, "base": self.base,
+                             "split": getattr(self, "_split", None), "offset": self.offset_,
+                             "low": self._low if policy == "clip" else None,
+                             "nan_below": policy == "nan"}
 
     def _domain_policy(self):
         return getattr(self, "out_of_domain", "raise")  # (files of 0.1.0 have none)

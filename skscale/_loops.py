@@ -55,7 +55,7 @@ def _affine_in_place(x, first, scale, second, inverse, clip, low, high, limit, b
 # vectorizing (groups of 5 features ran 1.6x slower with it).
 
 # Groups with a divisor below this go to the numpy kernel, which computes
-# them rescaled: skscale._unit_norm.TINY_SCALE (a literal here, because
+# them rescaled: skscale._kernels.TINY_SCALE (a literal here, because
 # numba's cache of these loops notices changes to this file only).
 _TINY_STD = 2.0 ** -450
 

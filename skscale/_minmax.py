@@ -5,8 +5,8 @@ from numbers import Real
 
 import numpy as np
 
+from ._columns import ColumnScaler
 from ._errors import named_column
-from ._base import ColumnScaler
 
 
 class MinMaxScaler(ColumnScaler):

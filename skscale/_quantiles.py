@@ -1,7 +1,7 @@
 """Per-column quantiles: exact in memory, or from mergeable KLL sketches.
 
 This module holds the statistics that rank-based methods learn from, as
-``_stats`` holds the moments and extremes: :func:`exact` reads one column at
+``_stats`` holds the moments and extremes: :func:`exact_percentiles` reads one column at
 a time (a copy of that column, never of the whole input) and computes what
 ``numpy.percentile`` and ``numpy.median`` give, so the robust scaler equals
 scikit-learn's ``RobustScaler``; :class:`Sketches` folds batches into one
@@ -11,6 +11,7 @@ It knows nothing of any method.
 """
 
 import importlib.util
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -76,7 +77,7 @@ def percentiles(x, q):
         return float(np.median(x, overwrite_input=True)), p
 
 
-def exact(X, q, feature_names=None, sketches=None):
+def exact_percentiles(X, q, feature_names=None, sketches=None):
     """``(count, median, quantiles)``: per column, the number of non-NaN
     values, their median and their percentiles ``q`` (shape
     ``(len(q), n_features)``), as numpy computes them.  Given empty
@@ -96,6 +97,60 @@ def exact(X, q, feature_names=None, sketches=None):
     median = np.array([r[1] for r in results], dtype=np.float64)
     values = np.array([r[2] for r in results], dtype=np.float64).reshape(-1, len(q)).T
     return count, median, values
+
+
+@dataclass
+class Quantiles:
+    """Per-column quantiles of every row seen: what rank-based methods learn from.
+
+    Attributes
+    ----------
+    count : ndarray of shape (n_features,)
+        Non-NaN values seen per column.
+    median : ndarray of shape (n_features,)
+    values : ndarray of shape (len(q), n_features)
+        The percentiles ``q`` asked for.
+    sketches : Sketches or None
+        The sketches they come from (or that were filled beside an exact
+        pass); None when none was kept.
+    rank_error : float
+        0.0 for exact quantiles, else the sketches' rank error bound.
+    n_rows : int
+        Rows seen.
+    """
+
+    count: np.ndarray
+    median: np.ndarray
+    values: np.ndarray
+    sketches: object
+    rank_error: float
+    n_rows: int
+
+
+def of_memory(X, q, feature_names=None, *, exact, prior=None, k=SKETCH_SIZE,
+              keep_sketch=False):
+    """:class:`Quantiles` of in-memory rows (dense, a frame's columns or
+    sparse): exact, with sketches filled from the same copies of each column
+    where ``keep_sketch``; or else the rows folded into sketches, merged with
+    ``prior``'s (a :class:`Quantiles` or None)."""
+    d = X.shape[1]
+    if exact:
+        sketches = Sketches(d, k) if keep_sketch else None
+        count, median, values = exact_percentiles(X, q, feature_names, sketches)
+        return Quantiles(count, median, values, sketches, 0.0, X.shape[0])
+    batch = Sketches(d, k)
+    batch.update(X, feature_names)
+    return from_sketches(batch, q, prior)
+
+
+def from_sketches(batch, q, prior=None):
+    """:class:`Quantiles` of the rows of the sketches ``batch``, merged into
+    a copy of ``prior``'s sketches where given (so a call that fails later
+    leaves them as they were)."""
+    sketches = batch if prior is None else prior.sketches.copy().merge(batch)
+    median, values = sketches.quantiles(q)
+    return Quantiles(sketches.count, median, values, sketches, sketches.rank_error_now(),
+                     sketches.n_rows)
 
 
 def available():
@@ -118,7 +173,7 @@ class Sketches:
     """One KLL quantile sketch per column, mergeable and picklable.
 
     While a sketch holds every value it was given (fewer than about ``k``
-    of them) its quantiles are exact, as :func:`exact` computes them; after
+    of them) its quantiles are exact, :func:`exact_percentiles` computes them; after
     that, each quantile is a value whose rank is within
     :attr:`rank_error` of the one asked for, with 99% confidence (the
     sketch's published bound).  The sketches are held serialized (bytes):
@@ -193,7 +248,7 @@ class Sketches:
 
     def update_column(self, j, x):
         """Fold the finite values ``x`` of column ``j`` in (not :attr:`n_rows`,
-        which :func:`exact` counts)."""
+        which :func:`exact_percentiles` counts)."""
         s = _kll().deserialize(self.data[j])
         s.update(x)
         self.data[j] = s.serialize()
@@ -208,7 +263,7 @@ class Sketches:
         return self
 
     def quantiles(self, q):
-        """``(median, quantiles)`` as :func:`exact` returns them, NaN for a
+        """``(median, quantiles)`` as :func:`exact_percentiles` returns them, NaN for a
         column without values."""
         results = [self._one(s, q) for s in self._sketches()]
         return (np.array([r[0] for r in results], dtype=np.float64),

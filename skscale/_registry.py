@@ -8,7 +8,7 @@ the method modules and nothing that imports it back.
 
 import difflib
 
-from ._base import ColumnScaler
+from ._columns import ColumnScaler
 from ._batch_norm import BatchNormScaler
 from ._decimal import DecimalScaler
 from ._group_norm import GroupNormScaler, InstanceNormScaler, LayerNormScaler

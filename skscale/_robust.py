@@ -4,12 +4,11 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.stats
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from . import _array_api, _dask, _quantiles
+from . import _quantiles
+from ._columns import QUANTILES, ColumnScaler
 from ._errors import named_column
-from ._base import ColumnScaler, partial_fit_context
 
 
 class RobustScaler(ColumnScaler):
@@ -139,7 +138,6 @@ class RobustScaler(ColumnScaler):
     def _sparse_hint(self):
         return "Pass with_centering=False to scale sparse data without centering it."
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the exact median and quantiles of each feature.
 
@@ -157,10 +155,8 @@ class RobustScaler(ColumnScaler):
         self : object
             Fitted scaler.
         """
-        self._reset()
-        return self._update(X, exact=True)
+        return super().fit(X, y)
 
-    @partial_fit_context
     def partial_fit(self, X, y=None):
         """Fold one more batch of rows into the per-column sketches.
 
@@ -176,58 +172,32 @@ class RobustScaler(ColumnScaler):
         self : object
             Updated scaler.
         """
-        return self._update(X, exact=False)
+        return super().partial_fit(X, y)
 
-    @_array_api.host_attributes("update")
-    def _update(self, X, exact):
-        before = dict(self.__dict__)
-        try:
-            first = not hasattr(self, "n_features_in_")
-            q = self._range()
-            X = self._validate(X, reset=first, columns=True)
-            if not first and self.sketches_ is None:
-                if not _quantiles.available():
-                    _quantiles._datasketches()  # (raises, saying how to install it)
-                raise ValueError(
-                    f"This {type(self).__name__} was fitted by fit with keep_sketch="
-                    f"{self.keep_sketch!r}: its exact quantiles keep no sketch to add rows to."
-                    " Fit with keep_sketch=True (it needs DataSketches: pip install"
-                    " datasketches), or call partial_fit for every batch.")
-            ns = _array_api.namespace(X)
-            if ns is not None:  # ranks on the host: one copy of the device array
-                X = _array_api.to_numpy(X)
-            dtype = None if _dask.is_dask(X) else X.dtype
-            names = self._feature_names()
-            batch = None
-            if _dask.is_dask(X):  # sketches per block on the workers, merged in a tree
-                dtype = _dask.dtype(self, X)
-                batch, exact = _dask.sketches(self, X, self.sketch_size), False
-            elif exact:
-                if self._keeps_sketch():  # (filled from the copies the exact pass makes)
-                    batch = _quantiles.Sketches(X.shape[1], self.sketch_size)
-                count, median, values = _quantiles.exact(X, q, names, batch)
-                n_rows = X.shape[0]
-            if not exact or self._keeps_sketch():
-                if batch is None:
-                    batch = _quantiles.Sketches(X.shape[1], self.sketch_size)
-                    batch.update(X, names)
-                # (into a copy: a call that fails leaves the fitted sketches as they were)
-                sketches = batch if first else self.sketches_.copy().merge(batch)
-            else:
-                sketches = None
-            if not exact:
-                count, n_rows = sketches.count, batch.n_rows
-                median, values = sketches.quantiles(q)
-            self.sketches_ = sketches
-            self.rank_error_ = 0.0 if exact else sketches.rank_error_now()
-            self._median, self.quantiles_, self._count = median, values, count
-            self._n_rows = n_rows + (0 if first else self.n_samples_seen_)
-            self._absorb(dtype, None)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(before)
-            raise
-        return self
+    def _statistics(self, data, sample_weight, prior, fit):
+        q = self._range()
+        if prior is not None and prior.sketches is None:
+            if not _quantiles.available():
+                _quantiles._datasketches()  # (raises, saying how to install it)
+            raise ValueError(
+                f"This {type(self).__name__} was fitted by fit with keep_sketch="
+                f"{self.keep_sketch!r}: its exact quantiles keep no sketch to add rows to."
+                " Fit with keep_sketch=True (it needs DataSketches: pip install"
+                " datasketches), or call partial_fit for every batch.")
+        return QUANTILES[data.kind](self, data, q, fit, prior, self._keeps_sketch())
+
+    def _statistics_so_far(self):
+        return _quantiles.Quantiles(self._count, self._median, self.quantiles_,
+                                    self.sketches_, self.rank_error_, self.n_samples_seen_)
+
+    def _store(self, stats, dtype, previous):
+        self.sketches_, self.rank_error_ = stats.sketches, stats.rank_error
+        self._median, self.quantiles_, self._count = stats.median, stats.values, stats.count
+        # (an exact fit counts its own rows; sketches count every row they hold)
+        self._n_rows = stats.n_rows
+        self._note_dtype(dtype, first=previous is None)
+        self.n_samples_seen_ = self._samples_seen()
+        self._relearn(previous)
 
     def _keeps_sketch(self):
         if self.keep_sketch == "auto":

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _array_api, _compiled
-from . import _blocks
+from . import _blocks, _compiled, _device
 from ._blocks import (WIDE, PerFeature, block_bounds, block_rows, column_reduce, fold,
                       for_each_block, scratch, widen)
 from ._errors import check_overflow, column_label, raise_non_finite
@@ -77,12 +76,7 @@ class ColumnStats:
         Infinite values raise a ``ValueError`` naming their column; NaN
         values are skipped.  Given the statistics of earlier rows as
         ``prior``, returns those of all rows, merged in the same step.
-        An array of another namespace (under array API dispatch) is reduced
-        on its device.
         """
-        ns = _array_api.namespace(X)
-        if ns is not None:
-            return _array_api.column_stats(X, ns, sample_weight, feature_names, prior)
         if sample_weight is None and X.flags.c_contiguous and _compiled.wanted(X):
             stats = _compiled_stats(X, what, prior)
             if stats is not None:
@@ -94,6 +88,17 @@ class ColumnStats:
                 rows.start, feature_names, what),
         )
         return cls.combine(([] if prior is None else [prior]) + parts)
+
+    @classmethod
+    def from_device(cls, X, ns, sample_weight=None, feature_names=None, prior=None, row0=0):
+        """Statistics of a 2-D array of another namespace (under array API
+        dispatch, :class:`~skscale._array_api.Namespace` ``ns``): each block
+        of rows reduced on its device (:func:`skscale._device.column_stats`),
+        the blocks merged here, with ``prior`` if given.  Both kinds of
+        statistics are computed."""
+        blocks = _device.column_stats(X, ns, sample_weight, feature_names, row0)
+        parts = [] if prior is None else [prior]
+        return cls.combine(parts + [cls(*blocks, X.shape[0])])
 
     @classmethod
     def from_columns(cls, columns, feature_names=None, what=BOTH, prior=None):
@@ -133,11 +138,6 @@ class ColumnStats:
         batch is a fraction of a ``from_array`` call.
         """
         n, d = X.shape
-        ns = _array_api.namespace(X)
-        if ns is not None:  # on the device, batch by batch
-            return _stack([_array_api.column_stats(X[i:min(i + batch_size, n), ...], ns,
-                                                   feature_names=feature_names, row0=row0 + i)
-                           for i in range(0, n, batch_size)])
         if X.flags.c_contiguous and _compiled.wanted(X):
             s = _compiled.block_stats(X, np.arange(0, n + 1, batch_size), True, False,
                                       _blocks.n_threads())
@@ -172,6 +172,15 @@ class ColumnStats:
             return cls(count, mean, m2, unknown, unknown, batch_size)
 
         return _stack(for_each_block(n // batch_size, d, run, rows_per_block=per_block))
+
+    @classmethod
+    def per_batch_on_device(cls, X, ns, batch_size, feature_names=None, row0=0):
+        """:meth:`per_batch` of a 2-D array of another namespace: each batch
+        reduced on its device by :meth:`from_device`."""
+        n = X.shape[0]
+        return _stack([cls.from_device(X[i:min(i + batch_size, n), ...], ns,
+                                       feature_names=feature_names, row0=row0 + i)
+                       for i in range(0, n, batch_size)])
 
     @classmethod
     def from_sparse(cls, X, sample_weight=None):

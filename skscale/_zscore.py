@@ -6,8 +6,9 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
 
+from ._base import partial_fit_context
+from ._columns import ColumnScaler
 from ._errors import named_column
-from ._base import ColumnScaler, partial_fit_context
 
 try:  # scikit-learn's callback API (1.9 and later), which StandardScaler supports
     from sklearn.callback import CallbackSupportMixin
@@ -126,8 +127,7 @@ class ZScoreScaler(CallbackSupportMixin, ColumnScaler):
         self : object
             Fitted scaler.
         """
-        self._reset()
-        return self._update(X, sample_weight)
+        return self._fit_rows(X, sample_weight, fit=True)
 
     @partial_fit_context
     def partial_fit(self, X, y=None, sample_weight=None):
@@ -147,7 +147,7 @@ class ZScoreScaler(CallbackSupportMixin, ColumnScaler):
         self : object
             Updated scaler.
         """
-        return self._update(X, sample_weight)
+        return self._fit_rows(X, sample_weight, fit=False)
 
     def _learn(self, stats):
         self.mean_ = stats.mean

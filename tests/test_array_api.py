@@ -20,7 +20,7 @@ from sklearn.base import clone
 from skscale import SCALERS, BatchNormScaler, LogScaler, Scaler, ZScoreScaler
 from skscale import MinMaxScaler, UnitNormScaler
 from skscale._array_api import to_numpy
-from skscale._unit_norm import RowScaler
+from skscale._rows import RowScaler
 
 
 def _cases():

@@ -4,7 +4,7 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skscale import SCALERS, AutoScaler, RobustScaler, Scaler
-from skscale._unit_norm import RowScaler
+from skscale._rows import RowScaler
 
 # scikit-learn's sparse-input checks special-case any estimator *named*
 # "Scaler" as if it were its StandardScaler and call set_params(with_mean=False).

@@ -335,9 +335,9 @@ def test_tiny_float32_values(kernels, magnitude, eps):
 
 def test_compiled_loops_leave_tiny_and_huge_groups_to_numpy():
     assert _compiled._load() is not None, "numba is a test dependency"
-    from skscale import _loops, _unit_norm
+    from skscale import _kernels, _loops
 
-    assert _loops._TINY_STD == _unit_norm.TINY_SCALE == 2.0**-450  # (about 3.5e-136)
+    assert _loops._TINY_STD == _kernels.TINY_SCALE == 2.0**-450  # (about 3.5e-136)
     rng = np.random.default_rng(4)
     spread = np.array([1.0, 1e-130, 1e-140, 1e-300, 1e3, 1e-150, 1e153, 1e200, 1e300])
     for size in (8, 40):  # across tiles, along rows

@@ -1,0 +1,422 @@
+"""The column-scaler skeleton: learn per-column parameters, apply a per-feature map.
+
+Every column method is the same two halves, and each method module fills in
+only what is its own:
+
+* **learning** -- ``fit`` and ``partial_fit`` compute the statistics the
+  method learns from, merged with the earlier ones, and the method's
+  ``_learn(stats)`` turns them into fitted attributes and a map;
+* **mapping** -- ``transform`` and ``inverse_transform`` apply that map:
+  the affine map ``y = (x - center) / scale + shift`` of min-max, z-score,
+  robust, decimal and batch-norm scaling (``_affine_map``), or a method's
+  own nonlinear one (``_apply``; ``_device_map`` on a device).
+
+The input's kind is decided once, at the door (:mod:`skscale._base`); then
+one table per half says what each kind does, and every entry's work is in
+its kind's room: :data:`COLUMN_STATS` and :data:`QUANTILES` for learning,
+:data:`COLUMN_MAPS` for mapping.  This module holds no method's arithmetic.
+"""
+
+import types
+
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+
+from . import _array_api, _dask, _device, _frames, _quantiles
+from ._base import (_FLOATS, BaseScaler, Input, has_callbacks, partial_fit_context,
+                    unchanged_on_error)
+from ._kernels import affine, affine_columns
+from ._stats import BOTH, ColumnStats
+
+
+# ----------------------------------------------------------------- learning
+
+def _weights(sample_weight, data):
+    """``sample_weight`` checked against an in-memory or device input: float64,
+    or the device's widest float on its device."""
+    if sample_weight is None:
+        return None
+    return _check_sample_weight(sample_weight, data.X, ensure_non_negative=True,
+                                dtype=np.float64 if data.ns is None else data.ns.wide)
+
+
+def _sparse_stats(est, data, sample_weight, prior):
+    stats = ColumnStats.from_sparse(data.X, _weights(sample_weight, data))
+    return stats if prior is None else prior.merge(stats)
+
+
+#: kind -> the :class:`~skscale._stats.ColumnStats` (those ``est._stats_needed``
+#: names) of an input, merged with ``prior``: ``f(est, data, sample_weight, prior)``.
+COLUMN_STATS = {
+    "dense": lambda est, data, w, prior: ColumnStats.from_array(
+        data.X, _weights(w, data), est._feature_names(), est._stats_needed, prior),
+    "sparse": _sparse_stats,
+    "frame": lambda est, data, w, prior: ColumnStats.from_columns(  # (no weights: see fit)
+        data.X, est._feature_names(), est._stats_needed, prior),
+    "dask": lambda est, data, w, prior: _dask.column_stats(est, data.X, w, prior=prior),
+    "device": lambda est, data, w, prior: ColumnStats.from_device(
+        data.X, data.ns, _weights(w, data), est._feature_names(), prior),
+}
+
+
+def _host_quantiles(est, data, q, exact, prior, keep_sketch):
+    """:class:`~skscale._quantiles.Quantiles` of in-memory data: exact (and
+    the sketches too where ``keep_sketch``), or the rows folded into
+    ``prior``'s sketches."""
+    return _quantiles.of_memory(data.X, q, est._feature_names(), exact=exact, prior=prior,
+                                k=est.sketch_size, keep_sketch=keep_sketch)
+
+
+#: kind -> the per-column quantiles ``q`` (percentiles) of an input, for the
+#: rank-based methods: exact in a fit in memory, else from KLL sketches merged
+#: with ``prior``'s: ``f(est, data, q, exact, prior, keep_sketch)``.
+QUANTILES = {
+    "dense": _host_quantiles, "sparse": _host_quantiles, "frame": _host_quantiles,
+    "dask": lambda est, data, q, exact, prior, keep_sketch: _quantiles.from_sketches(
+        _dask.sketches(est, data.X, est.sketch_size), q, prior),
+    "device": lambda est, data, q, exact, prior, keep_sketch: _host_quantiles(  # ranks: host
+        est, Input("dense", _array_api.to_numpy(data.X), data.source), q, exact, prior,
+        keep_sketch),
+}
+
+
+# ------------------------------------------------------------------ mapping
+
+def _map_dense(est, data, copy, inverse, affine_map):
+    """The map of a 2-D numpy array: into a fresh array, or in place (only
+    once it is sure to succeed)."""
+    X = data.X
+    copy = est.copy if copy is None else copy
+    if affine_map is None:  # the method's own map
+        def apply(x, y):
+            return est._apply(x, y, inverse)
+    else:
+        center, scale, shift, bounds = affine_map
+
+        def apply(x, y):
+            return affine(x, y, center, scale, shift, inverse=inverse, bounds=bounds,
+                          feature_names=est._feature_names())
+    out = est._output(X, copy)
+    return _in_place(est, X, apply) if out is X else apply(X, out)
+
+
+def _map_sparse(est, data, copy, inverse, affine_map):
+    X = data.X.copy() if (est.copy if copy is None else copy) else data.X
+    est._apply_sparse(X, inverse)
+    return X
+
+
+def _map_frame(est, data, copy, inverse, affine_map):
+    """A DataFrame's columns read in place, mapped column by column into one
+    output buffer: a frame of the input's kind (or an array, inverted)."""
+    columns = data.X
+    out = columns.empty()
+    affine_columns(columns, out, *affine_map[:3], inverse=inverse, bounds=affine_map[3],
+                   feature_names=est._feature_names(),
+                   nan_nulls=inverse or not columns.keeps_nulls(est))
+    return out.T if inverse else columns.wrap(out, est)
+
+
+def _map_block(est, x, inverse, affine_map):
+    """The map of one block of rows of a distributed input, validated on its
+    worker: a fresh array, never the block itself (shared among tasks)."""
+    return _map_dense(est, Input("dense", x, x), True, inverse, affine_map)
+
+
+def _map_device(est, data, copy, inverse, affine_map):
+    """The map on the array's device; where it finds a value to report, the
+    numpy path on a host copy raises (or computes) as for numpy input."""
+    def fallback(x):
+        return _map_dense(est, Input("dense", x, x), True, inverse, affine_map)
+
+    if affine_map is not None:
+        return _device.affine(data.X, data.ns, *affine_map, inverse=inverse, fallback=fallback)
+    kernel, params = est._device_map(inverse)
+    return kernel(data.X, data.ns, inverse=inverse, fallback=fallback, **params)
+
+
+#: kind -> the per-feature map (``affine_map``, or None for the method's own
+#: nonlinear map) of an input: ``f(est, data, copy, inverse, affine_map)``.
+COLUMN_MAPS = {
+    "dense": _map_dense,
+    "sparse": _map_sparse,
+    "frame": _map_frame,
+    "dask": lambda est, data, copy, inverse, affine_map: _dask.map_rows(  # lazily, per block
+        est, data.X, _map_block, inverse, affine_map, validated=True),
+    "device": _map_device,
+}
+
+
+def _in_place(est, X, apply):
+    """``apply(X, X)`` once it is sure to succeed, so that a call that
+    raises leaves the caller's ``X`` as it was.
+
+    One read of ``X`` finds each column's extremes (and reports an
+    infinity, naming it).  Every column map here is monotone in its
+    input, rounding included, so a map that takes both extremes without
+    error (no overflow, nothing outside a logarithm's domain) takes every
+    value; otherwise the map runs into a fresh array, which raises.
+    """
+    ends = ColumnStats.from_array(X, feature_names=est._feature_names(), what=("extremes",))
+    ends = np.vstack([ends.min, ends.max]).astype(X.dtype)
+    try:
+        apply(ends, np.empty_like(ends))
+    except ValueError:
+        X[...] = apply(X, np.empty_like(X))  # raises, naming the value
+    else:
+        apply(X, X)
+    return X
+
+
+# ----------------------------------------------------------------- skeleton
+
+def _renamed(method, decorated, owner, name, doc):
+    """A copy of ``method`` (undecorated first where ``decorated``) whose code
+    and function carry the qualified name ``owner.name``, with ``doc``."""
+    base = method.__wrapped__ if decorated else method
+    code = base.__code__
+    if hasattr(code, "co_qualname"):  # Python 3.11 and later
+        code = code.replace(co_qualname=f"{owner}.{name}")
+    own = types.FunctionType(code, base.__globals__, name, base.__defaults__, base.__closure__)
+    own.__kwdefaults__ = base.__kwdefaults__
+    own.__qualname__ = f"{owner}.{name}"
+    own.__doc__ = doc
+    return own
+
+
+class ColumnScaler(BaseScaler):
+    """A scaler that learns per-column statistics and applies a per-feature map.
+
+    Subclasses implement ``_learn(stats)``, which turns the accumulated
+    statistics into fitted attributes and returns the ``(center, scale,
+    shift)`` of the affine map ``y = (x - center) / scale + shift`` (any of
+    them None to skip), or, for a nonlinear map, set ``_affine = False`` and
+    implement ``_apply`` (numpy), ``_apply_sparse`` (where they take sparse
+    input) and ``_device_map`` (the device kernel and its parameters).
+    Methods that learn from other statistics than ``ColumnStats`` override
+    ``_statistics`` and ``_store``.
+    """
+
+    _clip_bounds = None  # (low, high) for output clipping, set by _learn
+    #: The statistics _learn reads: "moments" (count, mean, M2), "extremes" (min, max).
+    _stats_needed = BOTH
+    #: Whether the map is affine (``_learn`` returns it): frames are then
+    #: mapped column by column, in place.
+    _affine = True
+
+    #: Private attributes that fit learns (public ones end in "_").
+    _learned = ("_map", "_fit_dtype", "_clip_bounds", "_shift", "_learned_with",
+                "_fit_namespace")
+
+    #: How the docstrings of fit, partial_fit and the transforms describe X:
+    #: sparse input only where the method keeps zeros at zero.
+    _X_doc = "array-like"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # The four public methods under the subclass's own name where it
+        # inherits them: Python names the function in its errors
+        # ("MinMaxScaler.fit() got an unexpected keyword argument
+        # 'sample_weight'"), and help() then shows what X this method takes.
+        for name, decorate in (("fit", _fit_context(prefer_skip_nested_validation=True)),
+                               ("partial_fit", partial_fit_context),
+                               ("transform", None), ("inverse_transform", None)):
+            if name not in cls.__dict__:
+                own = _renamed(getattr(cls, name), decorate is not None, cls.__name__, name,
+                               ColumnScaler.__dict__[name].__doc__.replace(
+                                   "array-like or sparse matrix", cls._X_doc))
+                setattr(cls, name, decorate(own) if decorate else own)
+
+    # --- learning: statistics in, parameters out
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the scaling parameters from the training data ``X``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Training data. NaN values are ignored.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Fitted scaler.
+        """
+        return self._fit_rows(X, None, fit=True)
+
+    @partial_fit_context
+    def partial_fit(self, X, y=None):
+        """Update the scaling parameters with one more batch of rows.
+
+        Any split of the rows into batches gives the parameters of one
+        :meth:`fit` on all of them, to rounding.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            A batch of training rows. NaN values are ignored.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Updated scaler.
+        """
+        return self._fit_rows(X, None, fit=False)
+
+    def _fit_rows(self, X, sample_weight, fit):
+        """Fold the rows ``X`` into the statistics (afresh with ``fit``) and
+        relearn the parameters.  A ``partial_fit`` that raises changes
+        nothing; a ``fit`` that raises leaves the scaler unfitted."""
+        if fit:
+            self._reset()
+        with unchanged_on_error(self):
+            first = not hasattr(self, "n_features_in_")
+            data = self._door(X, reset=first, columns=sample_weight is None)
+            with _array_api.fitted_on_host(self, data.ns, "fit" if first else "update"):
+                callbacks = has_callbacks(self) and hasattr(self, "_init_callback_context")
+                if callbacks:  # scikit-learn's callback API, as its counterpart has it
+                    context = self._init_callback_context()
+                    context.call_on_fit_task_begin(estimator=self, X=data.X,
+                                                   metadata={"sample_weight": sample_weight})
+                previous = self._statistics_so_far() if not first else None
+                stats = self._statistics(data, sample_weight, previous, fit)
+                self._store(stats, data.dtype, previous)
+                if callbacks:
+                    context.call_on_fit_task_end(estimator=self, X=data.X,
+                                                 metadata={"sample_weight": sample_weight},
+                                                 reconstruction_attributes={})
+        return self
+
+    def _statistics(self, data, sample_weight, prior, fit):
+        """What this method learns from, of ``data`` and the earlier rows
+        (``prior``): :class:`~skscale._stats.ColumnStats`."""
+        return COLUMN_STATS[data.kind](self, data, sample_weight, prior)
+
+    def _statistics_so_far(self):
+        return self.stats_
+
+    def _store(self, stats, dtype, previous):
+        """Keep ``stats`` (of every row so far, the last batch of ``dtype``)
+        and relearn the parameters; ``previous`` is what they replace."""
+        self.stats_ = stats
+        self._note_dtype(dtype, first=previous is None)
+        self.n_samples_seen_ = self._samples_seen()
+        self._relearn(previous)
+
+    def _note_dtype(self, dtype, first):
+        """The narrowest float type of all batches: some parameters are
+        settled in the arithmetic the training data will be transformed in.
+        (A plain string: it persists everywhere, skops included.)"""
+        dtype = dtype if dtype in _FLOATS else np.dtype(np.float64)
+        if not first and np.dtype(self._fit_dtype).itemsize < dtype.itemsize:
+            dtype = np.dtype(self._fit_dtype)
+        self._fit_dtype = dtype.name
+
+    def _samples_seen(self):
+        """``n_samples_seen_``: the number of rows seen."""
+        return self.stats_.n_rows
+
+    def _relearn(self, previous):
+        """``_learn`` from ``self.stats_``, unless only the extremes count and
+        neither they (``previous`` holds the last ones), nor the parameters,
+        nor the arithmetic's dtype changed since the last time: later batches
+        seldom move a column's minimum or maximum, and relearning costs tens
+        of microseconds of small numpy calls, most of a small batch's cost."""
+        stats = self.stats_
+        if self._stats_needed != ("extremes",):  # the mean moves with every batch
+            self._map = self._learn(stats)
+            return
+        inputs = (self._fit_dtype,
+                  *(repr(getattr(self, name)) for name in self._parameter_constraints))
+        if (previous is not None and getattr(self, "_learned_with", None) == inputs
+                # the same bits (a tenth of the cost of np.array_equal)
+                and previous.min.tobytes() == stats.min.tobytes()
+                and previous.max.tobytes() == stats.max.tobytes()):
+            return
+        self._map = self._learn(stats)
+        self._learned_with = inputs
+
+    def _reset(self):
+        """Forget everything fit learned; parameters and scikit-learn's own
+        private state (set_output's settings, callbacks) stay."""
+        for attr in list(self.__dict__):
+            if (attr.endswith("_") and not attr.startswith("_")) or attr in self._learned:
+                del self.__dict__[attr]
+
+    # --- mapping: the learned per-feature map
+
+    def transform(self, X, copy=None):
+        """Scale ``X`` with the parameters learned in fit.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Data to scale. NaN values pass through.
+        copy : bool, default=None
+            Write into a fresh array (True) or into ``X`` where possible
+            (False). None uses the estimator's ``copy`` parameter.
+
+        Returns
+        -------
+        X_new : ndarray or sparse matrix of shape (n_samples, n_features)
+            Scaled data, float32 for float32 input and float64 otherwise.
+        """
+        out, data = self._map_rows(X, copy, inverse=False)
+        return data.back(out if _frames.is_frame(out) else _frames.like(data.source, out, self))
+
+    def inverse_transform(self, X, copy=None):
+        """Map scaled data back to the original units.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            Scaled data.
+        copy : bool, default=None
+            As in :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray or sparse matrix of shape (n_samples, n_features)
+            Data in the original units.
+        """
+        out, data = self._map_rows(X, copy, inverse=True)
+        return data.back(out)
+
+    def _map_rows(self, X, copy, inverse):
+        """``(output, input)``: the learned map (or its inverse) of ``X``."""
+        check_is_fitted(self)
+        data = self._door(X, reset=False, columns=self._affine, inverse=inverse)
+        method = "inverse_transform" if inverse else "transform"
+        _array_api.check_same_namespace(self, data.ns, method)
+        with _array_api.fitted_on_host(self, data.ns):
+            return COLUMN_MAPS[data.kind](self, data, copy, inverse,
+                                          self._affine_map(inverse)), data
+
+    def _affine_map(self, inverse):
+        """``(center, scale, shift, bounds)`` of :func:`~skscale._kernels.affine`
+        for this scaler's map (or its inverse); None for a map that is not
+        affine, which the method applies itself (``_apply``)."""
+        if not self._affine:
+            return None
+        return (*self._map, None if inverse else self._clip_bounds)
+
+    def _apply_sparse(self, X, inverse):
+        """Scale the stored values of the CSR or CSC matrix ``X`` in place
+        (only pure scalings, which keep zeros at zero, take sparse input)."""
+        center, scale, shift = self._map
+        assert center is None and shift is None, "sparse input needs a pure scaling"
+        if scale is None:
+            return
+        # Stored values of CSR/CSC belong to the column given by indices / indptr.
+        cols = X.indices if X.format == "csr" else np.repeat(
+            np.arange(X.shape[1]), np.diff(X.indptr))
+        if inverse:
+            X.data *= scale[cols]
+        else:
+            X.data /= scale[cols]
