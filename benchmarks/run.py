@@ -511,9 +511,9 @@ def machine_info():
     except Exception:  # noqa: BLE001 - description only
         pass
     try:
-        from skscale._kernels import _n_threads
+        from skscale._blocks import n_threads
 
-        sk_threads = str(_n_threads())
+        sk_threads = str(n_threads())
     except Exception:  # noqa: BLE001 - private helper, may move
         sk_threads = "?"
     return {

@@ -11,7 +11,7 @@ from ._config import config_context, get_config, set_config
 from ._registry import SCALERS
 from ._scaler import Scaler
 from ._stats import ColumnStats
-from ._version import __version__
+from ._version import __version__  # noqa: F401 (the version, as every package shows it)
 # (each method's class from the module that defines it, where pickles find it)
 from ._batch_norm import BatchNormScaler
 from ._decimal import DecimalScaler

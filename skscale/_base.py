@@ -55,8 +55,8 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from sklearn.utils.validation import _check_feature_names, _check_n_features, validate_data
 
 from . import _array_api, _dask, _frames
-from ._errors import (check_column_order, column_label, explain_bad_columns,
-                      explain_bad_values, sparse_column)
+from ._errors import (check_column_order, column_label, explain_bad_columns, explain_bad_values,
+                      sparse_column)
 from ._persist import VersionStampMixin
 
 _FLOATS = (np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.float16))

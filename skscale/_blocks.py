@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor, wait
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-
 # About this many bytes of float64 per block: large enough that the Python
 # overhead of a block (tens of microseconds over its numpy calls) is small
 # beside its work, small enough that a block and its work buffer stay in the

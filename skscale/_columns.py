@@ -29,7 +29,6 @@ from ._base import (_FLOATS, BaseScaler, Input, has_callbacks, partial_fit_conte
 from ._kernels import affine, affine_columns
 from ._stats import BOTH, ColumnStats
 
-
 # ----------------------------------------------------------------- learning
 
 def _weights(sample_weight, data):
@@ -54,7 +53,7 @@ COLUMN_STATS = {
     "sparse": _sparse_stats,
     "frame": lambda est, data, w, prior: ColumnStats.from_columns(  # (no weights: see fit)
         data.X, est._feature_names(), est._stats_needed, prior),
-    "dask": lambda est, data, w, prior: _dask.column_stats(est, data.X, w, prior=prior),
+    "dask": lambda est, data, w, prior: _dask.merged_stats(est, data.X, w, prior=prior),
     "device": lambda est, data, w, prior: ColumnStats.from_device(
         data.X, data.ns, _weights(w, data), est._feature_names(), prior),
 }
@@ -74,7 +73,7 @@ def _host_quantiles(est, data, q, exact, prior, keep_sketch):
 QUANTILES = {
     "dense": _host_quantiles, "sparse": _host_quantiles, "frame": _host_quantiles,
     "dask": lambda est, data, q, exact, prior, keep_sketch: _quantiles.from_sketches(
-        _dask.sketches(est, data.X, est.sketch_size), q, prior),
+        _dask.merged_sketches(est, data.X, est.sketch_size), q, prior),
     "device": lambda est, data, q, exact, prior, keep_sketch: _host_quantiles(  # ranks: host
         est, Input("dense", _array_api.to_numpy(data.X), data.source), q, exact, prior,
         keep_sketch),
@@ -131,7 +130,7 @@ def _map_device(est, data, copy, inverse, affine_map):
         return _map_dense(est, Input("dense", x, x), True, inverse, affine_map)
 
     if affine_map is not None:
-        return _device.affine(data.X, data.ns, *affine_map, inverse=inverse, fallback=fallback)
+        return _device.affine_on_device(data.X, data.ns, *affine_map, inverse=inverse, fallback=fallback)
     kernel, params = est._device_map(inverse)
     return kernel(data.X, data.ns, inverse=inverse, fallback=fallback, **params)
 

@@ -151,7 +151,7 @@ def _parallel(n_threads):
         yield
 
 
-def affine(X, out, center, scale, shift, inverse, bounds, n_threads):
+def affine_loop(X, out, center, scale, shift, inverse, bounds, n_threads):
     """The map of :func:`skscale._kernels.affine` in one compiled pass.
 
     A missing operand takes the value that changes nothing, bit for bit:
@@ -182,7 +182,7 @@ def affine(X, out, center, scale, shift, inverse, bounds, n_threads):
     return int(bad.argmax()) if bad.any() else -1
 
 
-def group_norm(X, out, bounds, n_groups, eps, gamma, beta, n_threads):
+def group_norm_loop(X, out, bounds, n_groups, eps, gamma, beta, n_threads):
     """Layer, instance or group normalization of every row in one compiled
     pass, over the blocks of rows ``bounds[b]:bounds[b + 1]``.
 
@@ -203,7 +203,7 @@ def group_norm(X, out, bounds, n_groups, eps, gamma, beta, n_threads):
     return np.flatnonzero(unusual)
 
 
-def unit_norm(X, out, norm, n_threads):
+def unit_norm_loop(X, out, norm, n_threads):
     """Unit-norm scaling of every row in one compiled pass.  Returns the rows
     left unwritten for the numpy kernel: those with an infinity, an
     overflowing norm, or a norm below 2**-450 from a row not all zeros."""
@@ -213,7 +213,7 @@ def unit_norm(X, out, norm, n_threads):
     return np.flatnonzero(unusual)
 
 
-def log1p_shifted(X, out, shift, log_base, bounds, n_threads):
+def log_loop(X, out, shift, log_base, bounds, n_threads):
     """``out = log1p(X - shift) / log_base`` over the blocks of rows
     ``bounds[b]:bounds[b + 1]`` (``out`` may be ``X``).  Returns the first
     row holding a value with ``X - shift <= -1`` or an infinity, which the
@@ -226,7 +226,7 @@ def log1p_shifted(X, out, shift, log_base, bounds, n_threads):
     return int(bad.argmax()) if bad.any() else -1
 
 
-def block_stats(X, bounds, moments, extremes, n_threads):
+def batch_stats_loop(X, bounds, moments, extremes, n_threads):
     """Statistics of each block of rows ``bounds[b]:bounds[b + 1]`` of a
     C-contiguous ``X``, stacked after a first, empty part: an array of shape
     ``(5, len(bounds), n_features)`` holding count, mean, M2, min and max
@@ -246,11 +246,11 @@ def block_stats(X, bounds, moments, extremes, n_threads):
     return None if unusual.any() else s
 
 
-def column_stats(X, bounds, moments, extremes, prior, n_threads):
-    """:func:`block_stats` merged with ``prior`` (a ``(5, n_features)``
+def column_stats_loop(X, bounds, moments, extremes, prior, n_threads):
+    """:func:`batch_stats_loop` merged with ``prior`` (a ``(5, n_features)``
     array of count, mean, M2, min and max, or None): the ``(5, n_features)``
-    statistics of all rows, or None as :func:`block_stats` says."""
-    s = block_stats(X, bounds, moments, extremes, n_threads)
+    statistics of all rows, or None as :func:`batch_stats_loop` says."""
+    s = batch_stats_loop(X, bounds, moments, extremes, n_threads)
     if s is None:
         return None
     if prior is not None:
@@ -260,7 +260,7 @@ def column_stats(X, bounds, moments, extremes, prior, n_threads):
     return out
 
 
-def combine(count, mean, m2, low, high):
+def combine_loop(count, mean, m2, low, high):
     """:meth:`skscale._stats.ColumnStats.combine` on stacked ``(parts,
     n_features)`` fields: the merged count, mean, M2, min and max."""
     out = np.empty((5, count.shape[1]))
@@ -268,7 +268,7 @@ def combine(count, mean, m2, low, high):
     return out
 
 
-def one_column_stats(x, valid, moments, extremes):
+def one_column_stats_loop(x, valid, moments, extremes):
     """Count, mean, M2, min and max of the non-NaN values of the 1-D array
     ``x`` (a DataFrame's column; NaN where not asked for), or None when it
     holds an infinity or its moments overflow: the numpy path reports
@@ -281,8 +281,8 @@ def one_column_stats(x, valid, moments, extremes):
     return None if _load()._column_stats(x, bitmap, bit0, moments, extremes, out) else out
 
 
-def one_column_affine(x, valid, out, center, scale, shift, inverse, bounds, nan_nulls=True):
-    """The map of :func:`affine` for one 1-D column with scalar parameters
+def one_column_affine_loop(x, valid, out, center, scale, shift, inverse, bounds, nan_nulls=True):
+    """The map of :func:`affine_loop` for one 1-D column with scalar parameters
     (None where skipped), serial and free of the GIL; a null (``valid``, as
     in :func:`one_column_stats`) maps to NaN, or, if not ``nan_nulls``, to
     whatever the map gives (for an output that keeps ``valid``).  Returns the slice of

@@ -56,7 +56,7 @@ def dtype(est, X):
     return est._validate(_probe(X), reset=False).dtype
 
 
-def column_stats(est, X, sample_weight=None, what=None, prior=None):
+def merged_stats(est, X, sample_weight=None, what=None, prior=None):
     """:class:`ColumnStats` of all rows of ``X``, merged with ``prior``.
 
     One ``ColumnStats.from_array`` per block of whole rows on the workers
@@ -86,7 +86,7 @@ def column_stats(est, X, sample_weight=None, what=None, prior=None):
     blocks, where = _row_blocks(X)
     weights = _weight_blocks(sample_weight, X, blocks)
     what = est._stats_needed if what is None else what
-    stats_of = dask.delayed(_block_stats, pure=True)
+    stats_of = dask.delayed(_stats_of_block, pure=True)
     parts = [stats_of(est, b, w, what, at) for b, w, at in zip(blocks, weights, where)]
     (stats,) = dask.compute(_tree(parts))
     if stats is None:  # no rows at all: the in-memory refusal of an empty array
@@ -95,14 +95,14 @@ def column_stats(est, X, sample_weight=None, what=None, prior=None):
     return stats if prior is None else prior.merge(stats)
 
 
-def sketches(est, X, k):
+def merged_sketches(est, X, k):
     """:class:`~skscale._quantiles.Sketches` of all rows of ``X``: one per
     block of whole rows on the workers, merged in a tree; the client
     receives only the merged sketches."""
     import dask
 
     blocks, where = _row_blocks(X)
-    sketch_of = dask.delayed(_block_sketches, pure=True)
+    sketch_of = dask.delayed(_sketches_of_block, pure=True)
     parts = [sketch_of(est, b, k, at) for b, at in zip(blocks, where)]
     (merged,) = dask.compute(_tree(parts, _merge_sketches))
     if merged is None:
@@ -293,7 +293,7 @@ class _Located:
                              f" {err}") from err
 
 
-def _block_stats(est, block, w, what, where):
+def _stats_of_block(est, block, w, what, where):
     """A block's ``ColumnStats`` (None for an empty block: validation refuses
     empty input, and an empty block is no error)."""
     if len(block) == 0:
@@ -307,7 +307,7 @@ def _block_stats(est, block, w, what, where):
         return ColumnStats.from_array(x, w, est._feature_names(), what)
 
 
-def _block_sketches(est, block, k, where):
+def _sketches_of_block(est, block, k, where):
     """A block's sketches (None for an empty block)."""
     if len(block) == 0:
         return None

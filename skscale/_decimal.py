@@ -8,7 +8,6 @@ from sklearn.utils._param_validation import StrOptions
 from ._columns import ColumnScaler
 from ._errors import named_column
 
-
 _LOWEST = -307  # the smallest j with 10.0**j a normal float64
 _HIGHEST = 308  # the largest j with 10.0**j finite
 

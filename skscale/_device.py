@@ -30,7 +30,7 @@ FLOAT64_BLOCK = 1 << 16
 
 
 
-def column_stats(X, ns, sample_weight=None, feature_names=None, row0=0):
+def column_stats_on_device(X, ns, sample_weight=None, feature_names=None, row0=0):
     """The count, mean, M2, min and max of each column of the 2-D device
     array ``X``, per block of rows (the corrected two-pass moments of each
     block, on the device): a float64 numpy array of shape ``(5, n_blocks,
@@ -39,14 +39,14 @@ def column_stats(X, ns, sample_weight=None, feature_names=None, row0=0):
     rows = FLOAT64_BLOCK if ns.wide == ns.xp.float64 else FLOAT32_BLOCK
     w = None if sample_weight is None else ns.asarray(sample_weight)
     n = X.shape[0]
-    parts = [_block_stats(X[start:min(start + rows, n), ...],  # (the standard leaves slices
+    parts = [_one_block(X[start:min(start + rows, n), ...],  # (the standard leaves slices
                           None if w is None else w[start:min(start + rows, n)],  # past the end
                           ns, row0 + start, feature_names)     # unspecified)
              for start in range(0, n, rows)]
     return np.stack(parts, axis=1) if parts else np.zeros((5, 0, X.shape[1]))
 
 
-def _block_stats(B, w, ns, row0, feature_names):
+def _one_block(B, w, ns, row0, feature_names):
     xp = ns.xp
     B = xp.astype(B, ns.wide)
     nan = xp.isnan(B)
@@ -77,7 +77,7 @@ def _block_stats(B, w, ns, row0, feature_names):
     return np.stack([count, mean, m2, lo, hi])
 
 
-def log(X, ns, shift, base, split, offset, low, nan_below, *, inverse, fallback):
+def log_on_device(X, ns, shift, base, split, offset, low, nan_below, *, inverse, fallback):
     """:class:`~skscale.LogScaler`'s map of the device array ``X`` (or its
     inverse): ``log1p(x - shift) / ln(base)``, or, where ``split`` holds
     ``1 - offset`` as an exact pair, ``log(x + offset)`` with the sum held
@@ -118,7 +118,7 @@ def log(X, ns, shift, base, split, offset, low, nan_below, *, inverse, fallback)
     return _checked(X, xp.astype(y, X.dtype), ns, fallback)
 
 
-def affine(X, ns, center, scale, shift, bounds=None, *, inverse=False, fallback):
+def affine_on_device(X, ns, center, scale, shift, bounds=None, *, inverse=False, fallback):
     """``y = (x - center) / scale + shift`` (or its inverse) of the device
     array ``X`` by numpy parameters (None to skip), computed in the widest
     float the device has and rounded once to ``X``'s dtype; ``fallback`` is
@@ -178,7 +178,7 @@ def _needs_host(X, ns):
         bool(xp.any(xp.logical_and(a < tiny, a > 0)))
 
 
-def unit_norm(X, ns, norm, host_call):
+def unit_norm_on_device(X, ns, norm, host_call):
     """``(Y, norms)`` of :class:`~skscale.UnitNormScaler` on the device:
     each row divided by its l1, l2 or max norm of the non-NaN values (a zero
     row stays zero); ``host_call`` as in :func:`_rows_fallback`."""
@@ -199,7 +199,7 @@ def unit_norm(X, ns, norm, host_call):
     return xp.astype(y, X.dtype), norms
 
 
-def group_norm(X, ns, n_groups, eps, gamma, beta, host_call):
+def group_norm_on_device(X, ns, n_groups, eps, gamma, beta, host_call):
     """``(Y, (mean, std))`` of the group statistics scalers on the device:
     each (row, group) standardized by its mean and ``std = sqrt(var + eps)``
     of its non-NaN values (1 where that is 0), then ``* gamma + beta``;
@@ -237,10 +237,10 @@ def group_norm(X, ns, n_groups, eps, gamma, beta, host_call):
     return xp.astype(xp.reshape(y, (n, d)), X.dtype), (mean, std)
 
 
-def row_inverse(Y, ns, n_groups, scale, center=None, gamma=None, beta=None):
+def row_inverse_on_device(Y, ns, n_groups, scale, center=None, gamma=None, beta=None):
     """``x = (y - beta) / gamma * scale + center`` per (row, group) of the
-    device array ``Y``: the inverse of :func:`unit_norm` (``n_groups=1``,
-    ``scale`` the norms) and of :func:`group_norm`."""
+    device array ``Y``: the inverse of :func:`unit_norm_on_device` (``n_groups=1``,
+    ``scale`` the norms) and of :func:`group_norm_on_device`."""
     xp = ns.xp
     n, d = Y.shape
     v = xp.reshape(xp.astype(Y, ns.wide), (n, n_groups, d // n_groups))

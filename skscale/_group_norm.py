@@ -17,9 +17,8 @@ many groups and channels there are.
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
-
 from sklearn import config_context
+from sklearn.utils._param_validation import Interval
 
 from . import _array_api, _blocks, _compiled, _device, _torch
 from ._blocks import block_bounds, scratch
@@ -201,7 +200,7 @@ class _GroupStatsScaler(RowScaler):
 
             n_threads = _blocks.n_threads()
             # It leaves rows with an unusual group (a tiny one among them) to numpy.
-            left = _compiled.group_norm(X, out, block_bounds(*X.shape),
+            left = _compiled.group_norm_loop(X, out, block_bounds(*X.shape),
                                         n_groups, self.eps, per_feature(gamma, 1.0),
                                         per_feature(beta, 0.0), n_threads)
             if left.size:
@@ -235,7 +234,7 @@ class _GroupStatsScaler(RowScaler):
         """``(Y, (mean, std))`` of the device array ``X`` (rows the device
         kernel leaves go through :meth:`_compute` on the host)."""
         n_groups, _, gamma, beta = self._fit_layout
-        return _device.group_norm(X, ns, n_groups, self.eps, gamma, beta,
+        return _device.group_norm_on_device(X, ns, n_groups, self.eps, gamma, beta,
                                   lambda x: self._compute(x, np.empty_like(x)))
 
     def _device_invert(self, X, sample_stats, ns):
@@ -249,7 +248,7 @@ class _GroupStatsScaler(RowScaler):
             with config_context(array_api_dispatch=False):
                 self._invert(_array_api.to_numpy(X), (_array_api.to_numpy(mean),
                                                       _array_api.to_numpy(std)))
-        return _device.row_inverse(X, ns, n_groups, std, mean, gamma, beta)
+        return _device.row_inverse_on_device(X, ns, n_groups, std, mean, gamma, beta)
 
     def _invert(self, X, sample_stats):
         n_rows = X.shape[0]

@@ -18,9 +18,9 @@ algorithm on the numpy, compiled and device paths.
 import numpy as np
 
 from . import _compiled
-from ._blocks import PerFeature, block_rows, column_reduce, fold, for_each_block, n_threads, \
-    scratch, widen
-from ._errors import column_label, in_place_error, raise_non_finite
+from ._blocks import (PerFeature, block_rows, column_reduce, fold, for_each_block, n_threads,
+                      scratch, widen)
+from ._errors import in_place_error, raise_non_finite
 
 
 def check_finite(X, feature_names=None):
@@ -52,7 +52,7 @@ def affine(X, out, center, scale, shift, *, inverse=False, bounds=None,
     if unknown is not None:
         center, scale, shift = params
     if _compiled.wanted(X):
-        row = _compiled.affine(X, out, center, scale, shift, inverse, bounds, n_threads())
+        row = _compiled.affine_loop(X, out, center, scale, shift, inverse, bounds, n_threads())
         if row >= 0:
             _report_row(X, out, row, center, scale, shift, inverse, feature_names)
     else:
@@ -78,7 +78,7 @@ def affine_columns(columns, out, center, scale, shift, *, inverse=False, bounds=
         def run(js):
             found = []
             for j in range(js.start, js.stop):
-                bad = _compiled.one_column_affine(
+                bad = _compiled.one_column_affine_loop(
                     arrays[j], columns.valid[j], out[j],
                     *(None if p is None else p[j] for p in params), inverse, bounds,
                     nan_nulls)

@@ -12,7 +12,6 @@ from ._blocks import block_bounds, for_each_block
 from ._columns import ColumnScaler
 from ._errors import named_column, raise_non_finite, sparse_column
 
-
 #: numpy's logarithms to the bases computed by _log1p_base.
 _LOGS = {2.0: np.log2, 10.0: np.log10}
 #: 1 / ln(base), correctly rounded: 1 / ln(10) rounds by 0.2 ulp, ln(10) by
@@ -278,7 +277,7 @@ class LogScaler(ColumnScaler):
 
     def _device_map(self, inverse):
         policy = self._domain_policy()
-        return _device.log, {"shift": self._shift, "base": self.base,
+        return _device.log_on_device, {"shift": self._shift, "base": self.base,
                              "split": getattr(self, "_split", None), "offset": self.offset_,
                              "low": self._low if policy == "clip" else None,
                              "nan_below": policy == "nan"}
@@ -351,7 +350,7 @@ class LogScaler(ColumnScaler):
         if not inverse and self.base not in _LOGS and split is None and policy == "raise" \
                 and _compiled.wanted(X):
             n_threads = _blocks.n_threads()
-            row = _compiled.log1p_shifted(X, out, shift, log_base or 1.0,
+            row = _compiled.log_loop(X, out, shift, log_base or 1.0,
                                           block_bounds(*X.shape), n_threads)
             if row >= 0:  # out of the domain, or an infinity: the numpy kernel says which
                 run(slice(row, row + 1))

@@ -8,8 +8,8 @@ the method modules and nothing that imports it back.
 
 import difflib
 
-from ._columns import ColumnScaler
 from ._batch_norm import BatchNormScaler
+from ._columns import ColumnScaler
 from ._decimal import DecimalScaler
 from ._group_norm import GroupNormScaler, InstanceNormScaler, LayerNormScaler
 from ._log import LogScaler

@@ -7,8 +7,8 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._auto import AutoScaler
 from . import _frames
+from ._auto import AutoScaler
 from ._base import BaseScaler
 from ._registry import SCALERS, suggest
 

@@ -21,8 +21,7 @@ import numpy as np
 from . import _blocks, _compiled, _device
 from ._blocks import (WIDE, PerFeature, block_bounds, block_rows, column_reduce, fold,
                       for_each_block, scratch, widen)
-from ._errors import check_overflow, column_label, raise_non_finite
-
+from ._errors import check_overflow, raise_non_finite
 
 #: Both kinds of statistics: ``"moments"`` (count, mean, M2), ``"extremes"`` (min, max).
 BOTH = ("moments", "extremes")
@@ -93,10 +92,10 @@ class ColumnStats:
     def from_device(cls, X, ns, sample_weight=None, feature_names=None, prior=None, row0=0):
         """Statistics of a 2-D array of another namespace (under array API
         dispatch, :class:`~skscale._array_api.Namespace` ``ns``): each block
-        of rows reduced on its device (:func:`skscale._device.column_stats`),
+        of rows reduced on its device (:func:`skscale._device.column_stats_on_device`),
         the blocks merged here, with ``prior`` if given.  Both kinds of
         statistics are computed."""
-        blocks = _device.column_stats(X, ns, sample_weight, feature_names, row0)
+        blocks = _device.column_stats_on_device(X, ns, sample_weight, feature_names, row0)
         parts = [] if prior is None else [prior]
         return cls.combine(parts + [cls(*blocks, X.shape[0])])
 
@@ -112,7 +111,7 @@ class ColumnStats:
         if _compiled.wanted(columns):
             def run(js):
                 return [j for j in range(js.start, js.stop)
-                        if not _store(s, j, _compiled.one_column_stats(
+                        if not _store(s, j, _compiled.one_column_stats_loop(
                             arrays[j], columns.valid[j], moments, extremes))]
 
             # columns on threads (the loops run free of the GIL)
@@ -139,7 +138,7 @@ class ColumnStats:
         """
         n, d = X.shape
         if X.flags.c_contiguous and _compiled.wanted(X):
-            s = _compiled.block_stats(X, np.arange(0, n + 1, batch_size), True, False,
+            s = _compiled.batch_stats_loop(X, np.arange(0, n + 1, batch_size), True, False,
                                       _blocks.n_threads())
             if s is not None:
                 return cls(*s[:, 1:], batch_size)
@@ -224,7 +223,7 @@ class ColumnStats:
         s = _stack(parts)
         n_rows = sum(p.n_rows for p in parts)
         if _compiled.loaded():
-            return cls(*_compiled.combine(s.count, s.mean, s.m2, s.min, s.max), n_rows)
+            return cls(*_compiled.combine_loop(s.count, s.mean, s.m2, s.min, s.max), n_rows)
         lo, hi = np.fmin.reduce(s.min, axis=0), np.fmax.reduce(s.max, axis=0)
         count = np.add.reduce(s.count, axis=0)
         if np.isnan(count).all():  # no moments asked for
@@ -305,7 +304,7 @@ def _compiled_stats(X, what, prior):
     n, d = X.shape
     n_threads = _blocks.n_threads()
     before = None if prior is None else (prior.count, prior.mean, prior.m2, prior.min, prior.max)
-    s = _compiled.column_stats(X, block_bounds(n, d), "moments" in what,
+    s = _compiled.column_stats_loop(X, block_bounds(n, d), "moments" in what,
                                "extremes" in what, before, n_threads)
     if s is None:
         return None

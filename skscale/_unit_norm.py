@@ -10,6 +10,7 @@ from ._blocks import scratch
 from ._kernels import group_inverse, grouped, redo_rows, rescaling
 from ._rows import RowScaler
 
+
 def _nan_ignoring(norm):
     """``norm`` of each row, recomputed with NaN as 0 on the rows that hold one."""
     def rows_norm(x):
@@ -141,7 +142,7 @@ class UnitNormScaler(RowScaler):
         # keep_stats=None: not kept, and the numpy kernel only (the compiled
         # loop's leftover rows)
         if out is not None and keep_stats is False and _compiled.wanted(X):
-            left = _compiled.unit_norm(X, out, self.norm, _blocks.n_threads())
+            left = _compiled.unit_norm_loop(X, out, self.norm, _blocks.n_threads())
             if left.size:
                 redo_rows(X, out, left, lambda x, y: self._compute(x, y, keep_stats=None),
                           self._feature_names())
@@ -176,14 +177,14 @@ class UnitNormScaler(RowScaler):
     def _device_compute(self, X, ns):
         """``(Y, norms)`` of the device array ``X`` (rows the device kernel
         leaves go through :meth:`_compute` on the host)."""
-        return _device.unit_norm(X, ns, self.norm, lambda x: self._compute(
+        return _device.unit_norm_on_device(X, ns, self.norm, lambda x: self._compute(
             x, np.empty_like(x), keep_stats=True))
 
     def _device_invert(self, X, norms, ns):
         if tuple(norms.shape) != (X.shape[0],):
             raise ValueError(f"sample_stats must be the {X.shape[0]} row norms that"
                              f" sample_stats(X) returned; got shape {tuple(norms.shape)}.")
-        return _device.row_inverse(X, ns, 1, norms)
+        return _device.row_inverse_on_device(X, ns, 1, norms)
 
     def _invert(self, X, norms):
         return group_inverse(X, self._norms(X, norms)[:, None],

@@ -110,13 +110,13 @@ def _group_norm_both(monkeypatch, scaler, X, in_place):
     """transform by the compiled loop (the rows it leaves to the numpy kernel
     recorded) and by the numpy kernel alone."""
     left = []
-    loop = _compiled.group_norm
+    loop = _compiled.group_norm_loop
 
     def recording(*args):
         left.append(loop(*args))
         return left[-1]
 
-    monkeypatch.setattr(_compiled, "group_norm", recording)
+    monkeypatch.setattr(_compiled, "group_norm_loop", recording)
     results = []
     for compiled in (True, False):
         monkeypatch.setitem(_config._CONFIG, "compiled", compiled)
@@ -202,7 +202,7 @@ def test_group_norm_loops_on_tile_and_block_edges(monkeypatch, dtype, n_rows, n_
     bounds = _blocks.block_bounds(n_rows, 50)
     monkeypatch.setattr(_compiled, "TILE_BYTES", 8 * 50 * 7)  # 7-row tiles
     out = np.empty_like(X)
-    assert _compiled.group_norm(X, out, bounds, n_groups, 1e-5, gamma, beta, n_threads).size == 0
+    assert _compiled.group_norm_loop(X, out, bounds, n_groups, 1e-5, gamma, beta, n_threads).size == 0
     x = X.astype(np.float64).reshape(n_rows, n_groups, -1)
     mean, var = x.mean(axis=-1, keepdims=True), x.var(axis=-1, keepdims=True)
     expected = ((x - mean) / np.sqrt(var + 1e-5)).reshape(n_rows, 50) * gamma + beta
@@ -219,7 +219,7 @@ def test_group_norm_loops_keep_the_variance_far_from_zero(n_groups):
     X = 1e8 + np.random.default_rng(9).normal(size=(3000, 50))
     out = np.empty_like(X)
     bounds = _blocks.block_bounds(*X.shape)
-    left = _compiled.group_norm(X, out, bounds, n_groups, 0.0, np.ones(50), np.zeros(50), 2)
+    left = _compiled.group_norm_loop(X, out, bounds, n_groups, 0.0, np.ones(50), np.zeros(50), 2)
     assert left.size == 0
     groups = out.astype(np.longdouble).reshape(len(X), n_groups, -1)
     np.testing.assert_allclose(groups.var(axis=-1).astype(np.float64), 1.0, rtol=1e-13)
@@ -250,7 +250,7 @@ def test_unit_norm_loop_agrees_with_numpy_kernel(monkeypatch, dtype, norm):
     fast, slow = results
     if norm == "l2":
         assert_ = np.testing.assert_array_equal
-        left = _compiled.unit_norm(X, np.empty_like(X), norm, 2)
+        left = _compiled.unit_norm_loop(X, np.empty_like(X), norm, 2)
         assert_(left, [6] if dtype == np.float64 else [])  # overflowing squares
     np.testing.assert_array_equal(np.isnan(fast), np.isnan(slow))
     tol = 1e-13 if dtype == np.float64 else 1e-6
@@ -375,7 +375,7 @@ def test_log1p_loop_is_within_one_ulp_like_numpy():
     a = _log1p_arguments(np.random.default_rng(7))
     X = a.reshape(-1, 1)
     out = np.empty_like(X)
-    row = _compiled.log1p_shifted(X, out, np.zeros(1), 1.0, np.array([0, len(a)]), 2)
+    row = _compiled.log_loop(X, out, np.zeros(1), 1.0, np.array([0, len(a)]), 2)
     assert row == -1
     got, numpy_ = out[:, 0], np.log1p(a)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(a))

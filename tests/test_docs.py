@@ -38,3 +38,26 @@ def test_every_page_is_in_the_table_of_contents():
     listed = {line.strip() for line in toc.splitlines() if line.strip() and ":" not in line}
     pages = {p.stem for p in DOCS.glob("*.md") if p.stem != "index"} | {"api"}
     assert pages - listed == set()
+
+
+def test_every_compiled_loop_and_device_kernel_is_in_the_algorithm_table():
+    # A change to one path's numerics must find its twins: every function of
+    # the compiled and device layers is in docs/design.md's table, and every
+    # function the table names exists.
+    import inspect
+
+    from skscale import _compiled, _device
+
+    page = (DOCS / "design.md").read_text()
+    table = page.split("## Which function implements each algorithm")[1].split("\n## ")[0]
+    public = {f"_compiled.{n}" for n, f in vars(_compiled).items()
+              if inspect.isfunction(f) and n.endswith("_loop")}
+    public |= {f"_device.{n}" for n, f in vars(_device).items()
+               if inspect.isfunction(f) and n.endswith("_on_device")}
+    assert {name for name in public if f"`{name}`" not in table} == set()
+    named = re.findall(r"`(_\w+)\.([\w.]+)`", table)
+    assert named, "the table names no function"
+    for module, attr in named:
+        obj = __import__(f"skscale.{module}", fromlist=["_"])
+        for part in attr.split("."):
+            obj = getattr(obj, part)

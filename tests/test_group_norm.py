@@ -345,7 +345,7 @@ def test_compiled_loops_leave_tiny_and_huge_groups_to_numpy():
         X = rng.normal(3.0, 2.0, size=(len(spread), 2 * size)) * spread[:, None]
         X[-1, 1::2] *= -1  # values of both signs: the sum does not overflow, the squares do
         out = np.zeros_like(X)
-        left = _compiled.group_norm(X, out, block_bounds(*X.shape), 2, 0.0,
+        left = _compiled.group_norm_loop(X, out, block_bounds(*X.shape), 2, 0.0,
                                     np.ones(2 * size), np.zeros(2 * size), 1)
         # std below 2**-450; squares (1e200, 1e300) that overflow
         np.testing.assert_array_equal(left, [2, 3, 5, 7, 8])

@@ -137,7 +137,7 @@ def test_compiled_loop_leaves_tiny_rows_to_numpy():
                    [np.inf] + [1.0] * 7])
     for norm in ("l1", "l2", "max"):
         out = np.full_like(X, 7.0)
-        left = _compiled.unit_norm(X, out, norm, 1)
+        left = _compiled.unit_norm_loop(X, out, norm, 1)
         # subnormal, 1e-160, 1e-200, 1e-140 and 1e-300 rows (norms below 2**-450),
         # the huge rows whose sum overflows, and the infinity
         expected = [0, 1, 2, 3, 4, 5] + ([] if norm == "max" else [8]) + [11]
