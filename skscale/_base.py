@@ -92,6 +92,14 @@ class Input:
         result (an array, or a tuple of them) as tensors again."""
         return self.ns.back(result) if self.ns is not None and self.ns.host else result
 
+    def output(self, result, est):
+        """A transform's ``result`` as the caller gets it: a frame of the
+        input's kind where ``est``'s ``set_output`` asks for one (missing
+        values missing again), a CPU tensor's as a tensor, else itself."""
+        if self.kind == "dense":  # (a frame converted at the door; "frame" maps build theirs)
+            result = _frames.like(self.source, result, est)
+        return self.back(result)
+
 
 @contextmanager
 def unchanged_on_error(est, deep=False):

@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from . import _array_api, _dask, _device, _frames, _quantiles
+from . import _array_api, _dask, _device, _quantiles
 from ._base import (_FLOATS, BaseScaler, Input, has_callbacks, partial_fit_context,
                     unchanged_on_error)
 from ._kernels import affine, affine_columns
@@ -367,7 +367,7 @@ class ColumnScaler(BaseScaler):
             Scaled data, float32 for float32 input and float64 otherwise.
         """
         out, data = self._map_rows(X, copy, inverse=False)
-        return data.back(out if _frames.is_frame(out) else _frames.like(data.source, out, self))
+        return data.output(out, self)
 
     def inverse_transform(self, X, copy=None):
         """Map scaled data back to the original units.

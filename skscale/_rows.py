@@ -13,7 +13,7 @@ below say which of them runs.
 import numpy as np
 from sklearn.base import _fit_context, clone
 
-from . import _array_api, _dask, _frames
+from . import _array_api, _dask
 from ._base import BaseScaler, unchanged_on_error
 from ._kernels import check_finite
 
@@ -162,7 +162,7 @@ class RowScaler(BaseScaler):
         copy = getattr(self, "copy", True) if copy is None else copy
         out = ROW_TRANSFORM[data.kind](scaler, data, copy)
         # a frame's missing values stay missing in a frame of its kind
-        return data.back(_frames.like(data.source, out, self))
+        return data.output(out, self)
 
     def sample_stats(self, X):
         """The per-sample statistics that :meth:`transform` divides by.
