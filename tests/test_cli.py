@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from skscale import SCALERS
-from skscale import cli
+from skscale.cli import models, options, streams
 from skscale._batch_norm import minibatches
 from skscale.cli import main
 
@@ -137,7 +137,7 @@ def test_every_method_streams_like_fit_in_memory(method, ext, table_and_oracle, 
     scaled = read(out)
     assert_close(matrix(scaled), oracle.transform(X))
     assert_same_column(scaled["label"], table["label"])
-    expected_names = table.column_names + (cli.stats_columns(oracle) if keep else [])
+    expected_names = table.column_names + (models.stats_columns(oracle) if keep else [])
     assert scaled.column_names == expected_names  # in their original order
     assert all(scaled.schema.field(c).type == pa.float64() for c in COLUMNS)
     for j, c in enumerate(COLUMNS):  # nulls stay null (a CSV reads NaN back as null too)
@@ -180,7 +180,7 @@ def test_batch_norm_ends_with_the_running_statistics_of_fit(tmp_path, capsys):
     model = tmp_path / "bn.skops"
     assert run(capsys, "fit", "--method", "batch_norm", "--param", "batch_size=100",
                "--chunk-rows", 1000, data, "-o", model)[0] == 0
-    fitted = cli.load_model(str(model), cli.build_parser().parse_args(["info", str(model)]))
+    fitted = models.load_model(str(model), options.build_parser().parse_args(["info", str(model)]))
     oracle = SCALERS["batch_norm"](batch_size=100).fit(X)
     assert fitted.num_batches_tracked_ == oracle.num_batches_tracked_ == 20
     np.testing.assert_allclose(fitted.running_mean_, oracle.running_mean_, rtol=1e-12)
@@ -272,7 +272,7 @@ def test_progress_bar_only_on_a_terminal_and_not_quiet(table_and_oracle, tmp_pat
     model = tmp_path / "m.skops"
     assert run(capsys, "fit", data, "-o", model)[2] == ""  # stderr is no terminal here
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    monkeypatch.setattr(cli, "PROGRESS_DELAY", 0)
+    monkeypatch.setattr(streams, "PROGRESS_DELAY", 0)
     status, _, err = run(capsys, "transform", model, data, "-o", tmp_path / "o.parquet",
                          "--chunk-rows", 1000)
     assert status == 0 and "rows" in err and "train.parquet" in err
@@ -379,7 +379,7 @@ def test_the_installed_console_script(table_and_oracle, tmp_path):
     # (two calls: each pays a fresh process's imports, seconds on a busy machine)
     done = call("fit", "--method", "minmax", data, "-o", tmp_path / "m.skops")
     assert (done.returncode, done.stderr) == (0, "")
-    assert type(cli.load_model(str(tmp_path / "m.skops"), cli.build_parser().parse_args(
+    assert type(models.load_model(str(tmp_path / "m.skops"), options.build_parser().parse_args(
         ["info", "m.skops"]))).__name__ == "MinMaxScaler"
     bad = call("transform", tmp_path / "m.skops", data, "-o", tmp_path / "o.txt")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
