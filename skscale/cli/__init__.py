@@ -19,14 +19,60 @@ its own module.  Its rooms:
 - :mod:`.commands`: the subcommands;
 - :mod:`.errors`: the one-line errors.
 
-This module holds :func:`main` alone, and imports pyarrow (and the rest)
-only when it runs.
+This module holds :func:`main` alone.  It may touch the process's signal
+handlers (while :func:`main` runs, then restored) and stdout and stderr; it
+imports pyarrow and the other rooms only once its signal handlers are in
+place, so that Ctrl-C while they load prints one line, not a traceback.
 """
 
+import contextlib
+import os
 import sys
 import warnings
 
 __all__ = ["main"]
+
+#: Signals that end a run: the temporary output is removed, one line is
+#: printed, and the exit status is 128 + the signal's number.
+SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+#: The exit status after a reader closed the pipe the output went to.
+BROKEN_PIPE = 128 + 13
+
+
+@contextlib.contextmanager
+def _signals_end_the_run():
+    """While the block runs, the :data:`SIGNALS` the process does not ignore
+    raise :class:`~.errors.Interrupted` (in the main thread; elsewhere
+    Python delivers no signal)."""
+    import signal
+    import threading
+
+    from .errors import Interrupted
+
+    def handler(signum, frame):
+        raise Interrupted(signum)
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in SIGNALS:
+            sig = getattr(signal, name, None)
+            if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+                previous[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _silence_stdout():
+    """After a broken pipe, point stdout at /dev/null, so that Python's own
+    flush at exit does not complain (the Python documentation's advice)."""
+    with contextlib.suppress(Exception):
+        fd = sys.stdout.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -50,7 +96,8 @@ def main(argv=None):
     unchanged and in place; nulls stay null; scaled integer columns become
     float64.  Models are saved with skops (loaded with
     :func:`skscale.io.load`), or joblib for a ``.joblib`` path or
-    ``--format joblib`` (a pickle: load only files you trust).  Per-sample
+    ``--format joblib``: a pickle, which ``transform``, ``inverse`` and
+    ``info`` load only with ``--trust-pickle``.  Per-sample
     methods (unit, layer, instance and group norm) learn nothing at fit,
     which records the columns; ``inverse`` needs each row's statistics, which
     ``transform --keep-stats`` writes as extra columns.
@@ -65,7 +112,9 @@ def main(argv=None):
     status : int
         0 on success; 2 after a mistake in the command or its files (one
         line ``skscale: error: ...`` on stderr, no output written); 1 after
-        an unexpected failure.
+        an unexpected failure; 128 + the signal's number after SIGINT,
+        SIGTERM or SIGHUP (one line, no output written); 141 where the
+        reader of its output closed the pipe (nothing printed).
 
     Examples
     --------
@@ -85,6 +134,19 @@ def main(argv=None):
     0.5,"b"
     1,"c"
     """
+    from .errors import Interrupted
+
+    try:
+        with _signals_end_the_run():
+            return _run(argv)
+    except Interrupted as stop:
+        import signal
+
+        print(f"skscale: interrupted by {signal.Signals(stop.signum).name}", file=sys.stderr)
+        return 128 + stop.signum
+
+
+def _run(argv):
     from .errors import CLIError, one_line
 
     try:
@@ -100,12 +162,19 @@ def main(argv=None):
         warnings.showwarning = _show_warning
         try:
             args = build_parser().parse_args(argv)
+            args.notes = []
             COMMANDS[args.command](args)
+            sys.stdout.flush()  # (a closed pipe shows here, not at exit)
+            if not args.quiet and args.notes:
+                print("\n".join(args.notes), file=sys.stderr)
+        except BrokenPipeError:  # the reader has gone (`skscale info m | head`): say nothing
+            _silence_stdout()
+            return BROKEN_PIPE
         except (CLIError, ValueError, TypeError, OSError, ImportError, pa.ArrowException) as err:
             # (pyarrow's errors are ValueError or OSError)
             print(f"skscale: error: {one_line(err)}", file=sys.stderr)
             return 2
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # (where no handler could be set: not the main thread)
             print("skscale: interrupted", file=sys.stderr)
             return 130
         except Exception as err:  # a bug, but still no traceback for the user

@@ -1,8 +1,9 @@
 """The subcommands: ``fit``, ``transform``, ``inverse`` and ``info``.
 
-Each reads its arguments, asks :mod:`.models` for the scaler, :mod:`.tables`
-for the columns and :mod:`.streams` to run the file through it; ``info``
-prints to stdout.  Nothing here knows a method by name.
+Each reads its arguments, refuses an output that is one of its inputs, asks
+:mod:`.models` for the scaler, :mod:`.tables` for the file and
+:mod:`.streams` to run the file through it; ``info`` prints to stdout.
+Nothing here knows a method by name.
 """
 
 import numpy as np
@@ -10,22 +11,59 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import models, tables
-from .errors import CLIError
-from .streams import fit_stream, map_stream
+from .errors import CLIError, note
+from .outputs import refuse_same
+from .streams import fit_file, map_file
+
+
+def requested_columns(args):
+    """The columns named by ``--columns A,B`` and ``--column NAME`` (which
+    takes a name with a comma), in order; None for the default."""
+    if args.columns is None and not args.column:
+        return None
+    named = [c.strip() for c in args.columns.split(",")] if args.columns is not None else []
+    return named + list(args.column or ())
+
+
+def open_data(path, args):
+    return tables.DataFile(path, tables.data_format(path, args), tables.Dialect.from_args(args))
 
 
 def cmd_fit(args):
-    est = models.parse_params(args.param, models.method_class(args.method))
-    fmt = tables.data_format(args.data, args)
-    schema = tables.read_schema(args.data, fmt)
-    requested = None if args.columns is None else [c.strip() for c in args.columns.split(",")]
-    columns = tables.select_columns(schema, args.data, requested)
-    fit_stream(est, args.data, fmt, args, columns, tables.work_dtype(schema, columns))
-    models.save_model(est, args.output, models.model_format(args.output, args))
+    refuse_same(args.output, [("training data", args.data)])
+    template = models.parse_params(args.param, models.method_class(args.method))
+    out_fmt = models.model_format(args.output, args)
+    data = open_data(args.data, args)
+    requested = requested_columns(args)
+    columns, left_out = tables.select_columns(data, requested)
+    for name in left_out:
+        note(args, f"column {name!r} left out: it {data.why_not_numeric(name)}")
+    est, _ = fit_file(template, data, args, columns, chosen=requested is None)
+    models.save_model(est, args.output, out_fmt)
+
+
+def _map_inputs(args):
+    refuse_same(args.output, [("model", args.model), ("input", args.data)])
+    tables.data_format(args.output, args)  # (a bad output name fails before any work)
+    return models.load_model(args.model, args), open_data(args.data, args)
+
+
+def _made_by(data, est):
+    """``(record, same)``: the record of the command that wrote ``data``
+    (None for a CSV file or one not written by skscale), and whether ``est``
+    is the model it names."""
+    record = data.record()
+    if record is None:
+        return None, False
+    return record, record.get("model") == models.fingerprint(est)
 
 
 def cmd_transform(args):
-    est = models.load_model(args.model, args)
+    est, data = _map_inputs(args)
+    record, same = _made_by(data, est)
+    if record and record.get("command") == "transform" and same:
+        raise CLIError(f"{args.data!r} was already scaled by this model ('skscale transform'"
+                       " wrote it): transform the original data")
     added = []
     if args.keep_stats:
         if not models.is_per_sample(est):
@@ -36,16 +74,25 @@ def cmd_transform(args):
     def apply(F, table):
         return est.transform(F), (models.sample_stats_arrays(est, F) if added else [])
 
-    map_stream(est, args, args.data, args.output, apply, added=added)
+    map_file(est, data, args.output, args, apply, added=added,
+             record=models.record(est, "transform"))
 
 
 def cmd_inverse(args):
-    est = models.load_model(args.model, args)
+    est, data = _map_inputs(args)
+    record, same = _made_by(data, est)
+    if record and record.get("command") == "inverse":
+        raise CLIError(f"{args.data!r} was written by 'skscale inverse': it is in original units"
+                       " already")
+    if record and record.get("command") == "transform" and not same:
+        raise CLIError(
+            f"{args.data!r} was scaled by another model ({record.get('method')}, on columns"
+            f" {', '.join(map(repr, record.get('columns') or []))}) than {args.model!r}"
+            f" ({models.method_name(est)}): inverse it with the model that scaled it")
     dropped = []
     if models.is_per_sample(est):
         dropped = models.stats_columns(est)
-        schema = tables.read_schema(args.data, tables.data_format(args.data, args))
-        if not set(dropped) <= set(schema.names):
+        if not set(dropped) <= set(data.names):
             raise CLIError(
                 f"{models.method_name(est)} scales each row by statistics of its own, which"
                 f" {args.data!r} does not hold: transform with --keep-stats to keep them"
@@ -57,11 +104,15 @@ def cmd_inverse(args):
             return est.inverse_transform(F, sample_stats=models.sample_stats_from(arrays)), []
         return est.inverse_transform(F), []
 
-    map_stream(est, args, args.data, args.output, apply, dropped=dropped)
+    map_file(est, data, args.output, args, apply, dropped=dropped,
+             record=models.record(est, "inverse"))
 
 
 def number(v):
-    """An integer as such, a float in the shortest form that reads back exactly."""
+    """An integer as such, a float in the shortest form that reads back
+    exactly in its own type: 2.3 for a float32, not 2.299999952316284."""
+    if isinstance(v, np.floating):
+        return str(v)  # (numpy's shortest round-trip form for the scalar's type)
     v = v.item() if isinstance(v, np.generic) else v
     return str(v) if isinstance(v, int) else repr(float(v))
 

@@ -1,15 +1,23 @@
 """Parquet and CSV files as tables of rows, and tables back into files.
 
 It may touch the data files named on the command line (read with pyarrow,
-in chunks of rows) and the writers it opens on the targets that
+in chunks of rows, never whole) and the writers it opens on the targets that
 :mod:`.outputs` hands it.  It knows nothing of estimators: the columns to
 scale leave as one float array, and scaled arrays come back as columns.
+
+What a CSV column holds is read from the file's first block (about 1 MiB),
+as pyarrow infers it; the columns to scale are then parsed as float64 to the
+end, and a value that is neither a number nor a missing-value token is found
+and named wherever it is (:class:`~.errors.NotANumber`).
 """
 
+import codecs
 import contextlib
+import csv
 import json
 import os
 import re
+import shlex
 
 import numpy as np
 import pandas as pd
@@ -18,9 +26,17 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from .errors import CLIError
+from .errors import CLIError, NotANumber
 
 DATA_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+#: The tokens pyarrow reads as missing in a CSV file ("", "NA", "NaN", "null", ...).
+NULL_TOKENS = tuple(pcsv.ConvertOptions().null_values)
+#: The Parquet key-value metadata key of the record of what wrote a file.
+RECORD_KEY = b"skscale"
+#: Integers beyond this magnitude do not all have a float64 of their own.
+EXACT_INTEGERS = 2**53
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_DELIMITERS = (",", ";", "\t", "|")
 
 
 def formats(args):
@@ -46,61 +62,306 @@ def data_format(path, args):
     return fmt
 
 
-# ---------------------------------------------------------------- reading
+class Dialect:
+    """How CSV files are read and written: ``--delimiter``, ``--encoding``
+    (of input; output is UTF-8), ``--header``/``--no-header`` (None: a first
+    line that reads as numbers is refused as a header) and ``--na-values``
+    (tokens read as missing on top of pyarrow's)."""
 
-def _unreadable(path, fmt, err):
-    return CLIError(f"cannot read {path!r} as {fmt}: {err}")
+    def __init__(self, delimiter=",", encoding="utf8", header=None, na_values=()):
+        if len(delimiter) != 1:
+            raise CLIError(f"--delimiter takes one character, got {delimiter!r}")
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise CLIError(f"--encoding: unknown encoding {encoding!r}") from None
+        self.delimiter, self.encoding, self.header = delimiter, encoding, header
+        self.nulls = [*NULL_TOKENS, *(t for t in na_values if t not in NULL_TOKENS)]
 
-
-def read_schema(path, fmt):
-    """The columns of a data file and their types (for CSV, as inferred from
-    its first block, which is what the streaming reader will use)."""
-    if os.path.isdir(path):
-        raise CLIError(f"cannot read {path!r}: it is a folder")
-    if not os.path.isfile(path):
-        raise CLIError(f"cannot read {path!r}: no such file")
-    if os.path.getsize(path) == 0:
-        raise CLIError(f"{path!r} is empty")
-    try:
-        if fmt == "parquet":
-            return pq.ParquetFile(path).schema_arrow
-        with pcsv.open_csv(path) as reader:
-            return reader.schema
-    except (OSError, pa.ArrowException) as err:
-        raise _unreadable(path, fmt, err) from None
+    @classmethod
+    def from_args(cls, args):
+        tokens = [t for item in args.na_values or () for t in item.split(",")]
+        return cls(args.delimiter, args.encoding, args.header, tokens)
 
 
-def read_tables(path, fmt, rows, columns=None, floats=()):
-    """Consecutive tables of ``rows`` rows (the last one shorter) of a data file.
+def _describe(dtype):
+    """What a column of a non-numeric type holds, in words."""
+    for test, words in ((pa.types.is_temporal, "dates or times"),
+                        (pa.types.is_dictionary, "categories"),
+                        (pa.types.is_boolean, "true/false values"),
+                        (pa.types.is_null, "no value at all"),
+                        (lambda t: pa.types.is_string(t) or pa.types.is_large_string(t), "text")):
+        if test(dtype):
+            return f"{words} ({dtype})"
+    return str(dtype)
 
-    ``columns`` limits what is read; CSV columns in ``floats`` are parsed as
-    float64 (type inference sees only the first block, and an integer column
-    may hold a decimal further on).
+
+def is_numeric(dtype):
+    return pa.types.is_integer(dtype) or pa.types.is_floating(dtype) or pa.types.is_decimal(dtype)
+
+
+class DataFile:
+    """A Parquet or CSV file to read in chunks, checked when opened: it
+    exists, is not empty, and has unique column names (and, for CSV, names
+    that are not numbers unless ``--header`` says so, and UTF-8 text or the
+    ``--encoding`` given).
+
+    ``schema`` holds the columns and their types, for CSV as inferred from
+    the first block, which is what the streaming reader uses.
     """
+
+    def __init__(self, path, fmt, dialect=None):
+        self.path, self.fmt, self.dialect = path, fmt, dialect or Dialect()
+        if os.path.isdir(path):
+            raise CLIError(f"cannot read {path!r}: it is a folder")
+        if not os.path.exists(path):
+            raise CLIError(f"cannot read {path!r}: no such file")
+        if os.path.isfile(path) and os.path.getsize(path) == 0:
+            raise CLIError(f"{path!r} is empty")
+        self._names = None  # the names a file without a header gets
+        try:
+            if fmt == "parquet":
+                self.schema = pq.ParquetFile(path).schema_arrow
+            else:
+                if self.dialect.header is False:
+                    with self._open_csv(ReadOptions=dict(autogenerate_column_names=True)) as r:
+                        self._names = [f"c{j}" for j in range(len(r.schema))]
+                with self._open_csv() as reader:
+                    self.schema = reader.schema
+        except (OSError, pa.ArrowException) as err:
+            raise self._unreadable(err) from None
+        self._check_names()
+
+    # ------------------------------------------------------------ opening
+
+    def _open_csv(self, types=None, include=None, strings_can_be_null=False, ReadOptions=None):
+        d = self.dialect
+        read = pcsv.ReadOptions(encoding=d.encoding, column_names=self._names,
+                                **(ReadOptions or {}))
+        convert = pcsv.ConvertOptions(column_types=types or {}, include_columns=include or [],
+                                      null_values=d.nulls, strings_can_be_null=strings_can_be_null)
+        return pcsv.open_csv(self.path, read_options=read, convert_options=convert,
+                             parse_options=pcsv.ParseOptions(delimiter=d.delimiter))
+
+    def _unreadable(self, err):
+        text = str(err)
+        if "UTF8" in text or "UTF-8" in text:
+            return self._not_utf8(_csv_column_in(text, self._file_names()))
+        hint = self.delimiter_hint() if self.fmt == "csv" else ""
+        return CLIError(f"cannot read {self.path!r} as {self.fmt}:"
+                        f" {self._named(text)}{hint}")
+
+    def _not_utf8(self, column=None):
+        where = f" (column {column!r})" if column else ""
+        return CLIError(f"cannot read {self.path!r} as {self.dialect.encoding} text{where}:"
+                        " pass --encoding with the file's encoding, e.g. --encoding latin-1"
+                        " or --encoding cp1252")
+
+    def _file_names(self):
+        if getattr(self, "schema", None) is not None:
+            return self.schema.names
+        return self._names or []
+
+    def _named(self, text):
+        """pyarrow's CSV errors count columns from 0 ("In CSV column #3"): name it."""
+        found = re.search(r"In CSV column #(\d+)", text)
+        names = self._file_names()
+        if found and int(found.group(1)) < len(names):
+            return text.replace(found.group(0), f"In column {names[int(found.group(1))]!r}")
+        return text
+
+    def _check_names(self):
+        names = self.schema.names
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise CLIError(f"{self.path!r} has more than one column named"
+                           f" {', '.join(map(repr, twice))}; skscale needs unique names:"
+                           " rename them" + (" (or pass --no-header to name the columns c0,"
+                                             " c1, ...)" if self.fmt == "csv" else ""))
+        if self.fmt != "csv":
+            return
+        binary = [f.name for f in self.schema if pa.types.is_binary(f.type)]
+        if binary or any("\ufffd" in n for n in names):
+            raise self._not_utf8(binary[0] if binary else None)
+        if self.dialect.header is None and all(_NUMBER.fullmatch(n.strip()) for n in names):
+            shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+            raise CLIError(
+                f"the first line of {self.path!r} ({shown}) looks like data, not column names:"
+                " pass --no-header to read every line as data (the columns are then named c0,"
+                " c1, ...), or --header to take that line as the names")
+
+    def delimiter_hint(self):
+        """``"; it looks separated by ';': pass --delimiter ';'"`` where the
+        first lines of a CSV file agree on another delimiter, else ''."""
+        if self.fmt != "csv":
+            return ""
+        try:
+            with open(self.path, encoding=self.dialect.encoding, errors="replace",
+                      newline="") as f:
+                sample = f.read(65536)
+            dialect = csv.Sniffer().sniff(sample, delimiters="".join(_DELIMITERS))
+        except (OSError, csv.Error):
+            return ""
+        found = dialect.delimiter
+        if found == self.dialect.delimiter:
+            return ""
+        shown = "\\t" if found == "\t" else found
+        return f"; it looks separated by {shown!r}: pass --delimiter {shlex.quote(found)}"
+
+    # ------------------------------------------------------------ what it holds
+
+    @property
+    def names(self):
+        return self.schema.names
+
+    def index_columns(self):
+        """Columns that hold a pandas index (not data to scale)."""
+        meta = (self.schema.metadata or {}).get(b"pandas")
+        index = json.loads(meta).get("index_columns", []) if meta else []
+        return {c for c in index if isinstance(c, str)}
+
+    def record(self):
+        """The record of the command that wrote this file (Parquet), or None."""
+        raw = (self.schema.metadata or {}).get(RECORD_KEY)
+        with contextlib.suppress(ValueError, TypeError):
+            record = json.loads(raw) if raw else None
+            return record if isinstance(record, dict) else None
+        return None
+
+    def row_count(self):
+        """Rows in the file where that is known without reading it (Parquet)."""
+        return pq.ParquetFile(self.path).metadata.num_rows if self.fmt == "parquet" else None
+
+    def why_not_numeric(self, name):
+        """Why the column ``name``, not numeric in :attr:`schema`, cannot be
+        scaled: its first value that is not a number (CSV), or its type."""
+        dtype = self.schema.field(name).type
+        if self.fmt == "csv" and not pa.types.is_null(dtype):
+            found = self.first_non_number(name)
+            if found is not None:
+                return NotANumber(self.path, name, *found).reason
+        if self.fmt == "csv":
+            return f"holds no value in the first block of {self.path!r}"
+        return f"holds {_describe(dtype)}, not numbers"
+
+    def first_non_number(self, name):
+        """``(row, text)`` of the first value of CSV column ``name`` that is
+        neither a number nor missing, or None."""
+        row = 0
+        try:
+            with self._open_csv(types={name: pa.string()}, include=[name],
+                                strings_can_be_null=True) as reader:
+                for batch in reader:
+                    values = pc.utf8_trim_whitespace(batch.column(0))  # as the reader does
+                    bad = _first_not_float(values)
+                    if bad is not None:
+                        return row + bad, values[bad].as_py()
+                    row += batch.num_rows
+        except (OSError, pa.ArrowException):
+            return None
+        return None
+
+    def check_scalable(self, columns, why=""):
+        """Refuse columns this file lacks or holds as anything but numbers."""
+        missing = [c for c in columns if c not in self.names]
+        if missing:
+            raise CLIError(f"{self.path!r} has no column {', '.join(map(repr, missing))}{why}"
+                           f" (its columns: {', '.join(self.names)}){self.delimiter_hint()}")
+        for c in columns:
+            dtype = self.schema.field(c).type
+            if is_numeric(dtype) or (self.fmt == "csv" and pa.types.is_null(dtype)):
+                continue  # (a CSV column empty in the first block may hold numbers)
+            raise CLIError(f"{self.path!r}: column {c!r} {self.why_not_numeric(c)};"
+                           " skscale scales numbers only")
+
+    def work_dtype(self, columns):
+        """float32 where every scaled column is float32 (the estimators keep
+        it), else float64."""
+        return (np.float32 if all(self.schema.field(c).type == pa.float32() for c in columns)
+                else np.float64)
+
+    # ------------------------------------------------------------ reading
+
+    def read_types(self, floats, text):
+        """The types the chunks of :meth:`tables` give (CSV): ``floats`` as
+        float64; the others as text where ``text``, else as first inferred,
+        except that a column empty in the first block is read as text."""
+        types = {}
+        for f in self.schema:
+            if f.name in floats:
+                types[f.name] = pa.float64()
+            elif text or pa.types.is_null(f.type):
+                types[f.name] = pa.string()
+        return types
+
+    def schema_read(self, floats=(), text=False):
+        """The schema of the chunks of :meth:`tables` with these arguments."""
+        if self.fmt != "csv":
+            return self.schema
+        types = self.read_types(floats, text)
+        return pa.schema([f.with_type(types.get(f.name, f.type)) for f in self.schema],
+                         metadata=self.schema.metadata)
+
+    def tables(self, rows, columns=None, floats=(), text=False):
+        """Consecutive tables of ``rows`` rows (the last one shorter).
+
+        ``columns`` limits what is read (None: all); CSV columns in
+        ``floats`` are parsed as float64 (inference sees only the first
+        block, and an integer column may hold a decimal further on), the
+        other CSV columns as text where ``text`` (they pass through as
+        written).
+        """
+        try:
+            if self.fmt == "parquet":
+                # pre_buffer (pyarrow's default) would read the whole file
+                # ahead of the batches: memory would grow with the file
+                batches = pq.ParquetFile(self.path, pre_buffer=False).iter_batches(
+                    batch_size=rows, columns=columns)
+            else:
+                types = self.read_types(floats, text)
+                if columns is not None:
+                    types = {c: t for c, t in types.items() if c in columns}
+                batches = self._open_csv(types=types, include=columns)
+            yield from _rechunk(batches, rows)
+        except (OSError, pa.ArrowException) as err:
+            raise self._conversion_error(err, floats) from None
+
+    def _conversion_error(self, err, floats):
+        text = str(err)
+        found = re.search(r"In CSV column #(\d+): CSV conversion error to (\w+)", text)
+        if self.fmt != "csv" or not found or "UTF8" in text:
+            return self._unreadable(err)
+        name = self.names[int(found.group(1))]
+        if name in floats:
+            where = self.first_non_number(name)
+            if where is not None:
+                return NotANumber(self.path, name, *where)
+        return CLIError(f"cannot read {self.path!r}: column {name!r} changes type after its first"
+                        f" block ({self.schema.field(name).type} there): {self._named(text)}")
+
+
+def _csv_column_in(text, names):
+    found = re.search(r"In CSV column #(\d+)", text)
+    return names[int(found.group(1))] if found and int(found.group(1)) < len(names) else None
+
+
+def _first_not_float(values):
+    """Index of the first non-null string of ``values`` that does not parse
+    as a float64, or None: a halving search with pyarrow's own parser."""
     try:
-        if fmt == "parquet":
-            # pre_buffer (pyarrow's default) would read the whole file ahead
-            # of the batches: memory would grow with the file
-            batches = pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=rows,
-                                                                          columns=columns)
-        else:
-            convert = pcsv.ConvertOptions(column_types={c: pa.float64() for c in floats},
-                                          include_columns=columns or [])
-            batches = pcsv.open_csv(path, convert_options=convert)
-        yield from _rechunk(batches, rows)
-    except (OSError, pa.ArrowException) as err:
-        raise _unreadable(path, fmt, _csv_column_named(path, fmt, err)) from None
-
-
-def _csv_column_named(path, fmt, err):
-    """pyarrow's CSV errors count columns from 0 ("In CSV column #3"): name it."""
-    found = re.search(r"In CSV column #(\d+)", str(err)) if fmt == "csv" else None
-    if not found:
-        return err
-    with contextlib.suppress(Exception):
-        name = read_schema(path, fmt).names[int(found.group(1))]
-        return str(err).replace(found.group(0), f"In column {name!r}")
-    return err
+        pc.cast(values, pa.float64())
+        return None
+    except pa.ArrowInvalid:
+        pass
+    lo, hi = 0, len(values)  # the first bad value is in [lo, hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        try:
+            pc.cast(values.slice(lo, mid - lo), pa.float64())
+            lo = mid
+        except pa.ArrowInvalid:
+            hi = mid
+    return lo
 
 
 def _rechunk(batches, rows):
@@ -121,66 +382,69 @@ def _rechunk(batches, rows):
         yield pa.Table.from_batches(held)
 
 
-def row_count(path, fmt):
-    """Rows in the file where that is known without reading it (Parquet)."""
-    return pq.ParquetFile(path).metadata.num_rows if fmt == "parquet" else None
-
-
-def _is_numeric(dtype):
-    return pa.types.is_integer(dtype) or pa.types.is_floating(dtype) or pa.types.is_decimal(dtype)
-
-
-def _pandas_index_columns(schema):
-    meta = (schema.metadata or {}).get(b"pandas")
-    index = json.loads(meta).get("index_columns", []) if meta else []
-    return {c for c in index if isinstance(c, str)}
-
-
-def select_columns(schema, path, requested=None):
-    """The columns to scale: ``requested`` (checked), or every numeric column
-    (not a pandas index stored as a column)."""
+def select_columns(data, requested=None):
+    """``(columns, left_out)``: the columns to scale, ``requested`` (checked)
+    or every numeric column (not a pandas index stored as a column); and,
+    for the default, the names of the columns left out."""
     if requested is None:
-        index = _pandas_index_columns(schema)
-        columns = [f.name for f in schema if _is_numeric(f.type) and f.name not in index]
-        if not columns:
-            raise CLIError(f"{path!r} has no numeric column to scale")
-        return columns
-    check_columns(schema, path, requested)
+        index = data.index_columns()
+        columns, left_out = [], []
+        for f in data.schema:
+            if f.name not in index:
+                (columns if is_numeric(f.type) else left_out).append(f.name)
+        return columns, left_out
     twice = sorted({c for c in requested if requested.count(c) > 1})
     if twice:
         raise CLIError(f"--columns names {', '.join(map(repr, twice))} more than once")
-    return list(requested)
+    data.check_scalable(requested)
+    return list(requested), []
 
 
-def check_columns(schema, path, columns, why=""):
-    """Refuse columns that ``schema`` lacks or holds as anything but numbers.
-    A CSV column empty in the first block is inferred as null: it may hold numbers."""
-    missing = [c for c in columns if c not in schema.names]
-    if missing:
-        raise CLIError(f"{path!r} has no column {', '.join(map(repr, missing))}{why}"
-                       f" (its columns: {', '.join(schema.names)})")
-    bad = [f"{c!r} ({schema.field(c).type})" for c in columns
-           if not (_is_numeric(schema.field(c).type) or pa.types.is_null(schema.field(c).type))]
-    if bad:
-        raise CLIError(f"column {', '.join(bad)} of {path!r} is not numeric;"
-                       " skscale scales numbers only")
-
-
-def work_dtype(schema, columns):
-    """float32 where every scaled column is float32 (the estimators keep it), else float64."""
-    return np.float32 if all(schema.field(c).type == pa.float32() for c in columns) else np.float64
-
-
-def to_matrix(table, columns, dtype):
+def to_matrix(table, columns, dtype, data):
     """``(X, masks)``: the columns as one 2-D array (nulls as NaN), and each
-    column's null mask (None where it has none), to restore the nulls on output."""
+    column's null mask (None where it has none), to restore the nulls on
+    output.  Integers beyond 2**53, which float64 would round, are refused."""
     X = np.empty((table.num_rows, len(columns)), dtype=dtype, order="F")
     masks = []
     for j, name in enumerate(columns):
-        col = pc.cast(table.column(name), pa.from_numpy_dtype(dtype))
+        col = table.column(name)
+        try:
+            col = pc.cast(col, pa.from_numpy_dtype(dtype))
+        except pa.ArrowInvalid:  # (pyarrow's safe cast refuses inexact integers)
+            _refuse_wide_integers(col.fill_null(0).to_numpy(), name, data)
+            raise
         X[:, j] = col.to_numpy()  # nulls come back as NaN
+        if data.fmt == "csv" and pa.types.is_integer(data.schema.field(name).type):
+            _refuse_wide_integers(X[:, j], name, data)  # (parsed as floats: see tables)
         masks.append(col.is_null().to_numpy() if col.null_count else None)
     return X, masks
+
+
+def _refuse_wide_integers(values, name, data):
+    with np.errstate(invalid="ignore"):
+        wide = np.flatnonzero(np.abs(values) > EXACT_INTEGERS)
+    if wide.size:
+        i = int(wide[0])
+        value = values[i] if values.dtype.kind in "iu" else f"about {values[i]:.17g}"
+        raise WideInteger(data.path, name, value, i)
+
+
+class WideInteger(CLIError):
+    """An integer a float64 would round; its row counted within the chunk."""
+
+    def __init__(self, path, column, value, row):
+        self.path, self.column, self.value, self.row = path, column, value, row
+        super().__init__(self._text(row))
+
+    def _text(self, row):
+        return (f"{self.path!r}: column {self.column!r} holds the integer {self.value} at row"
+                f" {row}, beyond 2**53, where float64 cannot hold every integer: skscale scales"
+                " in floating point and will not round it silently; convert the column to"
+                " floats first if rounding is acceptable")
+
+    def at(self, start):
+        """The same error with its row counted in the file."""
+        return CLIError(self._text(start + self.row))
 
 
 def frame(X, columns):
@@ -190,26 +454,33 @@ def frame(X, columns):
 
 # ---------------------------------------------------------------- writing
 
-def open_writer(sink, fmt, schema, path):
-    """A Parquet or CSV writer into ``sink``, on its way to ``path``."""
+def open_writer(sink, fmt, schema, path, dialect):
+    """A Parquet or CSV writer into ``sink`` (a path or a binary file), on
+    its way to ``path``; CSV with the input's delimiter and header choice."""
     try:
         if fmt == "parquet":
             return pq.ParquetWriter(sink, schema)
-        return pcsv.CSVWriter(sink, schema)
+        options = pcsv.WriteOptions(delimiter=dialect.delimiter,
+                                    include_header=dialect.header is not False)
+        return pcsv.CSVWriter(sink, schema, write_options=options)
     except (OSError, pa.ArrowException) as err:
         raise CLIError(f"cannot write {path!r}: {err}") from None
 
 
-def output_schema(schema, columns, dtype, added=(), dropped=()):
+def output_schema(schema, columns, dtype, added=(), dropped=(), record=None):
     """``schema`` with the scaled columns as floats of ``dtype``, ``dropped``
-    removed and float64 ``added`` at the end.  pandas' metadata is updated to
-    match: pandas would otherwise restore the old types (an ``Int64`` column
-    holding scaled values)."""
+    removed, float64 ``added`` at the end and ``record`` (what wrote the
+    file) in its metadata.  pandas' metadata is updated to match: pandas
+    would otherwise restore the old types (an ``Int64`` column holding
+    scaled values)."""
     kind = pa.from_numpy_dtype(dtype)
     fields = [f.with_type(kind) if f.name in columns else f
               for f in schema if f.name not in dropped]
     fields += [pa.field(name, pa.float64()) for name in added]
     metadata = dict(schema.metadata or {})
+    metadata.pop(RECORD_KEY, None)
+    if record is not None:
+        metadata[RECORD_KEY] = json.dumps(record).encode()
     if b"pandas" in metadata:
         meta = json.loads(metadata[b"pandas"])
         meta["columns"] = [c for c in meta.get("columns", []) if c.get("field_name") not in dropped]
