@@ -139,9 +139,11 @@ def load(file, trusted=None):
         raise TypeError("trusted must be a list of type names or types, not a bool.")
     name = repr(os.fspath(file)) if isinstance(file, (str, os.PathLike)) else "the file"
     _check_inflation(file, name)
+    from skops.io.exceptions import UntrustedTypesFoundException
+
     try:
         return sio.load(file, trusted=[*trusted_types(), *(trusted or ())])
-    except (TypeError, ImportError):  # untrusted types; a missing module
+    except (UntrustedTypesFoundException, ImportError):  # types not trusted; a missing module
         raise
     except DamagedState as err:
         raise ValueError(f"cannot load {name}: {err}") from None

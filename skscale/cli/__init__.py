@@ -26,6 +26,7 @@ place, so that Ctrl-C while they load prints one line, not a traceback.
 """
 
 import contextlib
+import errno
 import os
 import sys
 import warnings
@@ -171,6 +172,9 @@ def _run(argv):
             _silence_stdout()
             return BROKEN_PIPE
         except (CLIError, ValueError, TypeError, OSError, ImportError, pa.ArrowException) as err:
+            if isinstance(err, OSError) and err.errno == errno.EPIPE:  # (as pyarrow words it)
+                _silence_stdout()
+                return BROKEN_PIPE
             # (pyarrow's errors are ValueError or OSError)
             print(f"skscale: error: {one_line(err)}", file=sys.stderr)
             return 2

@@ -463,6 +463,8 @@ def open_writer(sink, fmt, schema, path, dialect):
         options = pcsv.WriteOptions(delimiter=dialect.delimiter,
                                     include_header=dialect.header is not False)
         return pcsv.CSVWriter(sink, schema, write_options=options)
+    except BrokenPipeError:  # (the reader has gone: not a mistake of the user's)
+        raise
     except (OSError, pa.ArrowException) as err:
         raise CLIError(f"cannot write {path!r}: {err}") from None
 
