@@ -11,6 +11,7 @@ ends the run with 128 + its number; a closed pipe ends it quietly.
 import io
 import os
 import pickle
+import re
 import signal
 import stat
 import subprocess
@@ -186,7 +187,12 @@ def test_a_character_device_is_written_through(folder, capsys):
     assert not [p for p in os.listdir(folder) if p.endswith(".tmp")]
 
 
-@pytest.mark.parametrize("target", ["-", "/dev/stdout"])
+# /dev/fd/1 takes the same way as /dev/stdout; /dev/stdout itself only where
+# a command line that replaced its output by a file could not replace it (not root)
+STDOUT_NAMES = ["-", "/dev/fd/1", "/proc/self/fd/1"] + (["/dev/stdout"] if os.geteuid() else [])
+
+
+@pytest.mark.parametrize("target", STDOUT_NAMES)
 def test_stdout_takes_the_output(target, folder):
     done = subprocess.run(command("transform", "--format", "csv", folder / "m.skops",
                                   folder / "t.csv", "-o", target),
@@ -360,7 +366,8 @@ def test_a_model_that_would_inflate_to_a_gigabyte_is_refused_before_inflating(zi
     first, err = done.stdout.split("\n", 1)
     status, peak_mib = map(int, first.split())
     assert status == 2 and err.count("\n") == 1
-    assert "inflate to 1,073,741,824 bytes" in err, err
+    inflated = int(re.search(r"inflate to ([\d,]+) bytes", err).group(1).replace(",", ""))
+    assert inflated > 2**30, err
     assert peak_mib < 900  # the imports alone; 1 GiB more had it inflated
 
 
