@@ -36,10 +36,11 @@ def cmd_fit(args):
     data = open_data(args.data, args)
     requested = requested_columns(args)
     columns, left_out = tables.select_columns(data, requested)
-    for name in left_out:
-        note(args, f"column {name!r} left out: it {data.why_not_numeric(name)}")
-    est, _ = fit_file(template, data, args, columns, chosen=requested is None)
+    why = {name: data.why_not_numeric(name) for name in left_out}
+    est = fit_file(template, data, args, columns, left_out=None if requested is not None else why)
     models.save_model(est, args.output, out_fmt)
+    for name in sorted(why, key=data.names.index):  # (in the file's order, found when they may)
+        note(args, f"column {name!r} left out: it {why[name]}")
 
 
 def _map_inputs(args):

@@ -93,15 +93,14 @@ def fit_stream(est, blocks, columns, path):
     return est
 
 
-def fit_file(template, data, args, columns, chosen):
-    """A clone of ``template`` fitted on ``data``'s ``columns``; returns
-    ``(est, columns)``.
+def fit_file(template, data, args, columns, left_out=None):
+    """A clone of ``template`` fitted on ``data``'s ``columns``.
 
-    Where the columns were ``chosen`` by default (numeric ones), a CSV
-    column found to hold a value that is neither a number nor missing is
-    left out wherever that value lies, the user told, and the fit starts
-    again without it: the same file gives the same columns, whatever block
-    the value is in.
+    Where the columns were chosen by default (``left_out`` is then a dict,
+    column -> why), a CSV column found to hold a value that is neither a
+    number nor missing is left out wherever that value lies, added to
+    ``left_out``, and the fit starts again without it: the same file gives
+    the same columns, whatever block the value is in.
     """
     while True:
         if not columns:
@@ -113,11 +112,11 @@ def fit_file(template, data, args, columns, chosen):
         if is_per_sample(est) and data.fmt != "csv":  # (the types are the file's own)
             blocks = itertools.islice(blocks, 1)
         try:
-            return fit_stream(est, blocks, columns, data.path), columns
+            return fit_stream(est, blocks, columns, data.path)
         except NotANumber as err:
-            if not chosen or err.column not in columns:
+            if left_out is None or err.column not in columns:
                 raise
-            note(args, f"column {err.column!r} left out: it {err.reason}")
+            left_out[err.column] = err.reason
             columns = [c for c in columns if c != err.column]
 
 

@@ -69,6 +69,7 @@ class Dialect:
     (tokens read as missing on top of pyarrow's)."""
 
     def __init__(self, delimiter=",", encoding="utf8", header=None, na_values=()):
+        delimiter = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
         if len(delimiter) != 1:
             raise CLIError(f"--delimiter takes one character, got {delimiter!r}")
         try:
@@ -86,7 +87,8 @@ class Dialect:
 
 def _describe(dtype):
     """What a column of a non-numeric type holds, in words."""
-    for test, words in ((pa.types.is_temporal, "dates or times"),
+    for test, words in ((pa.types.is_duration, "time spans"),
+                        (pa.types.is_temporal, "dates or times"),
                         (pa.types.is_dictionary, "categories"),
                         (pa.types.is_boolean, "true/false values"),
                         (pa.types.is_null, "no value at all"),
@@ -130,6 +132,11 @@ class DataFile:
                     self.schema = reader.schema
         except (OSError, pa.ArrowException) as err:
             raise self._unreadable(err) from None
+        try:
+            self.schema.names
+        except UnicodeDecodeError:  # (pyarrow keeps the header's bytes as they were)
+            raise self._not_utf8(where="its first line") from None
+        self._categories = self._pandas_categories()
         self._check_names()
 
     # ------------------------------------------------------------ opening
@@ -151,8 +158,8 @@ class DataFile:
         return CLIError(f"cannot read {self.path!r} as {self.fmt}:"
                         f" {self._named(text)}{hint}")
 
-    def _not_utf8(self, column=None):
-        where = f" (column {column!r})" if column else ""
+    def _not_utf8(self, column=None, where=None):
+        where = f" (column {column!r})" if column else f" ({where})" if where else ""
         return CLIError(f"cannot read {self.path!r} as {self.dialect.encoding} text{where}:"
                         " pass --encoding with the file's encoding, e.g. --encoding latin-1"
                         " or --encoding cp1252")
@@ -181,8 +188,8 @@ class DataFile:
         if self.fmt != "csv":
             return
         binary = [f.name for f in self.schema if pa.types.is_binary(f.type)]
-        if binary or any("\ufffd" in n for n in names):
-            raise self._not_utf8(binary[0] if binary else None)
+        if binary:
+            raise self._not_utf8(binary[0])
         if self.dialect.header is None and all(_NUMBER.fullmatch(n.strip()) for n in names):
             shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
             raise CLIError(
@@ -205,14 +212,27 @@ class DataFile:
         found = dialect.delimiter
         if found == self.dialect.delimiter:
             return ""
-        shown = "\\t" if found == "\t" else found
-        return f"; it looks separated by {shown!r}: pass --delimiter {shlex.quote(found)}"
+        shown = "'\\t'" if found == "\t" else shlex.quote(found)
+        return f"; it looks separated by {shown}: pass --delimiter {shown}"
 
     # ------------------------------------------------------------ what it holds
 
     @property
     def names(self):
         return self.schema.names
+
+    def _pandas_categories(self):
+        """Columns that pandas wrote as categories (of numbers, they are stored
+        as plain integer or float columns: only pandas' metadata tells)."""
+        meta = (self.schema.metadata or {}).get(b"pandas")
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            return {c.get("field_name") for c in json.loads(meta).get("columns", [])
+                    if c.get("pandas_type") == "categorical"} if meta else set()
+        return set()
+
+    def is_numeric(self, name):
+        """Whether column ``name`` holds numbers to scale (not categories)."""
+        return is_numeric(self.schema.field(name).type) and name not in self._categories
 
     def index_columns(self):
         """Columns that hold a pandas index (not data to scale)."""
@@ -236,6 +256,8 @@ class DataFile:
         """Why the column ``name``, not numeric in :attr:`schema`, cannot be
         scaled: its first value that is not a number (CSV), or its type."""
         dtype = self.schema.field(name).type
+        if name in self._categories:
+            return f"holds categories (a pandas categorical of {dtype}), not numbers"
         if self.fmt == "csv" and not pa.types.is_null(dtype):
             found = self.first_non_number(name)
             if found is not None:
@@ -269,8 +291,11 @@ class DataFile:
                            f" (its columns: {', '.join(self.names)}){self.delimiter_hint()}")
         for c in columns:
             dtype = self.schema.field(c).type
-            if is_numeric(dtype) or (self.fmt == "csv" and pa.types.is_null(dtype)):
+            if self.is_numeric(c) or (self.fmt == "csv" and pa.types.is_null(dtype)):
                 continue  # (a CSV column empty in the first block may hold numbers)
+            found = self.first_non_number(c) if self.fmt == "csv" else None
+            if found is not None:  # (as it would be named further on in the file)
+                raise NotANumber(self.path, c, *found)
             raise CLIError(f"{self.path!r}: column {c!r} {self.why_not_numeric(c)};"
                            " skscale scales numbers only")
 
@@ -391,7 +416,7 @@ def select_columns(data, requested=None):
         columns, left_out = [], []
         for f in data.schema:
             if f.name not in index:
-                (columns if is_numeric(f.type) else left_out).append(f.name)
+                (columns if data.is_numeric(f.name) else left_out).append(f.name)
         return columns, left_out
     twice = sorted({c for c in requested if requested.count(c) > 1})
     if twice:
@@ -422,7 +447,10 @@ def to_matrix(table, columns, dtype, data):
 
 def _refuse_wide_integers(values, name, data):
     with np.errstate(invalid="ignore"):
-        wide = np.flatnonzero(np.abs(values) > EXACT_INTEGERS)
+        if values.dtype.kind in "iu":
+            wide = np.flatnonzero(np.abs(values) > EXACT_INTEGERS)
+        else:  # parsed as a float already: 2**53 + 1 reads as 2**53
+            wide = np.flatnonzero(np.abs(values) >= EXACT_INTEGERS)
     if wide.size:
         i = int(wide[0])
         value = values[i] if values.dtype.kind in "iu" else f"about {values[i]:.17g}"
