@@ -684,3 +684,13 @@ def test_numbers_are_shown_in_the_shortest_form_of_their_type(dtype):
         assert dtype(text) == v  # reads back exactly
         assert len(text.lstrip("-").replace(".", "").lstrip("0")) <= (9 if dtype is np.float32
                                                                       else 17) + 4
+
+
+def test_help_works_without_pyarrow_and_the_commands_say_what_to_install(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow raises ImportError
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0 and "--trust-pickle" in capsys.readouterr().out
+    status, out, err = run(capsys, "info", "m.skops")
+    assert (status, out) == (2, "")
+    assert err == 'skscale: error: the command line needs pyarrow: pip install "skscale[cli]"\n'

@@ -149,7 +149,13 @@ def main(argv=None):
 
 def _run(argv):
     from .errors import CLIError, one_line
+    from .options import build_parser
 
+    try:  # (--help and --version end here, and need no pyarrow)
+        args = build_parser().parse_args(argv)
+    except CLIError as err:
+        print(f"skscale: error: {one_line(err)}", file=sys.stderr)
+        return 2
     try:
         import pyarrow as pa
     except ImportError:
@@ -157,12 +163,10 @@ def _run(argv):
               file=sys.stderr)
         return 2
     from .commands import COMMANDS
-    from .options import build_parser
 
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         try:
-            args = build_parser().parse_args(argv)
             args.notes = []
             COMMANDS[args.command](args)
             sys.stdout.flush()  # (a closed pipe shows here, not at exit)

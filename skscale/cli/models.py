@@ -21,12 +21,10 @@ import os
 import numpy as np
 
 from .errors import CLIError
+from .options import STATS_PREFIX, formats
 from .outputs import output
-from .tables import formats
 
 MODEL_FORMATS = {".skops": "skops", ".joblib": "joblib", ".pkl": "joblib", ".pickle": "joblib"}
-#: Prefix of the columns that ``transform --keep-stats`` adds for per-sample methods.
-STATS_PREFIX = "_skscale_"
 _ZIP = b"PK\x03\x04"
 
 

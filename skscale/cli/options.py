@@ -1,13 +1,28 @@
 """The command line's options and their help: the one place that says what
-each subcommand takes.
+each subcommand takes, and the names the command gives to what it adds.
 
-It may touch nothing: it builds the :mod:`argparse` parser.
+It may touch nothing: it builds the :mod:`argparse` parser and reads what
+it parsed.  It needs neither pyarrow nor skops, so that ``--help`` works
+without them.
 """
 
 import argparse
 
 from .errors import CLIError
-from .models import STATS_PREFIX
+
+#: Prefix of the columns that ``transform --keep-stats`` adds for per-sample methods.
+STATS_PREFIX = "_skscale_"
+
+
+def formats(args):
+    """``(data_format, model_format)`` from the ``--format`` options (None: by extension)."""
+    given = args.format or []
+    data = [f for f in given if f in ("parquet", "csv")]
+    model = [f for f in given if f in ("skops", "joblib")]
+    if len(data) > 1 or len(model) > 1:
+        raise CLIError("--format takes one data format (parquet, csv) and one model"
+                       f" format (skops, joblib); got {', '.join(given)}")
+    return (data or [None])[0], (model or [None])[0]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -27,6 +27,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from .errors import CLIError, NotANumber
+from .options import formats
 
 DATA_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 #: The tokens pyarrow reads as missing in a CSV file ("", "NA", "NaN", "null", ...).
@@ -37,17 +38,6 @@ RECORD_KEY = b"skscale"
 EXACT_INTEGERS = 2**53
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _DELIMITERS = (",", ";", "\t", "|")
-
-
-def formats(args):
-    """``(data_format, model_format)`` from the ``--format`` options (None: by extension)."""
-    given = args.format or []
-    data = [f for f in given if f in ("parquet", "csv")]
-    model = [f for f in given if f in ("skops", "joblib")]
-    if len(data) > 1 or len(model) > 1:
-        raise CLIError("--format takes one data format (parquet, csv) and one model"
-                       f" format (skops, joblib); got {', '.join(given)}")
-    return (data or [None])[0], (model or [None])[0]
 
 
 def data_format(path, args):
