@@ -471,3 +471,30 @@ def test_a_file_of_another_kind_is_not_a_model(folder, capsys):
     sio.dump(StandardScaler().fit([[1.0], [2.0]]), folder / "sk.skops")
     err = one_error(*run(capsys, "info", folder / "sk.skops"))
     assert "holds a StandardScaler, not a scaler that 'skscale fit' writes" in err
+
+
+def test_a_model_goes_through_pipes_both_ways(folder):
+    # fit -o - writes the model to stdout; info reads one from a pipe (<(...))
+    done = subprocess.run(command("fit", "--format", "skops", folder / "t.csv", "-o", "-",
+                                  "-q"), capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    model = skscale.io.load(io.BytesIO(done.stdout))
+    oracle = SCALERS["zscore"]().fit(pd.read_csv(folder / "t.csv")[["a", "b", "c"]])
+    np.testing.assert_allclose(model.mean_, oracle.mean_, rtol=1e-15)
+    read, write = os.pipe()
+    with os.fdopen(write, "wb") as sink:
+        reader = subprocess.Popen(command("info", f"/dev/fd/{read}", "--format", "skops"),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  pass_fds=(read,))
+        os.close(read)
+        sink.write(done.stdout)
+    out, err = reader.communicate(timeout=120)
+    assert reader.returncode == 0, err
+    assert out.decode().startswith("method: zscore")
+
+
+def test_data_from_a_pipe_is_refused_with_a_reason(folder, capsys):
+    fifo = folder / "in.csv"
+    os.mkfifo(fifo)
+    err = one_error(*run(capsys, "fit", fifo, "-o", folder / "x.skops"))
+    assert "not a regular file" in err

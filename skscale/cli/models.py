@@ -106,7 +106,7 @@ def load_model(path, args):
 
     if os.path.isdir(path):
         raise CLIError(f"cannot read {path!r}: it is a folder")
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise CLIError(f"cannot read {path!r}: no such file")
     fmt = model_format(path, args)
     if fmt == "joblib" and not args.trust_pickle:
@@ -114,13 +114,17 @@ def load_model(path, args):
                        " holds: pass --trust-pickle to load it if you trust whoever wrote it, or"
                        " save models as .skops, which load safely")
     with open(path, "rb") as f:
-        head = f.read(4)
+        if os.path.isfile(path):
+            source, head = path, f.read(4)
+        else:  # a pipe (<(...), /dev/stdin): read once, into memory
+            source = _io.BytesIO(f.read())
+            head = source.getvalue()[:4]
     if fmt == "skops" and head != _ZIP:
         what = "a pickle" if head[:1] == b"\x80" else "not a skops file (a zip archive)"
         raise CLIError(f"cannot load {path!r}: it is {what}"
                        + ("; if you trust it, pass --format joblib --trust-pickle"
                           if head[:1] == b"\x80" else ""))
-    est = _load(path, fmt)
+    est = _load(source, fmt, path)
     if type(est) not in METHODS.values():
         raise CLIError(f"{path!r} holds a {type(est).__name__}, not a scaler that"
                        " 'skscale fit' writes")
@@ -130,7 +134,7 @@ def load_model(path, args):
     return est
 
 
-def _load(path, fmt):
+def _load(source, fmt, path):
     from .. import io
     from .._persist import DamagedState
 
@@ -138,15 +142,15 @@ def _load(path, fmt):
         if fmt == "joblib":
             import joblib
 
-            return joblib.load(path)
-        return io.load(path)
+            return joblib.load(source)
+        return io.load(source)
     except ImportError:
         raise
     except DamagedState as err:
         raise CLIError(f"cannot load {path!r}: {err}") from None
     except ValueError as err:
-        if fmt == "skops":  # skscale.io's own words, which name the file
-            raise CLIError(str(err)) from None
+        if fmt == "skops":  # skscale.io's own words, naming the file where it has a name
+            raise CLIError(str(err).replace("the file", repr(path), 1)) from None
         raise _damaged(path, err) from None
     except TypeError as err:
         if fmt == "skops":  # types that skscale does not load

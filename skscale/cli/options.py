@@ -46,8 +46,10 @@ TRUST_HELP = ("load a pickled model (.joblib, .pkl, .pickle, --format joblib): l
 
 
 def build_parser():
-    from .._scaler import METHODS
+    from .._scaler import METHODS, Scaler
     from .._version import __version__
+
+    default = Scaler().method  # (the method a Scaler takes when none is named)
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--format", action="append", choices=["parquet", "csv", "skops", "joblib"],
@@ -91,8 +93,8 @@ def build_parser():
     fit.add_argument("-o", "--output", required=True,
                      help="model file: .skops, or .joblib for a pickle (other names need"
                           " --format); '-' writes it to stdout")
-    fit.add_argument("--method", default="zscore", help=f"one of {', '.join(METHODS)}"
-                     " (default: zscore)")
+    fit.add_argument("--method", default=default, help=f"one of {', '.join(METHODS)}"
+                     f" (default: {default})")
     fit.add_argument("--param", action="append", metavar="NAME=VALUE",
                      help="a parameter of the method, as a Python literal or a string;"
                           " repeat for more (e.g. --param 'feature_range=(-1, 1)')")

@@ -23,13 +23,16 @@ from .errors import CLIError
 STALE_AFTER = 24 * 3600
 
 
+#: Names of a file descriptor the process holds: what the shell opened stays
+#: the file written, even where it is a regular file (``> out.csv``).
+_DESCRIPTORS = re.compile(r"/dev/(stdout|stderr|fd/\d+)|/proc/[^/]+/fd/\d+")
+
+
 def is_stream(path):
     """Whether ``path`` is written through, without a temporary file: ``-``
-    (stdout), a path under ``/dev`` or ``/proc`` (``/dev/stdout``,
-    ``/dev/fd/3``), or an existing FIFO, device or socket."""
-    if path == "-":
-        return True
-    if re.match(r"/(dev|proc)/", os.path.abspath(path)):
+    (stdout), a file descriptor's name (``/dev/stdout``, ``/dev/fd/3``), or
+    an existing FIFO, device or socket."""
+    if path == "-" or _DESCRIPTORS.fullmatch(os.path.abspath(path)):
         return True
     try:
         return not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path)

@@ -108,7 +108,10 @@ class DataFile:
             raise CLIError(f"cannot read {path!r}: it is a folder")
         if not os.path.exists(path):
             raise CLIError(f"cannot read {path!r}: no such file")
-        if os.path.isfile(path) and os.path.getsize(path) == 0:
+        if not os.path.isfile(path):
+            raise CLIError(f"cannot read {path!r}: it is not a regular file (skscale reads its"
+                           " data more than once: save it to a file first)")
+        if os.path.getsize(path) == 0:
             raise CLIError(f"{path!r} is empty")
         self._names = None  # the names a file without a header gets
         try:
