@@ -135,7 +135,7 @@ def check_fitted(est):
     >>> check_fitted(scaler)
     Traceback (most recent call last):
     ...
-    skscale._persist.DamagedState: damaged ZScoreScaler: mean_ has shape (1,), but it was fitted on 2 features (n_features_in_)
+    skscale._persist.DamagedState: damaged ZScoreScaler: mean_ has shape (1,), but it was ...
     """
     state = vars(est)
     n = state.get("n_features_in_")

@@ -609,7 +609,8 @@ def test_a_file_without_a_header_is_caught_and_read_with_no_header(tmp_path, cap
     np.testing.assert_allclose(back, SCALERS["zscore"]().fit(X).transform(X), rtol=1e-15)
     # names that are numbers, taken as names when the user says so
     (tmp_path / "years.csv").write_text("2023,2024\n1.5,2.5\n3.5,4.5\n")
-    assert run(capsys, "fit", "--header", tmp_path / "years.csv", "-o", tmp_path / "y.skops")[0] == 0
+    assert run(capsys, "fit", "--header", tmp_path / "years.csv",
+               "-o", tmp_path / "y.skops")[0] == 0
 
 
 def test_integers_beyond_2_53_are_refused_never_rounded(tmp_path, capsys):
@@ -663,7 +664,8 @@ def test_inverse_checks_the_model_that_made_the_file(table_and_oracle, tmp_path,
     assert run(capsys, "inverse", "--trust-pickle", tmp_path / "z.joblib", out,
                "-o", back)[0] == 0
     assert json.loads(pq.read_schema(back).metadata[b"skscale"])["command"] == "inverse"
-    status, _, err = run(capsys, "inverse", tmp_path / "z.skops", back, "-o", tmp_path / "b2.parquet")
+    status, _, err = run(capsys, "inverse", tmp_path / "z.skops", back,
+                         "-o", tmp_path / "b2.parquet")
     assert status == 2 and "in original units already" in err
     status, _, err = run(capsys, "transform", tmp_path / "z.skops", out,
                          "-o", tmp_path / "twice.parquet")

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import models, tables
+from .columns import select_columns
 from .errors import CLIError, note
 from .outputs import refuse_same
 from .streams import fit_file, map_file
@@ -35,7 +36,7 @@ def cmd_fit(args):
     out_fmt = models.model_format(args.output, args)
     data = open_data(args.data, args)
     requested = requested_columns(args)
-    columns, left_out = tables.select_columns(data, requested)
+    columns, left_out = select_columns(data, requested)
     why = {name: data.why_not_numeric(name) for name in left_out}
     est = fit_file(template, data, args, columns, left_out=None if requested is not None else why)
     models.save_model(est, args.output, out_fmt)

@@ -15,6 +15,7 @@ import sys
 from sklearn.base import clone
 
 from . import tables
+from .columns import WideInteger, frame, to_matrix
 from .errors import CLIError, NotANumber, in_rows, note
 from .models import is_per_sample
 from .outputs import output
@@ -58,8 +59,8 @@ def matrices(data, args, columns, dtype, read=None, floats=None, text=False):
     start = 0
     for table in progress(chunks, data.row_count(), os.path.basename(data.path), args.quiet):
         try:
-            X, masks = tables.to_matrix(table, columns, dtype, data)
-        except tables.WideInteger as err:
+            X, masks = to_matrix(table, columns, dtype, data)
+        except WideInteger as err:
             raise err.at(start) from None
         yield start, table, X, masks
         start += table.num_rows
@@ -77,7 +78,7 @@ def fit_stream(est, blocks, columns, path):
     """
     def call(method, start, X):
         try:
-            method(tables.frame(X, columns))
+            method(frame(X, columns))
         except ValueError as err:
             raise in_rows(path, start, len(X), err) from None
 
@@ -145,7 +146,7 @@ def map_file(est, data, out, args, apply, added=(), dropped=(), record=None):
         for start, table, X, masks in matrices(data, args, columns, dtype, floats=floats,
                                                text=text):
             try:
-                Y, extra = apply(tables.frame(X, columns), table)
+                Y, extra = apply(frame(X, columns), table)
             except ValueError as err:
                 raise in_rows(data.path, start, len(X), err) from None
             writer.write_table(tables.rebuild(table, schema_out, columns,

@@ -2,8 +2,9 @@
 
 It may touch the data files named on the command line (read with pyarrow,
 in chunks of rows, never whole) and the writers it opens on the targets that
-:mod:`.outputs` hands it.  It knows nothing of estimators: the columns to
-scale leave as one float array, and scaled arrays come back as columns.
+:mod:`.outputs` hands it.  It knows nothing of estimators; :mod:`.columns`
+turns the columns to scale into one float array, and scaled arrays come back
+here as columns.
 
 What a CSV column holds is read from the file's first block (about 1 MiB),
 as pyarrow infers it; the columns to scale are then parsed as float64 to the
@@ -20,7 +21,6 @@ import re
 import shlex
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
@@ -34,8 +34,6 @@ DATA_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 NULL_TOKENS = tuple(pcsv.ConvertOptions().null_values)
 #: The Parquet key-value metadata key of the record of what wrote a file.
 RECORD_KEY = b"skscale"
-#: Integers beyond this magnitude do not all have a float64 of their own.
-EXACT_INTEGERS = 2**53
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _DELIMITERS = (",", ";", "\t", "|")
 
@@ -398,79 +396,6 @@ def _rechunk(batches, rows):
         held, n_held = table.slice(full).to_batches(), n_held - full
     if n_held:
         yield pa.Table.from_batches(held)
-
-
-def select_columns(data, requested=None):
-    """``(columns, left_out)``: the columns to scale, ``requested`` (checked)
-    or every numeric column (not a pandas index stored as a column); and,
-    for the default, the names of the columns left out."""
-    if requested is None:
-        index = data.index_columns()
-        columns, left_out = [], []
-        for f in data.schema:
-            if f.name not in index:
-                (columns if data.is_numeric(f.name) else left_out).append(f.name)
-        return columns, left_out
-    twice = sorted({c for c in requested if requested.count(c) > 1})
-    if twice:
-        raise CLIError(f"--columns names {', '.join(map(repr, twice))} more than once")
-    data.check_scalable(requested)
-    return list(requested), []
-
-
-def to_matrix(table, columns, dtype, data):
-    """``(X, masks)``: the columns as one 2-D array (nulls as NaN), and each
-    column's null mask (None where it has none), to restore the nulls on
-    output.  Integers beyond 2**53, which float64 would round, are refused."""
-    X = np.empty((table.num_rows, len(columns)), dtype=dtype, order="F")
-    masks = []
-    for j, name in enumerate(columns):
-        col = table.column(name)
-        try:
-            col = pc.cast(col, pa.from_numpy_dtype(dtype))
-        except pa.ArrowInvalid:  # (pyarrow's safe cast refuses inexact integers)
-            _refuse_wide_integers(col.fill_null(0).to_numpy(), name, data)
-            raise
-        X[:, j] = col.to_numpy()  # nulls come back as NaN
-        if data.fmt == "csv" and pa.types.is_integer(data.schema.field(name).type):
-            _refuse_wide_integers(X[:, j], name, data)  # (parsed as floats: see tables)
-        masks.append(col.is_null().to_numpy() if col.null_count else None)
-    return X, masks
-
-
-def _refuse_wide_integers(values, name, data):
-    with np.errstate(invalid="ignore"):
-        if values.dtype.kind in "iu":
-            wide = np.flatnonzero(np.abs(values) > EXACT_INTEGERS)
-        else:  # parsed as a float already: 2**53 + 1 reads as 2**53
-            wide = np.flatnonzero(np.abs(values) >= EXACT_INTEGERS)
-    if wide.size:
-        i = int(wide[0])
-        value = values[i] if values.dtype.kind in "iu" else f"about {values[i]:.17g}"
-        raise WideInteger(data.path, name, value, i)
-
-
-class WideInteger(CLIError):
-    """An integer a float64 would round; its row counted within the chunk."""
-
-    def __init__(self, path, column, value, row):
-        self.path, self.column, self.value, self.row = path, column, value, row
-        super().__init__(self._text(row))
-
-    def _text(self, row):
-        return (f"{self.path!r}: column {self.column!r} holds the integer {self.value} at row"
-                f" {row}, beyond 2**53, where float64 cannot hold every integer: skscale scales"
-                " in floating point and will not round it silently; convert the column to"
-                " floats first if rounding is acceptable")
-
-    def at(self, start):
-        """The same error with its row counted in the file."""
-        return CLIError(self._text(start + self.row))
-
-
-def frame(X, columns):
-    """``X`` as a pandas frame without a copy, so the estimator sees the names."""
-    return pd.DataFrame(X, columns=columns, copy=False)
 
 
 # ---------------------------------------------------------------- writing
