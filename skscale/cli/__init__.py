@@ -11,13 +11,16 @@ column.
 The package touches files only; how each method learns and scales stays in
 its own module.  Its rooms:
 
-- :mod:`.options`: the options and their help;
+- :mod:`.options`: the options and their help (no pyarrow needed);
 - :mod:`.tables`: reading Parquet and CSV in chunks, writing them back;
-- :mod:`.outputs`: output files, complete or absent;
-- :mod:`.models`: methods by name, parameters, saving and loading models;
-- :mod:`.streams`: a file through an estimator, chunk by chunk;
+- :mod:`.columns`: which columns are scaled, as one float array;
+- :mod:`.outputs`: output files, complete or absent, and streams;
+- :mod:`.models`: methods by name, parameters, saving, loading and trusting
+  models, and the record of a model in its outputs;
+- :mod:`.streams`: a file through an estimator, chunk by chunk (every fit
+  goes through :func:`~.streams.fit_stream`);
 - :mod:`.commands`: the subcommands;
-- :mod:`.errors`: the one-line errors.
+- :mod:`.errors`: the one-line errors and notes.
 
 This module holds :func:`main` alone.  It may touch the process's signal
 handlers (while :func:`main` runs, then restored) and stdout and stderr; it
