@@ -8,8 +8,10 @@ columns to a temporary folder and measures, in the same run:
   imports are not counted) of the 16x file against the floor of pyarrow
   reading and writing the same file in the same chunks with no scaling
   (``iter_batches`` without pre-buffering, as skscale reads, and
-  ``ParquetWriter``); ``skscale fit`` against reading alone.  Each is the
-  median of ``--repeats`` runs, taken alternately.
+  ``ParquetWriter``); ``skscale fit`` against reading alone; and the 4x
+  file as CSV (with a text column, which a CSV-to-CSV transform passes
+  through as text) against pyarrow's streaming CSV reader and writer.
+  Each is the median of ``--repeats`` runs, taken alternately.
 * peak RSS of a fresh process doing each job on each file, read in a
   wrapper process with ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``.
   Streaming keeps it flat as the file grows; the imports alone are the
@@ -28,6 +30,7 @@ import time
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 # Runs one command in a child and prints the child's peak RSS (KiB on Linux).
@@ -37,7 +40,8 @@ subprocess.run(sys.argv[1:], check=True)
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 
-IMPORTS = "import skscale.cli, skscale.io, skops.io, pyarrow.parquet, tqdm"
+IMPORTS = ("import skscale.cli, skscale.io, skops.io, pyarrow.parquet, pyarrow.csv,"
+           " pyarrow.compute, tqdm")
 
 
 def write_file(path, rows, cols, chunk):
@@ -48,6 +52,19 @@ def write_file(path, rows, cols, chunk):
         for start in range(0, rows, chunk):
             X = rng.normal(1000, 1, size=(min(chunk, rows - start), cols))
             writer.write_table(pa.table({f"c{j}": X[:, j] for j in range(cols)}, schema=schema))
+
+
+def write_csv(src, dst):
+    """The Parquet file ``src`` as CSV, with a text column ``id`` added."""
+    table = pq.read_table(src)
+    table = table.append_column("id", pa.array([f"row {i}" for i in range(table.num_rows)]))
+    pcsv.write_csv(table, dst)
+
+
+def floor_csv(src, dst):
+    with pcsv.open_csv(src) as reader, pcsv.CSVWriter(dst, reader.schema) as writer:
+        for batch in reader:
+            writer.write_batch(batch)
 
 
 def floor_copy(src, dst, rows):
@@ -101,6 +118,8 @@ def run(args):
         model = at("m.skops")
         big, opts = sizes[16], ["--chunk-rows", str(chunk), "-q"]
         assert main(["fit", big, "-o", model, *opts]) == 0  # also warms the imports
+        text = at("x4.csv")
+        write_csv(sizes[4], text)
 
         jobs = {
             "skscale transform": lambda: main(["transform", model, big, "-o", at("o.parquet"),
@@ -108,15 +127,20 @@ def run(args):
             "floor: read + write": lambda: floor_copy(big, at("f.parquet"), chunk),
             "skscale fit (zscore)": lambda: main(["fit", big, "-o", at("m2.skops"), *opts]),
             "floor: read": lambda: read_only(big, chunk),
+            "skscale transform, CSV (4x)": lambda: main(["transform", model, text,
+                                                         "-o", at("o.csv"), *opts]),
+            "floor: CSV read + write (4x)": lambda: floor_csv(text, at("f.csv")),
         }
         t = median_times(jobs, args.repeats)
         mib = os.path.getsize(big) / 2**20
         print(f"Time, {16 * chunk:,} rows x {args.cols} float64 ({mib:.0f} MiB Parquet),"
               f" chunks of {chunk:,} rows, median of {args.repeats}:\n")
         print("| job | seconds | / floor |\n|---|---|---|")
+        csv_floor = "floor: CSV read + write (4x)"
         for name, floor in (("skscale transform", "floor: read + write"),
                             ("floor: read + write", "floor: read + write"),
-                            ("skscale fit (zscore)", "floor: read"), ("floor: read", "floor: read")):
+                            ("skscale fit (zscore)", "floor: read"), ("floor: read", "floor: read"),
+                            ("skscale transform, CSV (4x)", csv_floor), (csv_floor, csv_floor)):
             print(f"| {name} | {t[name]:.3f} | {t[name] / t[floor]:.2f} |")
 
         print(f"\nPeak RSS of a fresh process (MiB), chunks of {chunk:,} rows:\n")

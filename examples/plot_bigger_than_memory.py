@@ -93,7 +93,7 @@ def skscale_cli(*args):
 # For reference, a process that only imports the command's modules (skscale,
 # and with it numpy, pandas, scikit-learn and pyarrow) and does nothing else:
 
-_, imports_mib = run_measured(sys.executable, "-c", "import skscale.cli")
+_, imports_mib = run_measured(sys.executable, "-c", "import skscale.cli.commands")
 print(f"peak RSS of the imports alone: {imports_mib:.0f} MiB")
 
 
@@ -101,16 +101,18 @@ print(f"peak RSS of the imports alone: {imports_mib:.0f} MiB")
 # For each file, ``fit`` learns a z-score scaler chunk by chunk (one
 # ``partial_fit`` per chunk) and saves it, and ``transform`` applies it, again
 # a chunk at a time. The models are saved with joblib, chosen by the
-# ``.joblib`` extension. A ``.skops`` path saves with skops instead, which
-# loads only trusted types (:func:`skscale.io.load`); use it for models from
-# elsewhere.
+# ``.joblib`` extension: a pickle, which runs any code it holds when loaded, so
+# ``transform`` and ``info`` load it only with ``--trust-pickle`` (these are
+# our own files). A ``.skops`` path saves with skops instead, which loads only
+# trusted types (:func:`skscale.io.load`); use it for models from elsewhere.
 
 chunk = ["--chunk-rows", str(CHUNK_ROWS), "--quiet"]
 peak = {"fit": [], "transform": []}
 for k in SIZES:
     model, out = f"zscore_{k}x.joblib", f"scaled_{k}x.parquet"
     for command, args in (("fit", ["fit", "--method", "zscore", files[k], "-o", model]),
-                          ("transform", ["transform", model, files[k], "-o", out])):
+                          ("transform", ["transform", "--trust-pickle", model, files[k],
+                                         "-o", out])):
         seconds, mib = skscale_cli(*args, *chunk)
         peak[command].append(mib)
         print(f"skscale {' '.join(args):67s} {seconds:4.1f} s, {mib:4.0f} MiB")
@@ -120,7 +122,7 @@ for k in SIZES:
 # function, :func:`skscale.cli.main`, which takes the arguments as a list and
 # returns the exit status; here it runs in this process:
 
-status = main(["info", os.path.join(folder, "zscore_16x.joblib")])
+status = main(["info", "--trust-pickle", os.path.join(folder, "zscore_16x.joblib")])
 print("exit status:", status)
 
 # %%

@@ -10,6 +10,7 @@ merge across batches and Dask blocks and answer within a stated rank error.
 It knows nothing of any method.
 """
 
+import hashlib
 import importlib.util
 from dataclasses import dataclass
 
@@ -205,6 +206,38 @@ class Sketches:
 
     __hash__ = None
 
+    @property
+    def n_features(self):
+        """Number of columns (one sketch each)."""
+        return len(self.data)
+
+    # The serialized sketches travel with a digest (pickle, joblib, skops):
+    # DataSketches takes many damaged byte strings for sketches, so loading
+    # checks them against it.  A state without one (older files) is checked
+    # by deserializing each sketch, which catches most damage.
+    def __getstate__(self):
+        return {**vars(self), "digest": _digest(self.data)}
+
+    def __setstate__(self, state):
+        from ._persist import DamagedState
+
+        state = dict(state)
+        digest = state.pop("digest", None)
+        data, k, n_rows = state.get("data"), state.get("k"), state.get("n_rows")
+        if not (isinstance(data, list) and all(isinstance(b, bytes) for b in data)
+                and isinstance(k, int) and isinstance(n_rows, int)):
+            raise DamagedState("damaged quantile sketches: their fields have the wrong types")
+        if digest is not None and digest != _digest(data):
+            raise DamagedState("damaged quantile sketches: their bytes do not match the digest"
+                               " saved with them")
+        if digest is None:
+            try:
+                for b in data:
+                    _kll().deserialize(b)
+            except (RuntimeError, ValueError, MemoryError) as err:
+                raise DamagedState(f"damaged quantile sketches: {err}") from None
+        self.__dict__.update(state)
+
     def _sketches(self):
         return [_kll().deserialize(b) for b in self.data]
 
@@ -280,3 +313,10 @@ class Sketches:
 
 def _kll():
     return _datasketches().kll_doubles_sketch
+
+
+def _digest(data):
+    h = hashlib.sha256()
+    for b in data:
+        h.update(len(b).to_bytes(8, "little") + b)
+    return h.hexdigest()

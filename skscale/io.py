@@ -5,16 +5,32 @@ loads only the types that the caller trusts.  :func:`load` trusts exactly
 skscale's own types, which skops names by the private modules that define
 them, on top of skops' defaults (numpy, scipy and scikit-learn's own).  skops
 is imported only when :func:`dump` or :func:`load` is called.
+
+Before skops reads anything, :func:`load` refuses a file whose members would
+inflate beyond :data:`MAX_INFLATED` bytes, or beyond :data:`MAX_RATIO` times
+the file's own size where that is larger (a "zip bomb"): the sizes come from
+the archive's directory, which bounds what the reader inflates.  A file that
+is not a skops file, or is damaged, raises one ``ValueError`` that says so.
 """
 
+import os
+import zipfile
+
 from ._auto import AutoScaler
-from ._persist import InconsistentVersionWarning
+from ._persist import DamagedState, InconsistentVersionWarning
 from ._quantiles import Sketches
 from ._registry import SCALERS
 from ._scaler import Scaler
 from ._stats import ColumnStats
 
 __all__ = ["InconsistentVersionWarning", "dump", "load", "trusted_types"]
+
+#: Bytes a skops file may inflate to whatever its size (a fitted scaler of
+#: a million columns takes about 40 MB).
+MAX_INFLATED = 256 * 2**20
+#: How many times its own size a larger file may inflate to (skops stores
+#: arrays uncompressed: a real model inflates about 1x).
+MAX_RATIO = 20
 
 
 def _skops_io():
@@ -89,6 +105,12 @@ def load(file, trusted=None):
 
     Raises
     ------
+    ValueError
+        Where the file is not a skops file, is damaged (a fitted array of
+        the wrong shape, sketches whose digest does not match), or would
+        inflate beyond :data:`MAX_INFLATED` bytes (or :data:`MAX_RATIO`
+        times its own size); the message says which, before skops inflates
+        anything in the last case.
     skops.io.exceptions.UntrustedTypesFoundException
         Where the file holds types neither skops, skscale nor ``trusted``
         trusts; the message lists them.  It is a ``TypeError``.
@@ -115,4 +137,40 @@ def load(file, trusted=None):
         trusted = [trusted]
     elif isinstance(trusted, bool):  # skops refuses trusted=True (CVE-2024-37065)
         raise TypeError("trusted must be a list of type names or types, not a bool.")
-    return sio.load(file, trusted=[*trusted_types(), *(trusted or ())])
+    name = repr(os.fspath(file)) if isinstance(file, (str, os.PathLike)) else "the file"
+    _check_inflation(file, name)
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    try:
+        return sio.load(file, trusted=[*trusted_types(), *(trusted or ())])
+    except (UntrustedTypesFoundException, ImportError):  # types not trusted; a missing module
+        raise
+    except DamagedState as err:
+        raise ValueError(f"cannot load {name}: {err}") from None
+    except Exception as err:  # skops fails in many ways on a file it did not write
+        raise ValueError(f"cannot load {name}: it is not a skops file of a skscale model, or"
+                         f" it is damaged ({type(err).__name__}: {err})") from None
+
+
+def _check_inflation(file, name):
+    """Refuse a skops file whose members would inflate beyond the bounds."""
+    if isinstance(file, (str, os.PathLike)):
+        size = os.path.getsize(file)
+    else:  # a binary file object, read from where it stands
+        at = file.tell()
+        size = file.seek(0, os.SEEK_END) - at
+        file.seek(at)
+    try:
+        with zipfile.ZipFile(file) as archive:
+            inflated = sum(m.file_size for m in archive.infolist())
+    except (zipfile.BadZipFile, OSError, EOFError) as err:
+        raise ValueError(f"cannot load {name}: it is not a skops file (a zip archive): {err}"
+                         ) from None
+    finally:
+        if not isinstance(file, (str, os.PathLike)):
+            file.seek(at)
+    limit = max(MAX_INFLATED, MAX_RATIO * size)
+    if inflated > limit:
+        raise ValueError(
+            f"cannot load {name}: its members would inflate to {inflated:,} bytes from a file of"
+            f" {size:,} bytes; skscale.io loads at most {limit:,} (see skscale.io.MAX_INFLATED)")

@@ -7,7 +7,9 @@ string column that passes through; the output must equal ``fit(X)`` then
 line on stderr, a non-zero status and no output file.
 """
 
+import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +23,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from skscale import SCALERS
-from skscale import cli
+from skscale.cli import models, options, streams
 from skscale._batch_norm import minibatches
 from skscale.cli import main
 
@@ -129,7 +131,12 @@ def test_every_method_streams_like_fit_in_memory(method, ext, table_and_oracle, 
 
     status, _, err = run(capsys, "fit", "--method", method, *params_args(params), *chunk,
                          data, "-o", model)
-    assert (status, err) == (0, "")
+    # the text column is left out, and the user told why: its first value is no number
+    why = ("holds 'row 0' at row 0, which is not a number" if ext == "csv"
+           else "holds text (string), not numbers")
+    assert (status, err) == (0, f"skscale: note: column 'label' left out: it {why}"
+                             + (" ; if it marks a missing value, pass --na-values 'row 0'\n"
+                                .replace(" ;", ";") if ext == "csv" else "\n"))
     keep = ["--keep-stats"] if method in PER_SAMPLE else []
     assert run(capsys, "transform", model, data, "-o", out, *chunk, *keep)[0] == 0
 
@@ -137,7 +144,7 @@ def test_every_method_streams_like_fit_in_memory(method, ext, table_and_oracle, 
     scaled = read(out)
     assert_close(matrix(scaled), oracle.transform(X))
     assert_same_column(scaled["label"], table["label"])
-    expected_names = table.column_names + (cli.stats_columns(oracle) if keep else [])
+    expected_names = table.column_names + (models.stats_columns(oracle) if keep else [])
     assert scaled.column_names == expected_names  # in their original order
     assert all(scaled.schema.field(c).type == pa.float64() for c in COLUMNS)
     for j, c in enumerate(COLUMNS):  # nulls stay null (a CSV reads NaN back as null too)
@@ -180,7 +187,7 @@ def test_batch_norm_ends_with_the_running_statistics_of_fit(tmp_path, capsys):
     model = tmp_path / "bn.skops"
     assert run(capsys, "fit", "--method", "batch_norm", "--param", "batch_size=100",
                "--chunk-rows", 1000, data, "-o", model)[0] == 0
-    fitted = cli.load_model(str(model), cli.build_parser().parse_args(["info", str(model)]))
+    fitted = models.load_model(str(model), options.build_parser().parse_args(["info", str(model)]))
     oracle = SCALERS["batch_norm"](batch_size=100).fit(X)
     assert fitted.num_batches_tracked_ == oracle.num_batches_tracked_ == 20
     np.testing.assert_allclose(fitted.running_mean_, oracle.running_mean_, rtol=1e-12)
@@ -250,7 +257,7 @@ def test_joblib_models_on_request(how, table_and_oracle, tmp_path, capsys):
     model = tmp_path / how[1]
     assert run(capsys, "fit", "--method", "decimal", data, *how[:1], model, *how[2:])[0] == 0
     assert type(joblib.load(model)).__name__ == "DecimalScaler"
-    assert run(capsys, "transform", model, data, "-o", out, *how[2:])[0] == 0
+    assert run(capsys, "transform", model, data, "-o", out, *how[2:], "--trust-pickle")[0] == 0
     assert_close(matrix(read(out)), SCALERS["decimal"]().fit(X).transform(X))
 
 
@@ -270,12 +277,14 @@ def test_progress_bar_only_on_a_terminal_and_not_quiet(table_and_oracle, tmp_pat
     table, _ = table_and_oracle
     data = write(table, tmp_path / "train.parquet")
     model = tmp_path / "m.skops"
-    assert run(capsys, "fit", data, "-o", model)[2] == ""  # stderr is no terminal here
+    err = run(capsys, "fit", data, "-o", model)[2]  # stderr is no terminal here: no bar
+    assert err == "skscale: note: column 'label' left out: it holds text (string), not numbers\n"
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    monkeypatch.setattr(cli, "PROGRESS_DELAY", 0)
+    monkeypatch.setattr(streams, "PROGRESS_DELAY", 0)
     status, _, err = run(capsys, "transform", model, data, "-o", tmp_path / "o.parquet",
                          "--chunk-rows", 1000)
     assert status == 0 and "rows" in err and "train.parquet" in err
+    # --quiet: neither the bar nor the notes
     assert run(capsys, "transform", "-q", model, data, "-o", tmp_path / "o.parquet")[2] == ""
 
 
@@ -378,8 +387,9 @@ def test_the_installed_console_script(table_and_oracle, tmp_path):
 
     # (two calls: each pays a fresh process's imports, seconds on a busy machine)
     done = call("fit", "--method", "minmax", data, "-o", tmp_path / "m.skops")
-    assert (done.returncode, done.stderr) == (0, "")
-    assert type(cli.load_model(str(tmp_path / "m.skops"), cli.build_parser().parse_args(
+    assert (done.returncode, done.stderr) == (
+        0, "skscale: note: column 'label' left out: it holds text (string), not numbers\n")
+    assert type(models.load_model(str(tmp_path / "m.skops"), options.build_parser().parse_args(
         ["info", "m.skops"]))).__name__ == "MinMaxScaler"
     bad = call("transform", tmp_path / "m.skops", data, "-o", tmp_path / "o.txt")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
@@ -403,3 +413,286 @@ def test_auto_decides_on_the_first_chunk_and_info_shows_why(table_and_oracle, tm
     for row in oracle.report_.itertuples():
         assert any(line.startswith(row.column) and row.diagnosis in line and row.reason in line
                    for line in text.splitlines()), row.column
+
+
+# ---------------------------------------------------------------- what fit leaves out, and why
+
+def numbers_with(token, row, n=60_000, seed=7):
+    """``a``, ``b``, ``c`` (floats) and ``label`` (text), ``token`` in ``b``
+    at ``row``; the oracle's frame (``b`` missing there)."""
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame(np.round(rng.normal(size=(n, 3)) * [1, 10, 100], 6), columns=["a", "b", "c"])
+    df["label"] = [f"r{i}" for i in range(n)]
+    text = df.astype({"b": object})
+    text.loc[row, "b"] = token
+    df.loc[row, "b"] = np.nan
+    return text, df
+
+
+# row 3 lies in the CSV reader's first block (where it infers the types),
+# row 50,000 well beyond it (the file is about 2.5 MB)
+@pytest.mark.parametrize("row", [3, 50_000])
+@pytest.mark.parametrize("token", ["?", "-", "x", "1,234.5", "true", "\x00"])
+def test_fit_names_a_column_it_leaves_out_wherever_the_stray_value_is(token, row, tmp_path,
+                                                                      capsys):
+    text, df = numbers_with(token, row)
+    text.to_csv(tmp_path / "t.csv", index=False)
+    model = tmp_path / "m.skops"
+    status, _, err = run(capsys, "fit", tmp_path / "t.csv", "-o", model)
+    assert status == 0
+    shown = token if token != "\x00" else "\x00"
+    assert err.splitlines() == [  # (in the file's order)
+        f"skscale: note: column 'b' left out: it holds {shown!r} at row {row}, which is not a"
+        f" number; if it marks a missing value, pass --na-values {shlex.quote(token)}",
+        "skscale: note: column 'label' left out: it holds 'r0' at row 0, which is not a number;"
+        " if it marks a missing value, pass --na-values r0"]
+    fitted = models.load_model(str(model), options.build_parser().parse_args(["info", "m"]))
+    assert list(fitted.feature_names_in_) == ["a", "c"]
+    oracle = SCALERS["zscore"]().fit(df[["a", "c"]])
+    np.testing.assert_allclose(fitted.mean_, oracle.mean_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("row", [3, 50_000])
+def test_na_values_turn_the_tokens_into_missing_values(row, tmp_path, capsys):
+    text, df = numbers_with("?", row)
+    text.loc[row + 1, "b"] = "-"
+    df.loc[row + 1, "b"] = np.nan
+    text.to_csv(tmp_path / "t.csv", index=False)
+    model, out = tmp_path / "m.skops", tmp_path / "out.csv"
+    assert run(capsys, "fit", "--na-values", "?,-", tmp_path / "t.csv", "-o", model)[0] == 0
+    fitted = models.load_model(str(model), options.build_parser().parse_args(["info", "m"]))
+    assert list(fitted.feature_names_in_) == ["a", "b", "c"]
+    oracle = SCALERS["zscore"]().fit(df[["a", "b", "c"]])  # the tokens are missing: NaN
+    np.testing.assert_allclose(fitted.mean_, oracle.mean_, rtol=1e-12)
+    assert fitted.n_samples_seen_[1] == len(df) - 2
+    assert run(capsys, "transform", "--na-values", "?", "--na-values", "-", model,
+               tmp_path / "t.csv", "-o", out)[0] == 0
+    scaled = pcsv.read_csv(out)
+    assert scaled["b"].null_count == 2 and scaled["b"][row].as_py() is None
+    assert_close(matrix(scaled, ["a", "b", "c"]), oracle.transform(df[["a", "b", "c"]]))
+
+
+@pytest.mark.parametrize("row", [3, 50_000])
+@pytest.mark.parametrize("cmd", ["fit --columns", "fit --column", "transform"])
+def test_a_stray_value_in_a_column_to_scale_is_an_error_wherever_it_is(cmd, row, tmp_path,
+                                                                        capsys):
+    text, df = numbers_with("?", row)
+    text.to_csv(tmp_path / "t.csv", index=False)
+    df.to_csv(tmp_path / "clean.csv", index=False)
+    assert run(capsys, "fit", tmp_path / "clean.csv", "-o", tmp_path / "m.skops")[0] == 0
+    argv = {"fit --columns": ["fit", "--columns", "a,b", tmp_path / "t.csv", "-o",
+                              tmp_path / "n.skops"],
+            "fit --column": ["fit", "--column", "b", tmp_path / "t.csv", "-o",
+                             tmp_path / "n.skops"],
+            "transform": ["transform", tmp_path / "m.skops", tmp_path / "t.csv", "-o",
+                          tmp_path / "out.csv"]}[cmd]
+    status, out, err = run(capsys, *argv)
+    assert (status, out) == (2, "")
+    assert err == (f"skscale: error: {str(tmp_path / 't.csv')!r}: column 'b' holds '?' at row"
+                   f" {row}, which is not a number; if it marks a missing value, pass"
+                   " --na-values '?'\n")
+    assert not (tmp_path / "n.skops").exists() and not (tmp_path / "out.csv").exists()
+
+
+def test_transform_says_which_columns_pass_through_unscaled(tmp_path, capsys):
+    text, df = numbers_with("?", 3, n=100)
+    text.to_csv(tmp_path / "t.csv", index=False)
+    assert run(capsys, "fit", tmp_path / "t.csv", "-o", tmp_path / "m.skops")[0] == 0
+    status, _, err = run(capsys, "transform", tmp_path / "m.skops", tmp_path / "t.csv",
+                         "-o", tmp_path / "out.csv")
+    assert status == 0
+    assert err == (f"skscale: note: 2 columns of {str(tmp_path / 't.csv')!r} passed through"
+                   " unscaled (not in the model): 'b', 'label'\n")
+    out = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
+    # CSV to CSV: what passes through is written as it was read
+    pd.testing.assert_series_equal(out["b"], pd.read_csv(tmp_path / "t.csv", dtype=str,
+                                                         keep_default_na=False)["b"])
+
+
+# ---------------------------------------------------------------- dates, times, categories
+
+def test_dates_times_and_categories_are_never_scaled(tmp_path, capsys):
+    # no text column beside them: nothing but their types tells them apart
+    df = pd.DataFrame({"x": [1.0, 2.0, 4.0, 8.0],
+                       "when": pd.date_range("2024-01-01", periods=4),
+                       "took": pd.to_timedelta([1, 2, 3, 4], unit="s"),
+                       "grade": pd.Categorical([1, 2, 2, 3])})
+    df.to_parquet(tmp_path / "t.parquet")
+    status, _, err = run(capsys, "fit", tmp_path / "t.parquet", "-o", tmp_path / "m.skops")
+    assert status == 0
+    unit = pq.read_schema(tmp_path / "t.parquet").field("when").type.unit
+    assert err.splitlines() == [
+        f"skscale: note: column 'when' left out: it holds dates or times (timestamp[{unit}]),"
+        " not numbers",
+        f"skscale: note: column 'took' left out: it holds time spans (duration[{unit}]), not"
+        " numbers",
+        "skscale: note: column 'grade' left out: it holds categories (a pandas categorical of"
+        " int64), not numbers"]
+    fitted = models.load_model(str(tmp_path / "m.skops"),
+                               options.build_parser().parse_args(["info", "m"]))
+    assert list(fitted.feature_names_in_) == ["x"]
+    for name in ("when", "took", "grade"):
+        status, out, err = run(capsys, "fit", "--columns", f"x,{name}", tmp_path / "t.parquet",
+                               "-o", tmp_path / "n.skops")
+        assert (status, out) == (2, "") and err.count("\n") == 1
+        assert f"column {name!r} holds" in err and "skscale scales numbers only" in err
+    df[["when"]].assign(when=df["when"].astype(str)).to_csv(tmp_path / "t.csv", index=False)
+    status, _, err = run(capsys, "fit", "--columns", "when", tmp_path / "t.csv",
+                         "-o", tmp_path / "n.skops")
+    assert status == 2 and "column 'when' holds '2024-01-01' at row 0" in err
+
+
+# ---------------------------------------------------------------- CSV files as they come
+
+def test_duplicate_column_names_are_named(tmp_path, capsys):
+    (tmp_path / "d.csv").write_text("a,b,a,c,c\n1,2,3,4,5\n")
+    status, out, err = run(capsys, "fit", tmp_path / "d.csv", "-o", tmp_path / "m.skops")
+    assert (status, out) == (2, "") and err.count("\n") == 1
+    assert "more than one column named 'a', 'c'" in err
+
+
+@pytest.mark.parametrize("where", ["header", "first block", "late"])
+def test_a_file_in_another_encoding_names_it_and_suggests_encoding(where, tmp_path, capsys):
+    rows = ["name,x"] + [f"plain,{i}" for i in range(60_000)]
+    at = {"header": 0, "first block": 2, "late": 50_000}[where]
+    rows[at] = rows[at].replace("name", "nàme") if at == 0 else f"café,{at}"
+    (tmp_path / "l.csv").write_bytes("\n".join(rows).encode("latin-1") + b"\n")
+    status, out, err = run(capsys, "transform", "--chunk-rows", 10_000, *_fitted_on_x(tmp_path),
+                           tmp_path / "l.csv", "-o", tmp_path / "out.csv")
+    assert (status, out) == (2, "") and err.count("\n") == 1
+    assert f"cannot read {str(tmp_path / 'l.csv')!r} as utf8 text" in err
+    assert "--encoding" in err and not (tmp_path / "out.csv").exists()
+    if where != "header":
+        assert run(capsys, "transform", "--encoding", "latin-1", *_fitted_on_x(tmp_path),
+                   tmp_path / "l.csv", "-o", tmp_path / "out.csv")[0] == 0
+        out = pd.read_csv(tmp_path / "out.csv", encoding="utf-8")  # output is UTF-8
+        assert out["name"][at - 1] == "café"
+
+
+def _fitted_on_x(tmp_path):
+    pd.DataFrame({"x": np.arange(10.0)}).to_csv(tmp_path / "x.csv", index=False)
+    if not (tmp_path / "mx.skops").exists():
+        assert main(["fit", str(tmp_path / "x.csv"), "-o", str(tmp_path / "mx.skops")]) == 0
+    return [tmp_path / "mx.skops"]
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_another_delimiter_is_hinted_and_taken(delimiter, tmp_path, capsys):
+    df = pd.DataFrame({"a": [1.5, 2.5, 4.0], "b": [10.0, 20.0, 50.0], "s": ["x", "y", "z"]})
+    df.to_csv(tmp_path / "s.csv", index=False, sep=delimiter)
+    status, out, err = run(capsys, "fit", tmp_path / "s.csv", "-o", tmp_path / "m.skops")
+    assert (status, out) == (2, "") and err.count("\n") == 1
+    shown = "'\\t'" if delimiter == "\t" else shlex.quote(delimiter)
+    assert f"it looks separated by {shown}: pass --delimiter {shown}" in err
+    args = ["--delimiter", "\\t" if delimiter == "\t" else delimiter]
+    assert run(capsys, "fit", *args, tmp_path / "s.csv", "-o", tmp_path / "m.skops")[0] == 0
+    assert run(capsys, "transform", *args, tmp_path / "m.skops", tmp_path / "s.csv",
+               "-o", tmp_path / "o.csv")[0] == 0
+    back = pd.read_csv(tmp_path / "o.csv", sep=delimiter)  # written with the same delimiter
+    expected = SCALERS["zscore"]().fit(df[["a", "b"]]).transform(df[["a", "b"]])
+    np.testing.assert_allclose(back[["a", "b"]].to_numpy(), expected, rtol=1e-15)
+
+
+def test_a_file_without_a_header_is_caught_and_read_with_no_header(tmp_path, capsys):
+    X = np.array([[1.5, 2.0, 3.0], [4.0, 5.5, 6.0], [7.0, 8.0, 9.5], [0.5, 1.0, 2.0]])
+    np.savetxt(tmp_path / "n.csv", X, delimiter=",", fmt="%g")
+    status, out, err = run(capsys, "fit", tmp_path / "n.csv", "-o", tmp_path / "m.skops")
+    assert (status, out) == (2, "") and err.count("\n") == 1
+    assert "(1.5, 2, 3) looks like data" in err and "--no-header" in err
+    assert run(capsys, "fit", "--no-header", tmp_path / "n.csv", "-o", tmp_path / "m.skops")[0] == 0
+    fitted = models.load_model(str(tmp_path / "m.skops"),
+                               options.build_parser().parse_args(["info", "m"]))
+    assert list(fitted.feature_names_in_) == ["c0", "c1", "c2"]
+    assert run(capsys, "transform", "--no-header", tmp_path / "m.skops", tmp_path / "n.csv",
+               "-o", tmp_path / "o.csv")[0] == 0
+    back = np.loadtxt(tmp_path / "o.csv", delimiter=",")  # no header written either
+    np.testing.assert_allclose(back, SCALERS["zscore"]().fit(X).transform(X), rtol=1e-15)
+    # names that are numbers, taken as names when the user says so
+    (tmp_path / "years.csv").write_text("2023,2024\n1.5,2.5\n3.5,4.5\n")
+    assert run(capsys, "fit", "--header", tmp_path / "years.csv",
+               "-o", tmp_path / "y.skops")[0] == 0
+
+
+def test_integers_beyond_2_53_are_refused_never_rounded(tmp_path, capsys):
+    big = 2**53 + 1  # float64 would round it to 2**53
+    ids = pa.array([1, 2, big, 4], pa.int64())
+    pq.write_table(pa.table({"id": ids, "x": [1.0, 2.0, 3.0, 4.0]}), tmp_path / "b.parquet")
+    (tmp_path / "b.csv").write_text(f"id,x\n1,1.0\n2,2.0\n{big},3.0\n4,4.0\n")
+    for path, value in ((tmp_path / "b.parquet", str(big)), (tmp_path / "b.csv", "about")):
+        status, out, err = run(capsys, "fit", path, "-o", tmp_path / "m.skops")
+        assert (status, out) == (2, "") and err.count("\n") == 1
+        assert f"column 'id' holds the integer {value}" in err and "at row 2" in err
+        assert "2**53" in err and not (tmp_path / "m.skops").exists()
+    # up to 2**53 every integer is exact
+    pq.write_table(pa.table({"id": pa.array([1, 2**53], pa.int64())}), tmp_path / "ok.parquet")
+    assert run(capsys, "fit", tmp_path / "ok.parquet", "-o", tmp_path / "m.skops")[0] == 0
+
+
+def test_column_names_with_commas_can_be_named(tmp_path, capsys):
+    df = pd.DataFrame({"a,b": [1.0, 2.0, 4.0], "c": [3.0, 5.0, 9.0], "d": [0.0, 1.0, 0.5]})
+    df.to_csv(tmp_path / "t.csv", index=False)
+    assert run(capsys, "fit", "--column", "a,b", "--columns", "d", tmp_path / "t.csv",
+               "-o", tmp_path / "m.skops")[0] == 0
+    fitted = models.load_model(str(tmp_path / "m.skops"),
+                               options.build_parser().parse_args(["info", "m"]))
+    assert list(fitted.feature_names_in_) == ["d", "a,b"]
+    np.testing.assert_allclose(fitted.mean_, df[["d", "a,b"]].mean().to_numpy(), rtol=1e-15)
+
+
+# ---------------------------------------------------------------- outputs know their model
+
+def test_inverse_checks_the_model_that_made_the_file(table_and_oracle, tmp_path, capsys):
+    table, _ = table_and_oracle
+    data = write(table, tmp_path / "train.parquet")
+    other = write(table.slice(0, 2000), tmp_path / "part.parquet")
+    for name, argv in (("z", []), ("mm", ["--method", "minmax"]), ("z2", [])):
+        source = other if name == "z2" else data
+        assert run(capsys, "fit", *argv, source, "-o", tmp_path / f"{name}.skops")[0] == 0
+    out, back = tmp_path / "out.parquet", tmp_path / "back.parquet"
+    assert run(capsys, "transform", tmp_path / "z.skops", data, "-o", out)[0] == 0
+    record = json.loads(pq.read_schema(out).metadata[b"skscale"])
+    assert record["command"] == "transform" and record["method"] == "zscore"
+    assert record["columns"] == COLUMNS
+    for name, method in (("mm", "minmax"), ("z2", "zscore")):  # another method; another fit
+        status, _, err = run(capsys, "inverse", tmp_path / f"{name}.skops", out, "-o", back)
+        assert status == 2 and "was scaled by another model (zscore" in err
+        assert f"than {str(tmp_path / f'{name}.skops')!r} ({method})" in err
+        assert not back.exists()
+    # the same fit, saved again as a pickle: the same model
+    joblib.dump(models.load_model(str(tmp_path / "z.skops"), options.build_parser().parse_args(
+        ["info", "m"])), tmp_path / "z.joblib")
+    assert run(capsys, "inverse", "--trust-pickle", tmp_path / "z.joblib", out,
+               "-o", back)[0] == 0
+    assert json.loads(pq.read_schema(back).metadata[b"skscale"])["command"] == "inverse"
+    status, _, err = run(capsys, "inverse", tmp_path / "z.skops", back,
+                         "-o", tmp_path / "b2.parquet")
+    assert status == 2 and "in original units already" in err
+    status, _, err = run(capsys, "transform", tmp_path / "z.skops", out,
+                         "-o", tmp_path / "twice.parquet")
+    assert status == 2 and "already scaled by this model" in err
+
+
+# ---------------------------------------------------------------- messages
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numbers_are_shown_in_the_shortest_form_of_their_type(dtype):
+    from skscale.cli.commands import number
+
+    assert number(dtype(2.3)) == "2.3" and number(dtype(-0.1)) == "-0.1"
+    values = np.random.default_rng(0).normal(size=1000).astype(dtype) * 10.0 ** np.arange(
+        -20, 20, 0.04).astype(dtype)
+    for v in values:
+        text = number(v)
+        assert dtype(text) == v  # reads back exactly
+        assert len(text.lstrip("-").replace(".", "").lstrip("0")) <= (9 if dtype is np.float32
+                                                                      else 17) + 4
+
+
+def test_help_works_without_pyarrow_and_the_commands_say_what_to_install(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow raises ImportError
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0 and "--trust-pickle" in capsys.readouterr().out
+    status, out, err = run(capsys, "info", "m.skops")
+    assert (status, out) == (2, "")
+    assert err == 'skscale: error: the command line needs pyarrow: pip install "skscale[cli]"\n'

@@ -1,9 +1,14 @@
 """skscale.io: skops files loaded trusting exactly skscale's types; version warnings."""
 
 import importlib
+import io
+import json
+import os
 import pickle
+import re
 import sys
 import warnings
+import zipfile
 
 import joblib
 import numpy as np
@@ -170,3 +175,134 @@ def test_sklearn_version_stamp_still_written_for_sklearn_estimators(data):
     assert "_sklearn_version" in pipe[1].__getstate__()
     assert "_sklearn_version" not in loaded[0].__getstate__()  # sklearn stamps only its own
     assert loaded[0].__getstate__()["_skscale_version"] == skscale.__version__
+
+
+# ---------------------------------------------------------------- damaged, inflating, foreign files
+
+def _fitted_kinds(X):
+    """A scaler of every kind of fitted state: per-feature arrays, column
+    statistics, sketches (a streamed robust fit), chosen estimators (auto)."""
+    yield ZScoreScaler().fit(X)
+    yield skscale.RobustScaler().partial_fit(X[:30]).partial_fit(X[30:])
+    yield skscale.AutoScaler().fit(X)
+    yield Scaler("batch_norm").fit(X)
+
+
+def test_the_checks_on_load_pass_every_real_fit(data, tmp_path):
+    X = data[0]
+    for est in _fitted_kinds(X):
+        sio.dump(est, tmp_path / "m.skops")
+        joblib.dump(est, tmp_path / "m.joblib")
+        for loaded in (load(tmp_path / "m.skops"), joblib.load(tmp_path / "m.joblib")):
+            np.testing.assert_array_equal(loaded.transform(X), est.transform(X))
+
+
+def _saved_unchecked(est, path):
+    """``est`` saved with skops as it is, its own checks bypassed."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(type(est), "__getstate__",
+                      lambda self: {**vars(self), "_skscale_version": skscale.__version__})
+        sio.dump(est, path)
+
+
+@pytest.mark.parametrize("attribute, value, words", [
+    ("mean_", np.zeros(3), "mean_ has shape (3,), but it was fitted on 8 features"),
+    ("var_", np.zeros((8, 2)), "var_ has shape (8, 2)"),
+    ("scale_", np.array(["a"] * 8, dtype=object), "scale_ holds object values, not numbers"),
+    ("n_features_in_", -1, "n_features_in_ is -1, not a positive integer"),
+])
+def test_fitted_arrays_that_disagree_with_n_features_in_are_refused(attribute, value, words,
+                                                                    data, tmp_path):
+    est = ZScoreScaler().fit(data[0])
+    setattr(est, attribute, value)
+    _saved_unchecked(est, tmp_path / "m.skops")
+    with pytest.raises(ValueError, match=re.escape(f"damaged ZScoreScaler: {words}")):
+        load(tmp_path / "m.skops")
+    blob = pickle.dumps(est)  # pickles are checked as they load too
+    with pytest.raises(ValueError, match=re.escape(words)):
+        pickle.loads(blob)
+
+
+def test_column_statistics_and_sketches_of_other_columns_are_refused(data, tmp_path):
+    X = data[0]
+    est = ZScoreScaler().fit(X)
+    est.stats_.m2 = est.stats_.m2[:5]
+    with pytest.raises(ValueError, match=re.escape("stats_.m2 has shape (5,), but it was"
+                                                   " fitted on 8 features")):
+        pickle.loads(pickle.dumps(est))
+    robust = skscale.RobustScaler().partial_fit(X)
+    robust.sketches_.data = robust.sketches_.data[:7]
+    with pytest.raises(ValueError, match="sketches_ holds 7 columns, but it was fitted on 8"):
+        pickle.loads(pickle.dumps(robust))
+
+
+def test_sketch_bytes_are_checked_against_their_digest(data):
+    sketches = skscale.RobustScaler().partial_fit(data[0]).sketches_
+    state = sketches.__getstate__()
+    assert pickle.loads(pickle.dumps(sketches)) == sketches
+    for j, byte in [(0, 8), (3, len(state["data"][3]) // 2), (7, -1)]:
+        damaged = {**state, "data": list(state["data"])}
+        b = bytearray(damaged["data"][j])
+        b[byte] ^= 0x01
+        damaged["data"][j] = bytes(b)
+        with pytest.raises(ValueError, match="damaged quantile sketches: their bytes do not"
+                                             " match the digest"):
+            Sketches.__new__(Sketches).__setstate__(damaged)
+
+
+def test_sketches_saved_without_a_digest_still_load(data):
+    X = data[0]
+    robust = skscale.RobustScaler().partial_fit(X)
+    state = robust.sketches_.__getstate__()
+    del state["digest"]  # as files written before the digest hold them
+    old = Sketches.__new__(Sketches)
+    old.__setstate__(state)
+    assert old == robust.sketches_
+    np.testing.assert_array_equal(old.quantiles([25.0, 75.0])[1],
+                                  robust.sketches_.quantiles([25.0, 75.0])[1])
+    state["data"] = [b"\x00" * 8] + state["data"][1:]  # not a sketch at all
+    with pytest.raises(ValueError, match="damaged quantile sketches"):
+        Sketches.__new__(Sketches).__setstate__(state)
+
+
+def test_a_file_that_would_inflate_beyond_the_bound_is_refused_unread(tmp_path, monkeypatch):
+    sio.dump(ZScoreScaler().fit([[1.0], [2.0]]), tmp_path / "m.skops")
+    path = tmp_path / "bomb.skops"
+    with zipfile.ZipFile(tmp_path / "m.skops") as src, zipfile.ZipFile(
+            path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info))
+        dst.writestr("zeros.npy", bytes(64 * 2**20))  # 64 MiB in about 64 kB
+    read = []
+    monkeypatch.setattr(zipfile.ZipFile, "read", lambda *a, **k: read.append(a) or b"")
+    monkeypatch.setattr(skscale.io, "MAX_INFLATED", 32 * 2**20)
+    size = os.path.getsize(path)
+    for file in (path, io.BytesIO(path.read_bytes())):
+        with pytest.raises(ValueError, match=rf"would inflate to [\d,]+ bytes from a file of"
+                                             rf" {size:,} bytes; skscale.io loads at most"
+                                             rf" {32 * 2**20:,}"):
+            load(file)
+    assert read == []  # refused before any member was read
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip", b"PK\x03\x04 broken"])
+def test_a_file_that_is_no_skops_file_says_so(content, tmp_path):
+    (tmp_path / "bad.skops").write_bytes(content)
+    with pytest.raises(ValueError, match="it is not a skops file"):
+        load(tmp_path / "bad.skops")
+
+
+def test_a_damaged_schema_is_one_clear_error_not_a_key_error(tmp_path):
+    sio.dump(ZScoreScaler().fit([[1.0], [2.0]]), tmp_path / "m.skops")
+    with zipfile.ZipFile(tmp_path / "m.skops") as src, zipfile.ZipFile(
+            tmp_path / "bad.skops", "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "schema.json":
+                schema = json.loads(data)
+                del schema["__loader__"]
+                data = json.dumps(schema).encode()
+            dst.writestr(info, data)
+    with pytest.raises(ValueError, match=r"cannot load '.*bad.skops': it is not a skops file of a"
+                                         r" skscale model, or it is damaged \(KeyError"):
+        load(tmp_path / "bad.skops")
