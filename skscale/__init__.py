@@ -3,43 +3,54 @@
 Each estimator learns its parameters on the training data and applies exactly
 the same transform to any later data.  ``SCALERS`` maps each method's name to
 its class, and :class:`Scaler` picks one by name (so a grid search can).
+
+This face only hands names on, each from the module that defines it (where
+pickles find the classes), imported when first asked for: ``import skscale``
+costs nothing until a name is used, and the command line starts without the
+estimators it does not run.
 """
 
-from . import io, weights
-from ._auto import AutoScaler
-from ._config import config_context, get_config, set_config
-from ._registry import SCALERS
-from ._scaler import Scaler
-from ._stats import ColumnStats
-from ._version import __version__  # noqa: F401 (the version, as every package shows it)
-# (each method's class from the module that defines it, where pickles find it)
-from ._batch_norm import BatchNormScaler
-from ._decimal import DecimalScaler
-from ._group_norm import GroupNormScaler, InstanceNormScaler, LayerNormScaler
-from ._log import LogScaler
-from ._minmax import MinMaxScaler
-from ._robust import RobustScaler
-from ._unit_norm import UnitNormScaler
-from ._zscore import ZScoreScaler
+import importlib
 
-__all__ = [
-    "SCALERS",
-    "AutoScaler",
-    "BatchNormScaler",
-    "ColumnStats",
-    "DecimalScaler",
-    "GroupNormScaler",
-    "InstanceNormScaler",
-    "LayerNormScaler",
-    "LogScaler",
-    "MinMaxScaler",
-    "RobustScaler",
-    "Scaler",
-    "UnitNormScaler",
-    "ZScoreScaler",
-    "config_context",
-    "get_config",
-    "io",
-    "set_config",
-    "weights",
-]
+from . import _config  # (reads SKSCALE_COMPILED at import: a bad value is refused then)
+from ._version import __version__
+
+#: Each public name, and the module that defines it (None: the module itself).
+_HOMES = {
+    "SCALERS": "_registry",
+    "AutoScaler": "_auto",
+    "BatchNormScaler": "_batch_norm",
+    "ColumnStats": "_stats",
+    "DecimalScaler": "_decimal",
+    "GroupNormScaler": "_group_norm",
+    "InstanceNormScaler": "_group_norm",
+    "LayerNormScaler": "_group_norm",
+    "LogScaler": "_log",
+    "MinMaxScaler": "_minmax",
+    "RobustScaler": "_robust",
+    "Scaler": "_scaler",
+    "UnitNormScaler": "_unit_norm",
+    "ZScoreScaler": "_zscore",
+    "config_context": "_config",
+    "get_config": "_config",
+    "io": None,
+    "set_config": "_config",
+    "weights": None,
+}
+
+__all__ = list(_HOMES)
+
+
+def __getattr__(name):
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    home = _HOMES[name]
+    value = importlib.import_module(f".{home or name}", __name__)
+    if home is not None:
+        value = getattr(value, name)
+    globals()[name] = value  # (asked for once)
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})
