@@ -317,7 +317,8 @@ def _block_stats_rare(X, w, row0, feature_names, what):
     dev = np.where(present, X - mean, 0.0)
     np.multiply(dev, dev, out=dev)
     m2 = dev.sum(axis=0) if w is None else w @ dev
-    _check_overflow(mean, m2, count, feature_names)
+    if "moments" in what:  # (extremes alone never overflow)
+        _check_overflow(mean, m2, count, feature_names)
     unknown = np.full(X.shape[1], np.nan)
     if "moments" not in what:
         count = mean = m2 = unknown
