@@ -1,0 +1,290 @@
+"""Squashing: robust scaling, then a soft clip into ``(-B, B)``."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from . import _array_api, _dask, _dask_stats, _maps, _quantiles, _ranks
+from ._base import ColumnScaler, frame_label, partial_fit_context
+
+#: skrub adds this to ``max - min`` in its min-max fallback (float32's
+#: smallest normal number): kept, so the two agree to the last digit.
+_TINY = float(np.finfo(np.float32).tiny)
+
+
+class SquashingScaler(ColumnScaler):
+    r"""Robust centring and scaling, then a soft clip into ``(-B, B)``.
+
+    skrub's ``SquashingScaler`` (after Holzmüller et al., 2024, "Better by
+    Default"), with an exact inverse and :meth:`partial_fit`.  With the
+    feature's median ``m``, its percentiles ``(q_lo, q_hi) =
+    quantile_range`` and its extremes ``min``, ``max`` (all over the finite
+    training values), and ``B = max_absolute_value``::
+
+        z = (x - m) / s,    y = z / sqrt(1 + (z / B)**2)
+
+        s = q_hi - q_lo                  where q_hi != q_lo
+        s = (max - min + tiny) / 2       where q_hi == q_lo but max != min
+        s = inf  (z = 0)                 where max == min (a constant feature)
+
+    (``tiny`` is float32's smallest normal number, skrub's guard.) ``y``
+    lies in ``(-B, B)``, is odd and increasing in ``z``, close to ``z`` for
+    ``|z|`` small beside ``B`` and to ``±B`` far out, so outliers keep their
+    order but not their leverage.  ``±inf`` map to ``±B``; NaN stays NaN.
+    Infinities in the training data are ignored, as NaN is.  A feature with
+    no finite training value maps every finite value to NaN.
+
+    **Inverse.** ``z = y / sqrt((1 - y/B)(1 + y/B))``, ``x = z * s + m`` is the
+    exact inverse on ``(-B, B)`` (``±B`` map back to ``±inf``; beyond, a
+    ``ValueError``).  The soft clip flattens far out, so a round trip of a
+    value with ``|z|`` large beside ``B`` loses about ``(z/B)**2`` ulps: the
+    slope of the map there, not the inverse's error.
+
+    **Exact or streamed.** :meth:`fit` reads the exact percentiles and
+    extremes, one column at a time, and agrees with skrub to rounding.
+    :meth:`partial_fit` and a fit on a Dask collection fold the rows into one
+    KLL sketch per column, as :class:`RobustScaler` does: exact while a
+    sketch holds all its values (fewer than about ``sketch_size``), then
+    each percentile is a training value whose rank is within
+    ``rank_error_`` of the one asked for, with 99% confidence (0.28% for
+    the default ``sketch_size=1000``); the extremes stay exact.
+
+    Parameters
+    ----------
+    max_absolute_value : float, default=3.0
+        ``B``, the bound of the output; positive and finite.
+    quantile_range : tuple (q_min, q_max), default=(25.0, 75.0)
+        Percentiles, ``0 <= q_min < q_max <= 100``, whose difference scales
+        the data (the inter-quartile range by default).
+    sketch_size : int, default=1000
+        KLL's ``k`` for :meth:`partial_fit` and Dask fits.
+    keep_sketch : bool or "auto", default="auto"
+        Have :meth:`fit` also fill the sketches, so that :meth:`partial_fit`
+        can add rows later; ``"auto"`` does where DataSketches is installed.
+    copy : bool, default=True
+        False transforms in place where the input is a writeable float array.
+
+    Attributes
+    ----------
+    center_ : ndarray of shape (n_features,)
+        Per-feature median ``m``.
+    scale_ : ndarray of shape (n_features,)
+        Per-feature divisor ``s`` (``inf`` for a constant feature).
+    quantiles_ : ndarray of shape (2, n_features)
+        The percentiles ``quantile_range`` of each feature.
+    data_min_, data_max_ : ndarray of shape (n_features,)
+        Extremes of the finite training values.
+    rank_error_ : float
+        0.0 when the percentiles are exact, else the sketches' bound.
+    sketches_ : object or None
+        The per-column sketches, when fitted by :meth:`partial_fit`, on
+        Dask, or with ``keep_sketch``.
+    n_samples_seen_ : int
+        Number of rows seen.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when ``X`` had string column names.
+
+    See Also
+    --------
+    skrub.SquashingScaler : the original.
+    RobustScaler : the same centring and scaling, without the clip.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skscale import SquashingScaler
+    >>> X = np.array([[np.inf], [-np.inf], [3.0], [-1.0], [np.nan], [2.0]])
+    >>> scaler = SquashingScaler(max_absolute_value=3).fit(X)
+    >>> Y = scaler.transform(X)
+    >>> Y.ravel()
+    array([ 3.        , -3.        ,  0.49319696, -1.34164079,         nan,
+            0.        ])
+    >>> scaler.inverse_transform(Y).ravel()
+    array([ inf, -inf,   3.,  -1.,  nan,   2.])
+    """
+
+    _stats_needed = ("quantiles",)
+    _learned = ColumnScaler._learned + ("_ranks", "_n_rows")
+
+    _parameter_constraints = {
+        "max_absolute_value": [Interval(Real, 0, None, closed="neither")],
+        "quantile_range": [tuple, list],
+        "sketch_size": [Interval(Integral, 8, 65535, closed="both")],
+        "keep_sketch": ["boolean", StrOptions({"auto"})],
+        "copy": ["boolean"],
+    }
+
+    def __init__(self, max_absolute_value=3.0, quantile_range=(25.0, 75.0), *,
+                 sketch_size=_quantiles.SKETCH_SIZE, keep_sketch="auto", copy=True):
+        self.max_absolute_value = max_absolute_value
+        self.quantile_range = quantile_range
+        self.sketch_size = sketch_size
+        self.keep_sketch = keep_sketch
+        self.copy = copy
+
+    _X_doc = "array-like"
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the exact median, percentiles and extremes of each feature.
+
+        A Dask collection is sketched instead (see the class notes).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data. NaN and infinite values are ignored.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Fitted scaler.
+        """
+        self._reset()
+        return self._update(X, exact=True)
+
+    @partial_fit_context
+    def partial_fit(self, X, y=None):
+        """Fold one more batch of rows into the per-column sketches.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A batch of training rows. NaN and infinite values are ignored.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Updated scaler.
+        """
+        return self._update(X, exact=False)
+
+    @_array_api.host_attributes("update")
+    def _update(self, X, exact):
+        before = dict(self.__dict__)
+        try:
+            first = not hasattr(self, "n_features_in_")
+            q = self._range()
+            self._check_bound()
+            X = self._validate(X, reset=first, columns=True)
+            if not first and self.sketches_ is None:
+                _refuse_partial_fit(self)
+            ns = _array_api.namespace(X)
+            if ns is not None:  # ranks on the host: one copy of the device array
+                X = _array_api.to_numpy(X)
+            names = self._feature_names()
+            if _dask.is_dask(X):  # sketches per block on the workers, merged in a tree
+                dtype, exact = _dask.dtype(self, X), False
+                batch = _dask_stats.reduce(self, X, _sketch_block, _merge_sketches,
+                                           self.sketch_size)
+            else:
+                dtype = X.dtype
+                keep = self._keeps_sketch() if exact else True
+                batch = _quantiles.Sketches(X.shape[1], self.sketch_size) if keep else None
+                if exact:
+                    ranks = _ranks.exact(X, q, names, batch, median=True, skip_infinite=True)
+                else:
+                    _ranks.sketch(X, batch, names, skip_infinite=True)
+            if batch is not None:
+                # (into a copy: a call that fails leaves the fitted sketches as they were)
+                batch = batch if first else self.sketches_.copy().merge(batch)
+            if not exact:
+                ranks = _ranks.from_sketches(batch, q, median=True)
+            self.sketches_ = batch
+            self._ranks = ranks
+            self._n_rows = batch.n_rows if not exact else X.shape[0]
+            self._absorb(dtype, None)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        return self
+
+    def _keeps_sketch(self):
+        if self.keep_sketch == "auto":
+            return _quantiles.available()
+        return self.keep_sketch
+
+    def _samples_seen(self):
+        return int(self._n_rows)
+
+    def _range(self):
+        q = self.quantile_range
+        if len(q) != 2 or not all(isinstance(v, Real) for v in q) \
+                or not 0 <= q[0] < q[1] <= 100:
+            raise ValueError(f"Invalid quantile range: {q!r}; it must be two percentiles"
+                             " (q_min, q_max) with 0 <= q_min < q_max <= 100.")
+        return [float(q[0]), float(q[1])]
+
+    def _check_bound(self):
+        if not np.isfinite(self.max_absolute_value):
+            raise ValueError(f"max_absolute_value must be a positive finite number; got"
+                             f" {self.max_absolute_value!r}.")
+
+    def _relearn(self, previous):
+        self._map = self._learn(None)
+
+    def _learn(self, stats):
+        r = self._ranks
+        self.quantiles_ = r.values
+        self.data_min_, self.data_max_ = r.min, r.max
+        self.center_ = r.median
+        self.rank_error_ = float(r.rank_error)
+        with np.errstate(over="ignore", invalid="ignore"):
+            spread = r.values[1] - r.values[0]
+            extent = (r.max - r.min + _TINY) / 2
+        # The three cases of skrub's definition, decided by exact comparisons.
+        constant = r.max == r.min
+        self.scale_ = np.where(constant, np.inf, np.where(spread != 0, spread, extent))
+        return None
+
+    def _affine_map(self, inverse):
+        return None  # a soft clip: frames go through their 2-D array
+
+    def _device_map(self, inverse):
+        return "soft_clip", (self.center_, self.scale_, float(self.max_absolute_value))
+
+    def _apply(self, X, out, inverse):
+        return _maps.soft_clip(X, out, self.center_, self.scale_, self.max_absolute_value,
+                               inverse=inverse, feature_names=self._feature_names())
+
+    def _in_place(self, X, apply):
+        # Infinities are values here (they map to ±B): check the extremes
+        # without the base class's refusal of them.
+        with np.errstate(invalid="ignore"):
+            ends = np.vstack([np.fmin.reduce(X, axis=0), np.fmax.reduce(X, axis=0)])
+        try:
+            apply(ends, np.empty_like(ends))
+        except ValueError:
+            X[...] = apply(X, np.empty_like(X))  # raises, naming the value
+        else:
+            apply(X, X)
+        return X
+
+
+def _refuse_partial_fit(est):
+    if not _quantiles.available():
+        _quantiles._datasketches()  # (raises, saying how to install it)
+    raise ValueError(
+        f"This {type(est).__name__} was fitted by fit with keep_sketch={est.keep_sketch!r}:"
+        " its exact quantiles keep no sketch to add rows to. Fit with keep_sketch=True"
+        " (it needs DataSketches: pip install datasketches), or call partial_fit for"
+        " every batch.")
+
+
+def _sketch_block(est, x, k):
+    """The sketches of one block (a Dask worker's share)."""
+    return _ranks.sketch(x, _quantiles.Sketches(x.shape[1], k), est._feature_names(),
+                         skip_infinite=getattr(est, "_skips_infinite", True))
+
+
+def _merge_sketches(a, b):
+    return a.copy().merge(b)
