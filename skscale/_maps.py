@@ -408,3 +408,133 @@ def quantile_inverse(X, out, quantiles, references, normal=False, feature_names=
         return work
 
     return _blocks(X, out, run)
+
+
+# --------------------------------------------------------------------------
+# Power transforms (Yeo-Johnson, Box-Cox)
+# --------------------------------------------------------------------------
+def power(X, out, p, *, inverse=False, box_cox=False, feature_names=None):
+    """A power transform per feature, or its inverse, with the parameters
+    ``p`` (per-feature arrays) of :func:`skscale._power.map_parameters`.
+
+    On the side of the reference point ``c`` (``sign * x >= 0``; Box-Cox:
+    everywhere)::
+
+        y = a1 * expm1(l1 * t) + b1,   t = log1p((x - c) * pc)
+
+    (``a1 * t + b1`` where ``l1`` is 0) and on the other side::
+
+        y = a2 * expm1(l2 * u) + b2,   u = log1p(|x|)
+
+    ``log1p`` of the offset from ``c``, then ``expm1``: the difference from
+    the value at ``c`` keeps every digit even where ``x`` is far from 0
+    beside its spread.  The inverse undoes each step, the side told by
+    ``sign * (y - y0) >= 0``.  NaN passes through; an infinite input, a
+    result beyond the output's type, a non-positive value for Box-Cox and,
+    inverting, a value outside the transform's range raise a
+    ``ValueError`` naming the column and row.
+    """
+    d = X.shape[1]
+    names = ("c", "pc", "l1", "a1", "b1", "l2", "a2", "b2", "sign", "y0")
+    P = {k: np.asarray(p[k], np.float64) for k in names}
+    known = np.isfinite(P["a1"])
+    P["fast"] = bool((np.abs(P["a1"][known]) <= _EXP_SAFE).all())
+    P["b1_fast"] = P["b1"] - P["a1"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # ((x - c) * pc at x = 0; just above it for the far side's test)
+        P["w0"] = np.where(box_cox, -np.inf, np.nextafter(-P["c"] * P["pc"], np.inf))
+    zero1, zero2 = P["l1"] == 0, P["l2"] == 0
+    l1 = np.where(zero1, 1.0, P["l1"])  # (columns at 0 are redone below)
+    unknown = np.isnan(P["l1"])  # (no training value: NaN out)
+
+    @np.errstate(invalid="ignore", over="ignore", divide="ignore")
+    def run(x, work, rows, wide, y):
+        xs = _unwiden(x, d)
+        if box_cox and not inverse and (x <= 0).any():
+            i, j = np.argwhere(xs <= 0)[0]
+            label = column_label(j, feature_names)
+            raise ValueError(
+                f"{label[0].upper()}{label[1:]} at row {rows.start + i}: {float(xs[i, j])!r} is"
+                " not positive; Box-Cox is defined for positive values only. Use"
+                " method='yeo-johnson' for data with zeros or negative values.")
+        if inverse:
+            _power_inverse(x, work, xs, wide, P, zero1, zero2, l1, d)
+        else:
+            _power_forward(x, work, xs, wide, P, zero1, zero2, l1, d)
+        ws = _unwiden(work, d)
+        if unknown.any():
+            ws[:, unknown] = np.nan
+        if not np.isfinite(np.add.reduce(work, axis=None)):
+            bad = ~np.isfinite(ws) & ~np.isnan(xs) & ~unknown
+            if bad.any():
+                if not inverse:
+                    raise_non_finite(xs, np.isnan(xs), rows.start, feature_names, ws,
+                                     "its power transform is beyond that range")
+                i, j = np.argwhere(bad)[0]
+                label = column_label(j, feature_names)
+                reason = ("is outside the range of the fitted transform, so it has no"
+                          " inverse" if not np.isinf(xs[i, j]) else "is infinite")
+                raise ValueError(f"{label[0].upper()}{label[1:]} at row {rows.start + i}:"
+                                 f" {float(xs[i, j])!r} {reason}.")
+        return work
+
+    return _blocks(X, out, run)
+
+
+#: Where every ``|a1|`` is at most this, ``a1 * exp(w) + (b1 - a1)`` replaces
+#: ``a1 * expm1(w) + b1``: numpy's ``exp`` takes half the time of its
+#: ``expm1``, and the rounding of ``exp(w)`` near 1 then costs at most
+#: ``1e3 * eps`` (2.2e-13) of the output's unit.
+_EXP_SAFE = 1e3
+
+
+def _power_forward(x, work, xs, wide, P, zero1, zero2, l1, d):
+    np.subtract(x, wide(P["c"]), out=work)
+    np.multiply(work, wide(P["pc"]), out=work)
+    # (x takes the other branch where sign * x < 0, i.e. where this is below
+    # w0 = -c' / A: one cheap reduction tells whether the block has any)
+    k = work.shape[1] // d if work.ndim == 2 else 1
+    far_any = bool((np.fmin.reduce(work.reshape(-1, d), axis=0) < P["w0"]).any()) if k else True
+    np.log1p(work, out=work)                                   # t
+    t_zero = _unwiden(work, d)[:, zero1].copy() if zero1.any() else None
+    np.multiply(work, wide(l1), out=work)
+    if P["fast"]:
+        np.exp(work, out=work)
+        np.multiply(work, wide(P["a1"]), out=work)
+        np.add(work, wide(P["b1_fast"]), out=work)
+    else:
+        np.expm1(work, out=work)
+        np.multiply(work, wide(P["a1"]), out=work)
+        np.add(work, wide(P["b1"]), out=work)
+    ws = _unwiden(work, d)
+    if t_zero is not None:  # lambda' = 0: a1 t + b1
+        ws[:, zero1] = t_zero * P["a1"][zero1] + P["b1"][zero1]
+    far = (xs * P["sign"] < 0) if far_any else None
+    if far_any and far.any():
+        cols = np.nonzero(far)[1]
+        u = np.log1p(np.abs(xs[far].astype(np.float64)))
+        l2, a2, b2 = P["l2"][cols], P["a2"][cols], P["b2"][cols]
+        ws[far] = np.where(zero2[cols], a2 * u, a2 * np.expm1(l2 * u)) + b2
+
+
+def _power_inverse(x, work, xs, wide, P, zero1, zero2, l1, d):
+    # Near side: expm1(l1 t) = (y - b1) / a1, t = log1p(that) / l1,
+    # x = c + expm1(t) / pc.
+    np.subtract(x, wide(P["b1"]), out=work)
+    np.divide(work, wide(P["a1"]), out=work)
+    ws = _unwiden(work, d)
+    v_zero = ws[:, zero1].copy() if zero1.any() else None
+    np.log1p(work, out=work)
+    np.divide(work, wide(l1), out=work)
+    if v_zero is not None:
+        ws[:, zero1] = v_zero
+    np.expm1(work, out=work)
+    np.divide(work, wide(P["pc"]), out=work)
+    np.add(work, wide(P["c"]), out=work)
+    far = (xs - P["y0"]) * P["sign"] < 0
+    if far.any():
+        cols = np.nonzero(far)[1]
+        v = (xs[far].astype(np.float64) - P["b2"][cols]) / P["a2"][cols]
+        l2 = P["l2"][cols]
+        u = np.where(zero2[cols], v, np.log1p(v) / np.where(zero2[cols], 1.0, l2))
+        ws[far] = -P["sign"][cols] * np.expm1(u)
