@@ -62,10 +62,11 @@ class QuantileTransformer(ColumnScaler):
         Distribution of the transformed data.
     sketch_size : int, default=1000
         KLL's ``k`` for :meth:`partial_fit` and Dask fits.
-    keep_sketch : bool or "auto", default="auto"
+    keep_sketch : bool or "auto", default=False
         Have :meth:`fit` also fill the sketches, so that :meth:`partial_fit`
         can add rows later; ``"auto"`` does where DataSketches is installed.
-        They cost about as much as the exact quantiles.
+        Off by default, unlike :class:`RobustScaler`'s: they would take
+        longer than the exact quantiles themselves.
     copy : bool, default=True
         False transforms in place where the input is a writeable float array.
 
@@ -119,7 +120,7 @@ class QuantileTransformer(ColumnScaler):
     }
 
     def __init__(self, *, n_quantiles=1000, output_distribution="uniform",
-                 sketch_size=_quantiles.SKETCH_SIZE, keep_sketch="auto", copy=True):
+                 sketch_size=_quantiles.SKETCH_SIZE, keep_sketch=False, copy=True):
         self.n_quantiles = n_quantiles
         self.output_distribution = output_distribution
         self.sketch_size = sketch_size
