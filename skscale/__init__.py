@@ -12,9 +12,13 @@ from ._config import config_context, get_config, set_config
 from ._decimal import DecimalScaler
 from ._group_norm import GroupNormScaler, InstanceNormScaler, LayerNormScaler
 from ._log import LogScaler
+from ._maxabs import MaxAbsScaler
 from ._minmax import MinMaxScaler
+from ._power import PowerTransformer
+from ._quantile import QuantileTransformer
 from ._robust import RobustScaler
 from ._scaler import Scaler
+from ._squashing import SquashingScaler
 from ._stats import ColumnStats
 from ._unit_norm import UnitNormScaler
 from ._zscore import ZScoreScaler
@@ -26,6 +30,10 @@ SCALERS = {
     "robust": RobustScaler,
     "decimal": DecimalScaler,
     "log": LogScaler,
+    "maxabs": MaxAbsScaler,
+    "power": PowerTransformer,
+    "quantile": QuantileTransformer,
+    "squashing": SquashingScaler,
     "unit_norm": UnitNormScaler,
     "layer_norm": LayerNormScaler,
     "instance_norm": InstanceNormScaler,
@@ -43,9 +51,13 @@ __all__ = [
     "InstanceNormScaler",
     "LayerNormScaler",
     "LogScaler",
+    "MaxAbsScaler",
     "MinMaxScaler",
+    "PowerTransformer",
+    "QuantileTransformer",
     "RobustScaler",
     "Scaler",
+    "SquashingScaler",
     "UnitNormScaler",
     "ZScoreScaler",
     "config_context",
