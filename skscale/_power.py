@@ -9,9 +9,10 @@ from sklearn.utils._param_validation import StrOptions
 
 from . import _array_api, _dask, _dask_stats, _lambdas, _maps, _quantiles
 from ._base import ColumnScaler, frame_label, partial_fit_context
+from ._host import TransformOnHost
 
 
-class PowerTransformer(ColumnScaler):
+class PowerTransformer(TransformOnHost, ColumnScaler):
     r"""Make each feature more Gaussian-like by a power transform, then standardize.
 
     Yeo-Johnson (any real ``x``) or Box-Cox (``x > 0``), as scikit-learn's

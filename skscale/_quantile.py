@@ -8,10 +8,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _array_api, _dask, _dask_stats, _maps, _quantiles, _ranks
 from ._base import ColumnScaler, frame_label, partial_fit_context
+from ._host import TransformOnHost
 from ._squashing import _merge_sketches, _refuse_partial_fit
 
 
-class QuantileTransformer(ColumnScaler):
+class QuantileTransformer(TransformOnHost, ColumnScaler):
     r"""Map each feature to a uniform or normal distribution through its quantiles.
 
     ``fit`` learns ``n`` quantiles per feature, ``q_k`` = the percentile

@@ -8,13 +8,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _array_api, _dask, _dask_stats, _maps, _quantiles, _ranks
 from ._base import ColumnScaler, frame_label, partial_fit_context
+from ._host import TransformOnHost
 
 #: skrub adds this to ``max - min`` in its min-max fallback (float32's
 #: smallest normal number): kept, so the two agree to the last digit.
 _TINY = float(np.finfo(np.float32).tiny)
 
 
-class SquashingScaler(ColumnScaler):
+class SquashingScaler(TransformOnHost, ColumnScaler):
     r"""Robust centring and scaling, then a soft clip into ``(-B, B)``.
 
     skrub's ``SquashingScaler`` (after Holzmüller et al., 2024, "Better by
