@@ -61,7 +61,8 @@ def bounds(method, lo, hi, dtype=np.float64):
 
     Yeo-Johnson: scipy's (``yeojohnson_normmax``): where the transform of
     values up to 20 times the largest magnitude stays within half the
-    exponent range of ``dtype``, so its variance is finite.  Box-Cox (which
+    exponent range of ``dtype``, so its variance is finite (and at most 1000
+    in magnitude, for values so close to 0 that no lambda overflows).  Box-Cox (which
     scipy searches without bounds and then pulls back to keep the
     transformed extremes below ``max / 1e4``): the same half range for the
     extremes themselves, and at most 1000 in magnitude.
@@ -74,8 +75,11 @@ def bounds(method, lo, hi, dtype=np.float64):
         up = [log_max / math.log(hi)] if hi > 1 else []
         down = [log_max / math.log(lo)] if lo < 1 else []
         return max([-1e3] + down), min([1e3] + up)
-    log1p_max = math.log1p(20 * max(abs(lo), abs(hi)))
-    lb, ub = log_tiny / log1p_max, log_max / log1p_max
+    with np.errstate(over="ignore"):
+        log1p_max = math.log1p(min(20 * max(abs(lo), abs(hi)), info.max))
+    # (values so close to 0 that no lambda overflows: at most 1000 as for Box-Cox)
+    lb, ub = (max(-1e3, log_tiny / log1p_max), min(1e3, log_max / log1p_max)) \
+        if log1p_max > 0 else (-1e3, 1e3)
     if hi < 0:
         lb, ub = 2 - ub, 2 - lb
     elif lo < 0:

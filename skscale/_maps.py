@@ -228,8 +228,8 @@ def quantile_tables(quantiles, references):
             rounds = int(np.max(end - start))
             if best is None or rounds < best[0]:
                 best = (rounds, bits, a, b, start)
-        if best is None or best[0] > _MAX_ROUNDS:
-            t["kind"][c] = 3
+        if best is None or best[0] > _MAX_ROUNDS or not np.isfinite(dq).all():
+            t["kind"][c] = 3  # (crowded, or gaps beyond float64: bisected)
             continue
         rounds, t["bits"][c], t["a"][c], t["b"][c], start = best
         t["start"][c] = start + c * n  # (an index into all columns' quantiles)
@@ -458,6 +458,8 @@ def power(X, out, p, *, inverse=False, box_cox=False, feature_names=None):
                 " not positive; Box-Cox is defined for positive values only. Use"
                 " method='yeo-johnson' for data with zeros or negative values.")
         if inverse:
+            if np.isinf(x).any():
+                raise_non_finite(xs, np.isnan(xs), rows.start, feature_names)
             _power_inverse(x, work, xs, wide, P, zero1, zero2, l1, d)
         else:
             _power_forward(x, work, xs, wide, P, zero1, zero2, l1, d)

@@ -202,7 +202,7 @@ class QuantileTransformer(TransformOnHost, ColumnScaler):
             if not exact:
                 ranks = _ranks.from_sketches(batch, 100 * _references(n_rows, self.n_quantiles))
             self.sketches_ = batch
-            self._ranks, self._n_rows = ranks, n_rows
+            self._ranks, self._n_rows = vars(ranks), n_rows  # (plain data: it persists)
             self._absorb(dtype, None)
         except BaseException:
             self.__dict__.clear()
@@ -222,10 +222,11 @@ class QuantileTransformer(TransformOnHost, ColumnScaler):
         self._map = self._learn(None)
 
     def _learn(self, stats):
-        r = self._ranks
+        r = _ranks.Ranks(**self._ranks)
         self.references_ = _references(self._n_rows, self.n_quantiles)
         if self.references_.size != r.values.shape[0]:  # n_quantiles changed since
-            self._ranks = r = _ranks.from_sketches(self.sketches_, 100 * self.references_)
+            r = _ranks.from_sketches(self.sketches_, 100 * self.references_)
+            self._ranks = vars(r)
         self.n_quantiles_ = self.references_.size
         self.quantiles_ = r.values
         self.rank_error_ = float(r.rank_error)

@@ -200,7 +200,7 @@ class SquashingScaler(TransformOnHost, ColumnScaler):
             if not exact:
                 ranks = _ranks.from_sketches(batch, q, median=True)
             self.sketches_ = batch
-            self._ranks = ranks
+            self._ranks = vars(ranks)  # (plain data: it persists)
             self._n_rows = batch.n_rows if not exact else X.shape[0]
             self._absorb(dtype, None)
         except BaseException:
@@ -234,7 +234,7 @@ class SquashingScaler(TransformOnHost, ColumnScaler):
         self._map = self._learn(None)
 
     def _learn(self, stats):
-        r = self._ranks
+        r = _ranks.Ranks(**self._ranks)
         self.quantiles_ = r.values
         self.data_min_, self.data_max_ = r.min, r.max
         self.center_ = r.median
@@ -245,6 +245,12 @@ class SquashingScaler(TransformOnHost, ColumnScaler):
         # The three cases of skrub's definition, decided by exact comparisons.
         constant = r.max == r.min
         self.scale_ = np.where(constant, np.inf, np.where(spread != 0, spread, extent))
+        wide = (r.count > 0) & ~constant & ~np.isfinite(self.scale_)
+        if wide.any():  # (skrub maps every value to 0 there)
+            j = int(np.flatnonzero(wide)[0])
+            raise ValueError(
+                f"The quantiles of {frame_label(self, j)} span more than float64 holds; divide"
+                " its values by a power of ten (e.g. with DecimalScaler) first.")
         return None
 
     def _affine_map(self, inverse):

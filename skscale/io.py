@@ -25,8 +25,9 @@ def trusted_types():
 
     Every estimator class in :data:`skscale.SCALERS`, :class:`skscale.Scaler`
     and :class:`skscale.AutoScaler` (which store them), :class:`skscale.ColumnStats` (which every
-    column scaler stores) and the quantile sketches of
-    :class:`skscale.RobustScaler`, named ``"module.qualname"``.
+    column scaler stores), the quantile sketches of :class:`skscale.RobustScaler`
+    and the rank-based scalers, and the grid statistics of
+    :class:`skscale.PowerTransformer`, named ``"module.qualname"``.
 
     Returns
     -------
@@ -40,9 +41,10 @@ def trusted_types():
     True
     """
     from . import SCALERS, AutoScaler, ColumnStats, Scaler
+    from ._lambdas import LambdaStats
     from ._quantiles import Sketches
 
-    classes = {*SCALERS.values(), Scaler, AutoScaler, ColumnStats, Sketches}
+    classes = {*SCALERS.values(), Scaler, AutoScaler, ColumnStats, Sketches, LambdaStats}
     return sorted(f"{cls.__module__}.{cls.__qualname__}" for cls in classes)
 
 
