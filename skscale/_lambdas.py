@@ -50,6 +50,9 @@ def _grid():
 #: The grid of lambda of the streamed statistics (79 values).
 GRID = _grid()
 
+#: Beyond this change of log M2 between neighbouring grid points, no
+#: polynomial interpolates it: the values span too many orders of magnitude.
+_STEEP = 50.0
 #: Values per piece of :func:`moments`: its temporaries stay in cache.
 _PIECE = 1 << 12
 #: Below this |lambda t|, d/dlambda of expm1(lambda t) / lambda by its series.
@@ -135,9 +138,11 @@ class Frame:
         return self.oriented(lam) * self.L, self.sign * self.L * np.ones_like(
             np.asarray(lam, np.float64))
 
+    @np.errstate(over="ignore", invalid="ignore", divide="ignore")
     def split(self, x):
         """``(t, u)``: the values of ``x`` (finite, float64) as the two
-        branches take them."""
+        branches take them (beyond float64: inf or NaN, which the
+        likelihood treats as out of reach)."""
         if self.method == "box-cox":
             with np.errstate(divide="ignore", invalid="ignore"):
                 return np.log1p((x - self.c) / self.A), x[:0]
@@ -272,11 +277,16 @@ def moments(frame, split, lam):
     within pieces of the values, merged by Chan's update: exact to
     rounding whatever the offset of the data."""
     lam = np.atleast_1d(np.asarray(lam, np.float64))
-    near, far = frame.branches(lam)
-    parts = [_branch_moments(split[0], near)]
-    if far is not None and split[1].size:
-        parts.append(_branch_moments(split[1], far))
-    return _combine(parts)
+    if lam.size == 0:
+        return [np.zeros(0) for _ in range(5)]
+    # (beyond float64 at some lambdas: inf or NaN there, which the likelihood
+    # treats as out of reach)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        near, far = frame.branches(lam)
+        parts = [_branch_moments(split[0], near)]
+        if far is not None and split[1].size:
+            parts.append(_branch_moments(split[1], far))
+        return _combine(parts)
 
 
 def log_likelihood(frame, n, S, m2, cm, lam):
@@ -580,6 +590,12 @@ class LambdaStats:
         pts = [k for k in (i - 1, i, i + 1, i + 2) if 0 <= k < lam.size and ok[k]]
         if not (i in pts and i + 1 in pts):
             pts = [i, i + 1]
+        steps = np.abs(np.diff(h[pts]))
+        slopes = np.abs(dh[pts]) * np.diff(lam[pts]).max()
+        if max(steps.max(), slopes.max()) > _STEEP:
+            raise OverflowError(
+                f"the variance changes by a factor of e**{max(steps.max(), slopes.max()):.0f}"
+                " between neighbouring lambdas of the grid")
         x0 = lam[i]
         ph = _hermite(lam[pts] - x0, h[pts], dh[pts])
         pm = _hermite(lam[pts] - x0, mean[pts], mean_l[pts])

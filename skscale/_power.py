@@ -293,6 +293,7 @@ class PowerTransformer(TransformOnHost, ColumnScaler):
         active = (n > 0) & ~constant
         bounds = np.array([_lambdas.bounds(self.method, a, b, self._search_dtype)
                            if m else (np.nan, np.nan) for a, b, m in zip(lo, hi, active)])
+        self._check_bounds(bounds, lo, hi)
         lam, moments = _lambdas.solve(evaluate, frames, S, bounds[:, 0], bounds[:, 1],
                                       active)
         lam = np.where(n > 0, lam, np.nan)
@@ -303,6 +304,17 @@ class PowerTransformer(TransformOnHost, ColumnScaler):
         self._state = {"lambdas": lam, "n": moments[0], "mean": moments[1], "m2": moments[2],
                        "c": self._c.copy()}
         del d
+
+    def _check_bounds(self, bounds, lo, hi, first=0):
+        """Refuse a column whose values leave no lambda within float64."""
+        with np.errstate(invalid="ignore"):
+            empty = bounds[:, 0] > bounds[:, 1]
+        if empty.any():
+            k = int(np.flatnonzero(empty)[0])
+            raise ValueError(
+                f"The values of {frame_label(self, first + k)} span {lo[k]:.3g} to {hi[k]:.3g}:"
+                " no Yeo-Johnson lambda keeps the transform of both signs within the range"
+                " of float64. Divide them by a power of ten (e.g. with DecimalScaler) first.")
 
     def _learn_from_stats(self):
         stats = self.stats_
@@ -319,7 +331,15 @@ class PowerTransformer(TransformOnHost, ColumnScaler):
                 continue
             lo, hi = _lambdas.bounds(self.method, stats.min[j], stats.max[j],
                                      self._search_dtype)
-            lam[j], (n[j], mean[j], m2[j]), edge = stats.best(j, lo, hi)
+            self._check_bounds(np.array([[lo, hi]]), stats.min[j:j + 1], stats.max[j:j + 1],
+                               first=j)
+            try:
+                lam[j], (n[j], mean[j], m2[j]), edge = stats.best(j, lo, hi)
+            except OverflowError as err:
+                raise ValueError(
+                    f"The values of {frame_label(self, j)} span too many orders of magnitude"
+                    f" for the streamed statistics: {err}. Fit in memory (fit), or divide"
+                    " them by a power of ten first.") from None
             if edge:
                 edges.append(j)
         if edges:

@@ -52,7 +52,9 @@ def _values(X, j, feature_names, skip_infinite, copy=None):
     """Column ``j``'s values that the statistics count, as a float64 copy
     (``copy``: one already made, which this may return)."""
     x = column(X, j) if copy is None else copy
-    if np.isfinite(np.add.reduce(x)):  # (the common case, in one cheap pass)
+    with np.errstate(over="ignore", invalid="ignore"):  # (a sum beyond float64: looked at)
+        total = np.add.reduce(x)
+    if np.isfinite(total):  # (the common case, in one cheap pass)
         return x
     if not skip_infinite:
         return _quantiles.finite_values(X, j, feature_names)  # (an infinity raises)
@@ -188,7 +190,11 @@ def percentiles(x, q, median=False, extremes=None):
     if not median:
         return result
     lo, hi = values[np.searchsorted(wanted, middle)]
-    return (lo + hi) / 2 if n % 2 == 0 else lo, result
+    if n % 2:
+        return lo, result
+    with np.errstate(over="ignore"):
+        mid = (lo + hi) / 2  # (numpy's median; halves first where the sum overflows)
+    return (mid if np.isfinite(mid) else lo / 2 + hi / 2), result
 
 
 def _on_threads(n, fn):
