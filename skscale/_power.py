@@ -110,10 +110,10 @@ class PowerTransformer(TransformOnHost, ColumnScaler):
     >>> X = np.array([[1.0], [2.0], [3.0], [10.0], [30.0]])
     >>> pt = PowerTransformer(method="box-cox").fit(X)
     >>> pt.lambdas_.round(4)
-    array([-0.1117])
+    array([-0.227])
     >>> Y = pt.transform(X)
-    >>> float(Y.mean()), float(Y.std())
-    (0.0, 1.0)
+    >>> bool(np.allclose([Y.mean(), Y.std()], [0, 1]))
+    True
     >>> bool(np.allclose(pt.inverse_transform(Y), X))
     True
     """
