@@ -162,9 +162,9 @@ class Frame:
         near = (lp, s + zero, zero, s + zero, zero, zero)
         if self.method == "box-cox":
             return near, None
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):  # (far out: inf, out of reach)
             k1 = np.exp(-lp * L)
-        far = (2.0 - lp, -s * k1, L * k1, -s + zero, -s * g(-lp, L), g_l(-lp, L))
+            far = (2.0 - lp, -s * k1, L * k1, -s + zero, -s * g(-lp, L), g_l(-lp, L))
         return near, far
 
 
@@ -194,7 +194,7 @@ def g_l(lam, t, e=None):
     return out
 
 
-def _branch_moments(v, branch):
+def _branch_moments(v, branch, raw=False):
     """``(n, mean, M2, mean_l, C)`` per lambda of ``delta`` over the values
     ``v`` of one branch (shape ``(len(lam),)`` each).
 
@@ -242,8 +242,15 @@ def _branch_moments(v, branch):
             mean_l = gg.sum(axis=1) / m
             cm = np.einsum("ij,ij->i", ee, gg) - mean_l * resid
             parts.append((np.full(G, float(m)), mean + resid / m, m2, mean_l, cm))
-    n, mg, m2g, mgl, cg = _combine(parts)
-    # delta = alpha g + beta; its slope alpha_l g + alpha l_l g_l + beta_l.
+    got = _combine(parts)
+    return got if raw else _affine(got, branch)
+
+
+def _affine(raw, branch):
+    """The moments of ``delta = alpha g + beta`` (and of its slope, ``alpha_l
+    g + alpha l_l g_l + beta_l``) from those of ``g`` and ``g_l``."""
+    n, mg, m2g, mgl, cg = raw
+    l, alpha, alpha_l, l_l, beta, beta_l = (np.asarray(a, np.float64) for a in branch)
     # (beyond float64 for lambdas far out: those moments are inf or NaN, and
     # the likelihood there -inf)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -269,23 +276,29 @@ def _combine(parts):
     return [n, mean, m2, mean_l, cm]
 
 
-def moments(frame, split, lam):
+def moments(frame, split, lam, by_branch=False):
     """``(n, mean, M2, mean_l, C)`` of ``delta`` over the values that
     ``split = frame.split(x)`` holds, for each of the lambdas ``lam``:
     their count, the mean and sum of squared deviations of ``delta``, the
     mean of ``d delta / d lambda`` and the co-moment of the two.  Two-pass
     within pieces of the values, merged by Chan's update: exact to
-    rounding whatever the offset of the data."""
+    rounding whatever the offset of the data.  With ``by_branch``, the
+    moments of ``g`` and ``g_l`` (before the affine map of each side, see
+    :class:`Frame`) of the values on the side of the reference point and of
+    the others, apart (shape ``(2, 5, len(lam))``)."""
     lam = np.atleast_1d(np.asarray(lam, np.float64))
     if lam.size == 0:
-        return [np.zeros(0) for _ in range(5)]
+        return np.zeros((2, 5, 0)) if by_branch else [np.zeros(0) for _ in range(5)]
     # (beyond float64 at some lambdas: inf or NaN there, which the likelihood
     # treats as out of reach)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         near, far = frame.branches(lam)
-        parts = [_branch_moments(split[0], near)]
+        parts = [_branch_moments(split[0], near, by_branch)]
         if far is not None and split[1].size:
-            parts.append(_branch_moments(split[1], far))
+            parts.append(_branch_moments(split[1], far, by_branch))
+        if by_branch:
+            empty = [np.zeros(lam.size) for _ in range(5)]
+            return np.array([parts[0], parts[1] if len(parts) > 1 else empty])
         return _combine(parts)
 
 
@@ -495,7 +508,13 @@ def _on_threads(n, fn):
 @dataclass
 class LambdaStats:
     """The moments of :func:`moments` on the lambdas of :data:`GRID`, per
-    column, and what the likelihood needs besides: mergeable.
+    column and per branch, and what the likelihood needs besides: mergeable.
+
+    The values on either side of 0 (Yeo-Johnson's two branches) are kept
+    apart: each side's log-variance is a smooth function of lambda, which
+    a few grid points interpolate; their sum is not where both sides weigh
+    alike (mixed-sign data with large magnitudes, around lambda = 1), and
+    is formed, exactly, from the interpolated sides.
 
     Attributes
     ----------
@@ -506,10 +525,11 @@ class LambdaStats:
         merge only with the same ones.
     n, S, min, max : ndarray of shape (n_features,)
         Count of finite values, ``S``, their extremes (NaN without values).
-    moments : ndarray of shape (5, n_features, len(GRID))
-        ``(n, mean, M2, mean_l, C)`` per column and grid lambda; NaN for a
-        lambda beyond the bounds of a batch (it stays NaN in any merge: the
-        bounds of all rows are narrower).
+    moments : ndarray of shape (2, 5, n_features, len(GRID))
+        ``(n, mean, M2, mean_l, C)`` per side (that of the reference point,
+        the other), column and grid lambda; NaN for a lambda beyond the
+        bounds of a batch (it stays NaN in any merge: the bounds of all
+        rows are narrower).
     n_rows : int
         Rows seen, NaN or not.
     """
@@ -529,7 +549,7 @@ class LambdaStats:
         d = len(c)
         nan = np.full(d, np.nan)
         return cls(method, np.asarray(c, np.float64), np.zeros(d), np.zeros(d), nan.copy(),
-                   nan.copy(), np.zeros((5, d, GRID.size)))
+                   nan.copy(), np.zeros((2, 5, d, GRID.size)))
 
     @classmethod
     def of_columns(cls, method, c, columns, n_rows, dtype=np.float64):
@@ -546,9 +566,9 @@ class LambdaStats:
             lo, hi = bounds(method, out.min[j], out.max[j], dtype)
             inside = (GRID >= lo) & (GRID <= hi)
             frame = Frame.at(method, out.c[j])
-            got = moments(frame, frame.split(x), GRID[inside])
-            out.moments[:, j, inside] = got
-            out.moments[:, j, ~inside] = np.nan
+            out.moments[:, :, j, inside] = moments(frame, frame.split(x), GRID[inside],
+                                                   by_branch=True)
+            out.moments[:, :, j, ~inside] = np.nan
         return out
 
     def merge(self, other):
@@ -556,22 +576,45 @@ class LambdaStats:
         if not np.array_equal(self.c, other.c):
             raise ValueError("Statistics measured from different reference points do not"
                              " merge; give every batch the same reference points.")
-        d = self.c.size
         mom = np.empty_like(self.moments)
-        for j in range(d):
-            mom[:, j] = _combine([list(self.moments[:, j]), list(other.moments[:, j])])
+        for b in range(2):
+            for j in range(self.c.size):
+                mom[b, :, j] = _combine([list(self.moments[b, :, j]),
+                                         list(other.moments[b, :, j])])
         return LambdaStats(self.method, self.c, self.n + other.n, self.S + other.S,
                            np.fmin(self.min, other.min), np.fmax(self.max, other.max), mom,
                            self.n_rows + other.n_rows)
 
+    def combined(self, j, lam=None, raw=None):
+        """Column ``j``'s moments of ``delta``, both sides together, per grid
+        lambda (or at ``lam`` from the sides' ``raw`` moments there)."""
+        frame = Frame.at(self.method, self.c[j])
+        lam = self.grid if lam is None else lam
+        raw = self.moments[:, :, j] if raw is None else raw
+        near, far = frame.branches(lam)
+        parts = [_affine(list(raw[0]), near)]
+        if far is not None:
+            parts.append(_affine(list(raw[1]), far))
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _combine(parts)
+
     def best(self, j, lo, hi):
         """``(lambda, (n, mean, M2), at_edge)`` of column ``j``: the maximum
         of its likelihood within ``[lo, hi]``, interpolated between the grid
-        points around it (the log of M2 by a Hermite polynomial through four
-        of them and their slopes, the mean likewise), and whether it lies on
-        an edge of the usable grid, beyond which the maximum may be."""
+        points around it, and whether it lies on an edge of the usable grid,
+        beyond which the maximum may be.
+
+        Each side's moments of ``g`` and ``g_l`` are interpolated through
+        four grid points: the log of M2 and the mean of ``g`` (on the far
+        side, whose ``g`` is positive, its log) by Hermite polynomials with
+        their slopes, the mean of ``g_l`` (its log on the far side) by the
+        cubic through them; the
+        coefficients that map them to ``delta``, and the sides' combination,
+        are exact.  Raises ``OverflowError`` where a side's variance changes
+        too fast between grid points for any interpolation.
+        """
         frame = Frame.at(self.method, self.c[j])
-        n, mean, m2, mean_l, cm = self.moments[:, j]
+        n, mean, m2, mean_l, cm = self.combined(j)
         lam = self.grid
         ok = (lam >= lo) & (lam <= hi) & np.isfinite(m2) & (m2 > 0) & np.isfinite(cm)
         llf, slope = log_likelihood(frame, n, self.S[j], m2, cm, lam)
@@ -579,9 +622,6 @@ class LambdaStats:
         idx = np.flatnonzero(ok)
         if idx.size == 0:
             return np.nan, (np.nan, np.nan, np.nan), True
-        with np.errstate(divide="ignore", invalid="ignore"):
-            h = np.log(m2 / n)  # (with the slope of h: 2 C / M2)
-            dh = 2 * cm / m2
         rises = [i for i in idx[:-1] if ok[i + 1] and slope[i] > 0 and slope[i + 1] <= 0]
         if not rises:
             i = idx[np.argmax(llf[idx])]
@@ -590,26 +630,71 @@ class LambdaStats:
         pts = [k for k in (i - 1, i, i + 1, i + 2) if 0 <= k < lam.size and ok[k]]
         if not (i in pts and i + 1 in pts):
             pts = [i, i + 1]
-        steps = np.abs(np.diff(h[pts]))
-        slopes = np.abs(dh[pts]) * np.diff(lam[pts]).max()
-        if max(steps.max(), slopes.max()) > _STEEP:
-            raise OverflowError(
-                f"the variance changes by a factor of e**{max(steps.max(), slopes.max()):.0f}"
-                " between neighbouring lambdas of the grid")
-        x0 = lam[i]
-        ph = _hermite(lam[pts] - x0, h[pts], dh[pts])
-        pm = _hermite(lam[pts] - x0, mean[pts], mean_l[pts])
-        log_k = lambda v: frame.log_k(v)
-        S = self.S[j]
-        nn = n[i]
+        x0, xs = lam[i], lam[pts] - lam[i]
+        near, far = frame.branches(lam[pts])
+        sides = [_Side(self.moments[b][:, j][:, pts], branch[3], xs, far=b == 1)
+                 for b, branch in enumerate((near, far)) if branch is not None
+                 and self.moments[b, 0, j, i] > 0]
+        S, dlog_k = self.S[j], frame.sign * frame.L
+
+        def at(v):
+            raw = np.zeros((2, 5, 1))
+            for b, side in enumerate(sides):
+                raw[b] = np.array(side(v - x0))[:, None]
+            return [float(a[0]) for a in self.combined(j, np.array([v]), raw)]
 
         def dllf(v):
-            dlk = log_k(v)[1]
-            return float(-nn * (dlk + np.polyval(np.polyder(ph), v - x0) / 2) + S)
+            nn, _, m2v, _, cmv = at(v)
+            return -nn * (dlog_k + cmv / m2v) + S
 
         best = brentq(dllf, lam[i], lam[i + 1], xtol=1e-14, maxiter=200)
-        return best, (nn, float(np.polyval(pm, best - x0)),
-                      float(nn * np.exp(np.polyval(ph, best - x0)))), False
+        nn, mv, m2v, _, _ = at(best)
+        return best, (nn, mv, m2v), False
+
+
+class _Side:
+    """One side's moments of ``g`` and ``g_l`` between grid points, as
+    functions of ``lambda - lambda_i`` (see :meth:`LambdaStats.best`)."""
+
+    def __init__(self, raw, l_l, xs, far=False):
+        n, mg, m2g, mgl, cg = raw
+        self.n = n[0]
+        sign = float(l_l[0])  # d l / d lambda: +1 or -1 on either side
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h = np.log(m2g / n)
+            dh = 2 * cg / m2g * sign
+        self.spread = bool((m2g > 0).all())
+        if self.spread:
+            steps = np.abs(np.diff(h)) if len(h) > 1 else np.zeros(1)
+            slopes = np.abs(dh) * (np.diff(xs).max() if len(xs) > 1 else 0.0)
+            steep = max(steps.max(initial=0.0), slopes.max())
+            if not np.isfinite(steep) or steep > _STEEP:
+                raise OverflowError(
+                    f"the variance changes by a factor of e**{steep:.0f} between neighbouring"
+                    " lambdas of the grid")
+            self.h = _hermite(xs, h, dh)
+        # (the far side's g and g_l are positive and grow like exponentials:
+        # their logarithms interpolate; the near side's mean is near 0)
+        self.log_mean = far and bool((mg > 0).all())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.mean = (_hermite(xs, np.log(mg), mgl * sign / mg) if self.log_mean
+                         else _hermite(xs, mg, mgl * sign))
+        self.log_l = far and bool((mgl > 0).all())
+        with np.errstate(divide="ignore"):
+            self.mean_l = np.polyfit(xs, np.log(mgl) if self.log_l else mgl, len(xs) - 1)
+        self.sign = sign
+
+    def __call__(self, x):
+        """``(n, mean_g, M2_g, mean_gl, C_g)`` at ``lambda_i + x``."""
+        mg = np.polyval(self.mean, x)
+        mg = np.exp(mg) if self.log_mean else mg
+        ml = np.polyval(self.mean_l, x)
+        ml = np.exp(ml) if self.log_l else ml
+        if not self.spread:
+            return self.n, mg, 0.0, ml, 0.0
+        m2 = self.n * np.exp(np.polyval(self.h, x))
+        cg = m2 * np.polyval(np.polyder(self.h), x) / 2 * self.sign
+        return self.n, mg, m2, ml, cg
 
 
 def _hermite(x, y, dy):

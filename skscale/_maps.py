@@ -187,7 +187,10 @@ def quantile_tables(quantiles, references):
          # 1 constant, 2 no value, 3 bisected
          "ties": False,
          "start": np.zeros((d, buckets), np.intp), "inv": np.zeros((d, n)),
-         "tie": np.zeros((d, n)), "qnext": np.full((d, n), np.inf), "rounds": 0}
+         "tie": np.zeros((d, n)), "qnext": np.full((d, n), np.inf), "rounds": 0,
+         # (the quantiles and references themselves, in float64 whatever a
+         # device holds of the estimator's public copies)
+         "q": np.ascontiguousarray(np.asarray(quantiles, np.float64).T), "r": r.copy()}
     for c in range(d):
         q = np.asarray(quantiles[:, c], np.float64)
         t["start"][c] = c * n
@@ -268,7 +271,7 @@ def _bucket(bits, x, a, b, low, high, out=None):
     return key
 
 
-def quantile_forward(X, out, t, quantiles, references, normal=False, feature_names=None):
+def quantile_forward(X, out, t, normal=False, feature_names=None):
     """scikit-learn's ``QuantileTransformer.transform`` with the tables
     ``t`` (:func:`quantile_tables`) of its ``quantiles``: ``u`` is the
     linear interpolation of the references between the quantiles around
@@ -280,9 +283,9 @@ def quantile_forward(X, out, t, quantiles, references, normal=False, feature_nam
     from scipy.special import ndtri
 
     n, d = t["n"], X.shape[1]
-    flat = {k: t[k].ravel() for k in ("start", "inv", "tie", "qnext")}
-    flat["q"] = np.ascontiguousarray(quantiles.T, dtype=np.float64).ravel()
-    flat["r"] = np.tile(np.asarray(references, np.float64), d)
+    quantiles, references = t["q"].T, t["r"]
+    flat = {k: t[k].ravel() for k in ("start", "inv", "tie", "qnext", "q")}
+    flat["r"] = np.tile(references, d)
     low_bucket = np.arange(d) * float(t["buckets"])
     high_bucket = low_bucket + (t["buckets"] - 1)
     special = np.flatnonzero(t["kind"])
@@ -361,7 +364,7 @@ def _special_column(kind, q, x, references):
     return np.clip(u, 0.0, 1.0)
 
 
-def quantile_inverse(X, out, quantiles, references, normal=False, feature_names=None):
+def quantile_inverse(X, out, t, normal=False, feature_names=None):
     """scikit-learn's ``QuantileTransformer.inverse_transform``: ``u =
     Phi(y)`` for the normal output (``u`` itself for the uniform one), then
     the linear interpolation of the quantiles between the references around
@@ -370,9 +373,9 @@ def quantile_inverse(X, out, quantiles, references, normal=False, feature_names=
     through; an infinity raises, naming its column and row."""
     from scipy.special import ndtr
 
+    quantiles, r = t["q"].T, t["r"]
     n, d = quantiles.shape
-    r = np.asarray(references, np.float64)
-    q = np.ascontiguousarray(quantiles.T, dtype=np.float64).ravel()
+    q = t["q"].ravel()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         slope = np.append((q[1:] - q[:-1]) / np.tile(np.append(np.diff(r), 1.0), d)[:-1], 0.0)
     offsets = np.arange(d) * float(n)

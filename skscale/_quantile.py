@@ -247,10 +247,8 @@ class QuantileTransformer(TransformOnHost, ColumnScaler):
     def _apply(self, X, out, inverse):
         normal = self.output_distribution == "normal"
         if inverse:
-            return _maps.quantile_inverse(X, out, self.quantiles_, self.references_, normal,
-                                          self._feature_names())
-        return _maps.quantile_forward(X, out, self._map, self.quantiles_, self.references_,
-                                      normal, self._feature_names())
+            return _maps.quantile_inverse(X, out, self._map, normal, self._feature_names())
+        return _maps.quantile_forward(X, out, self._map, normal, self._feature_names())
 
 
 def _references(n_rows, n_quantiles):
