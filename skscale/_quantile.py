@@ -75,9 +75,9 @@ class QuantileTransformer(TransformOnHost, ColumnScaler):
     ----------
     n_quantiles_ : int
         Number of quantiles used.
-    quantiles_ : ndarray of shape (n_quantiles_, n_features)
+    quantiles_ : ndarray of shape (`n_quantiles_`, n_features)
         The quantiles of each feature.
-    references_ : ndarray of shape (n_quantiles_,)
+    references_ : ndarray of shape (`n_quantiles_`,)
         Their levels, ``linspace(0, 1, n_quantiles_)``.
     rank_error_ : float
         0.0 when the quantiles are exact, else the sketches' bound.
