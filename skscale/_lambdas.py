@@ -212,6 +212,8 @@ def _branch_moments(v, branch, raw=False):
         return [np.zeros(G) for _ in range(5)]
     lc = l[:, None]
     zero = l == 0
+    with np.errstate(divide="ignore"):
+        inv = np.where(zero, 0.0, 1.0 / np.where(zero, 1.0, l))[:, None]  # (a product is cheaper)
     series = np.abs(l) * float(np.abs(v).max()) < _SERIES
     piece = max(_PIECE, (1 << 16) // G)
     parts = []
@@ -224,11 +226,11 @@ def _branch_moments(v, branch, raw=False):
             np.multiply(lc, t, out=ee)
             w = ee.copy() if series.any() else None
             np.expm1(ee, out=ee)
-            np.add(ee, 1.0, out=gg)
-            np.multiply(gg, t, out=gg)
-            np.divide(ee, lc, out=ee)                  # g
+            np.multiply(ee, t, out=gg)
+            np.add(gg, t, out=gg)                      # t (1 + e)
+            np.multiply(ee, inv, out=ee)               # g
             np.subtract(gg, ee, out=gg)
-            np.divide(gg, lc, out=gg)                  # g_l
+            np.multiply(gg, inv, out=gg)               # g_l
             if zero.any():
                 ee[zero] = t
                 gg[zero] = t * t / 2
@@ -238,9 +240,13 @@ def _branch_moments(v, branch, raw=False):
             mean = ee.sum(axis=1) / m
             np.subtract(ee, mean[:, None], out=ee)    # deviations of g
             resid = ee.sum(axis=1)
-            m2 = np.einsum("ij,ij->i", ee, ee) - resid * resid / m
             mean_l = gg.sum(axis=1) / m
-            cm = np.einsum("ij,ij->i", ee, gg) - mean_l * resid
+            # (einsum, not BLAS: these run on the kernels' threads, where
+            # BLAS's own threads would fight them for the cores)
+            m2 = np.einsum("ij,ij->i", ee, ee)
+            cm = np.einsum("ij,ij->i", ee, gg)
+            m2 -= resid * resid / m
+            cm -= mean_l * resid
             parts.append((np.full(G, float(m)), mean + resid / m, m2, mean_l, cm))
     got = _combine(parts)
     return got if raw else _affine(got, branch)
@@ -312,14 +318,21 @@ def log_likelihood(frame, n, S, m2, cm, lam):
     return np.where(bad, -np.inf, llf), np.where(bad, np.nan, slope)
 
 
-def log_sum(method, x):
-    """``S``: ``sum(sign(x) log1p|x|)`` (Yeo-Johnson) or ``sum(log x)``."""
+def log_sum(method, x, frame=None, split=None):
+    """``S``: ``sum(sign(x) log1p|x|)`` (Yeo-Johnson) or ``sum(log x)``;
+    given the values' ``split`` in ``frame``, from its logarithms (``t =
+    log1p|x| - L`` on the side of the reference point, and ``u = log1p|x|``
+    on the other), without computing them again."""
+    if split is not None:
+        t, u = split
+        near = frame.sign * (float(t.sum()) + t.size * frame.L)
+        return near - frame.sign * float(u.sum()) if method != "box-cox" else near
     if method == "box-cox":
         return float(np.log(x).sum())
     return float((np.sign(x) * np.log1p(np.abs(x))).sum())
 
 
-def solve(evaluate, frames, S, lo, hi, active, tol=1e-12, max_passes=100):
+def solve(evaluate, frames, S, lo, hi, active, tol=1e-10, max_passes=100):
     """The lambda of each active column that maximizes its likelihood
     within ``[lo, hi]``, and the moments of ``delta`` there.
 
@@ -333,7 +346,7 @@ def solve(evaluate, frames, S, lo, hi, active, tol=1e-12, max_passes=100):
     each pass takes the maximum of the likelihood interpolated on the
     bracket (the log-variance by the cubic through its values and slopes
     at both ends), bisecting instead when that did not halve the bracket,
-    until the bracket is below ``tol`` relative: about ten passes in all.
+    until the step is below ``tol`` relative: about eight passes in all.
     The root of the slope is found to far more digits than the maximum of
     the likelihood itself could be (which is flat there to rounding).
     """
@@ -570,6 +583,18 @@ class LambdaStats:
                                                    by_branch=True)
             out.moments[:, :, j, ~inside] = np.nan
         return out
+
+    @classmethod
+    def side_by_side(cls, parts):
+        """The statistics of groups of columns (of the same rows), as one."""
+        if len(parts) == 1:
+            return parts[0]
+        first = parts[0]
+        cat = np.concatenate
+        return cls(first.method, cat([p.c for p in parts]), cat([p.n for p in parts]),
+                   cat([p.S for p in parts]), cat([p.min for p in parts]),
+                   cat([p.max for p in parts]), cat([p.moments for p in parts], axis=2),
+                   first.n_rows)
 
     def merge(self, other):
         """The statistics of the rows of both (a new object)."""

@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 
-from . import _array_api, _dask, _dask_stats, _lambdas, _maps, _quantiles
+from . import _array_api, _dask, _dask_stats, _lambdas, _maps, _quantiles, _ranks
 from ._base import ColumnScaler, frame_label, partial_fit_context
 from ._host import TransformOnHost
 
@@ -45,8 +45,8 @@ class PowerTransformer(TransformOnHost, ColumnScaler):
 
     **The search.** :meth:`fit` finds each lambda as the root of the
     likelihood's slope, from moments of one pass over the column per step
-    (about ten steps; scikit-learn's Brent search reads every column about
-    350 times): within ``1e-12`` relative, where scipy's search stops at
+    (about eight steps; scikit-learn's Brent search reads every column about
+    350 times): within ``1e-10`` relative, where scipy's search stops at
     ``1.5e-8``; within the bounds scipy uses for Yeo-Johnson (where the
     transform of 20 times the largest value keeps its square finite) and
     their Box-Cox equivalent.  Where the likelihood is flat to rounding
@@ -218,18 +218,39 @@ class PowerTransformer(TransformOnHost, ColumnScaler):
             dtype = np.dtype(old)
         self._search_dtype = dtype.name
 
-    def _columns(self, X):
-        """The finite values of each column (float64 copies), checked."""
+    def _columns(self, X, which=None, copies=None):
+        """The finite values of the columns ``which`` (default: all) as
+        float64 arrays, checked; ``copies`` holds them already copied."""
         names = self._feature_names()
-        cols = _quantiles.for_columns(X, lambda j: _quantiles.finite_values(X, j, names))
-        if self.method == "box-cox":
-            for j, x in enumerate(cols):
-                if x.size and x.min() <= 0:
-                    raise ValueError(
-                        f"Box-Cox is defined for positive values only, but"
-                        f" {frame_label(self, j)} holds {x.min():.17g}. Use"
-                        " method='yeo-johnson' for data with zeros or negative values.")
-        return cols
+        which = range(X.shape[1]) if which is None else which
+
+        def one(k):
+            j = which[k]
+            x = None if copies is None else copies[k]
+            if x is not None:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    clean = np.isfinite(np.add.reduce(x))
+                x = x if clean else None  # (NaN to drop, or an infinity to name)
+            if x is None:
+                x = _quantiles.finite_values(X, j, names)
+            if self.method == "box-cox" and x.size and x.min() <= 0:
+                raise ValueError(
+                    f"Box-Cox is defined for positive values only, but"
+                    f" {frame_label(self, j)} holds {x.min():.17g}. Use"
+                    " method='yeo-johnson' for data with zeros or negative values.")
+            return x
+
+        return _lambdas._on_threads(len(which), one)
+
+    def _column_groups(self, X):
+        """``(columns, their values)`` for groups of the columns of ``X``,
+        copied a group at a time (never the whole input)."""
+        X = _quantiles.by_column(X)
+        for cols, block in _ranks._column_groups(X):
+            if block is None:  # (frames, sparse: one group, column by column)
+                yield list(range(X.shape[1])), self._columns(X)
+                return
+            yield list(cols), self._columns(X, list(cols), block)
 
     def _references(self, cols):
         """Each column's reference point: the mean of its first values."""
@@ -237,27 +258,35 @@ class PowerTransformer(TransformOnHost, ColumnScaler):
         return np.array([_reference(x, fallback) for x in cols])
 
     def _update_memory(self, X, exact, first):
-        cols = self._columns(X)
+        d, n_rows = X.shape[1], X.shape[0]
         if first:
-            self._c = self._references(cols)
-        n_rows = X.shape[0]
-        stats = None
-        if not exact or self.keep_stats:
-            stats = _lambdas.LambdaStats.of_columns(self.method, self._c, cols, n_rows,
-                                                    self._search_dtype)
-            stats = stats if first else self.stats_.merge(stats)
-        self.stats_ = stats
+            self._c = np.zeros(d)
+        parts, lam, moments = [], np.full(d, np.nan), np.full((5, d), np.nan)
+        keep = not exact or self.keep_stats
+        for cols, values in self._column_groups(X):
+            if first:
+                self._c[cols] = self._references(values)
+            if keep:
+                parts.append(_lambdas.LambdaStats.of_columns(
+                    self.method, self._c[cols], values, n_rows, self._search_dtype))
+            if exact:
+                frames = [_lambdas.Frame.at(self.method, c) for c in self._c[cols]]
+                splits = [f.split(x) for f, x in zip(frames, values)]
+                n = np.array([x.size for x in values], dtype=np.float64)
+                S = np.array([_lambdas.log_sum(self.method, x, f, sp) if x.size else 0.0
+                              for x, f, sp in zip(values, frames, splits)])
+                lo = np.array([x.min() if x.size else np.nan for x in values])
+                hi = np.array([x.max() if x.size else np.nan for x in values])
+                lam[cols], moments[:, cols] = self._solve(
+                    _lambdas.in_memory(frames, splits), frames, n, S, lo, hi, first=cols[0])
+        stats = _lambdas.LambdaStats.side_by_side(parts) if keep else None
+        self.stats_ = stats if first or stats is None else self.stats_.merge(stats)
         if exact:
-            frames = [_lambdas.Frame.at(self.method, c) for c in self._c]
-            splits = [f.split(x) for f, x in zip(frames, cols)]
-            n = np.array([x.size for x in cols], dtype=np.float64)
-            S = np.array([_lambdas.log_sum(self.method, x) if x.size else 0.0 for x in cols])
-            lo = np.array([x.min() if x.size else np.nan for x in cols])
-            hi = np.array([x.max() if x.size else np.nan for x in cols])
-            self._solve(_lambdas.in_memory(frames, splits), frames, n, S, lo, hi)
+            self._state = {"lambdas": lam, "n": moments[0], "mean": moments[1],
+                           "m2": moments[2], "c": self._c.copy()}
             self._n_rows = n_rows
         else:
-            self._n_rows = stats.n_rows
+            self._n_rows = self.stats_.n_rows
             self._learn_from_stats()
 
     def _update_dask(self, X, exact, first):
@@ -282,20 +311,24 @@ class PowerTransformer(TransformOnHost, ColumnScaler):
             # ...then the same search as in memory, each step one pass on the workers.
             frames = [_lambdas.Frame.at(self.method, c) for c in self._c]
             S = _dask_stats.reduce(self, X, _log_sum_block, np.add)
-            self._solve(_dask_evaluate(self, X, frames), frames, ext.count, S, ext.min,
-                        ext.max)
+            lam, moments = self._solve(_dask_evaluate(self, X, frames), frames, ext.count, S,
+                                       ext.min, ext.max)
+            self._state = {"lambdas": lam, "n": moments[0], "mean": moments[1],
+                           "m2": moments[2], "c": self._c.copy()}
             self._n_rows = ext.n_rows
         else:
             self._n_rows = self.stats_.n_rows
             self._learn_from_stats()
 
-    def _solve(self, evaluate, frames, n, S, lo, hi):
-        d = len(frames)
+    def _solve(self, evaluate, frames, n, S, lo, hi, first=0):
+        """``(lambdas, moments)`` of the columns of ``frames`` (the first
+        being column ``first``), from their ``evaluate`` passes."""
         constant = (n > 0) & (lo == hi)
         active = (n > 0) & ~constant
         bounds = np.array([_lambdas.bounds(self.method, a, b, self._search_dtype)
                            if m else (np.nan, np.nan) for a, b, m in zip(lo, hi, active)])
-        self._check_bounds(bounds, lo, hi)
+        bounds = bounds.reshape(-1, 2)
+        self._check_bounds(bounds, lo, hi, first)
         lam, moments = _lambdas.solve(evaluate, frames, S, bounds[:, 0], bounds[:, 1],
                                       active)
         lam = np.where(n > 0, lam, np.nan)
@@ -303,9 +336,7 @@ class PowerTransformer(TransformOnHost, ColumnScaler):
             lam[constant] = 1.0
             at_one = evaluate(np.where(constant, 1.0, np.nan), constant)
             moments[:, constant] = np.asarray(at_one)[:, constant]
-        self._state = {"lambdas": lam, "n": moments[0], "mean": moments[1], "m2": moments[2],
-                       "c": self._c.copy()}
-        del d
+        return lam, moments
 
     def _check_bounds(self, bounds, lo, hi, first=0):
         """Refuse a column whose values leave no lambda within float64."""
