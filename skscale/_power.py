@@ -121,7 +121,8 @@ class PowerTransformer(TransformOnHost, ColumnScaler):
     """
 
     _stats_needed = ("lambdas",)
-    _learned = ColumnScaler._learned + ("_state", "_n_rows", "_c", "_method", "_search_dtype")
+    _learned = ColumnScaler._learned + ("_state", "_n_rows", "_c", "_method", "_search_dtype",
+                                        "_edge_warned")
 
     _parameter_constraints = {
         "method": [StrOptions({"yeo-johnson", "box-cox"})],
@@ -351,6 +352,8 @@ class PowerTransformer(TransformOnHost, ColumnScaler):
 
     def _learn_from_stats(self):
         stats = self.stats_
+        if not hasattr(self, "_edge_warned"):
+            self._edge_warned = frozenset()
         d = stats.c.size
         lam, n, mean, m2 = (np.full(d, np.nan) for _ in range(4))
         edges = []
@@ -376,6 +379,8 @@ class PowerTransformer(TransformOnHost, ColumnScaler):
                     " them by a power of ten first.") from None
             if edge:
                 edges.append(j)
+        edges = [j for j in edges if j not in self._edge_warned]  # (once per column)
+        self._edge_warned = frozenset(self._edge_warned | set(edges))
         if edges:
             j = edges[0]
             warnings.warn(
