@@ -11,6 +11,7 @@ the work: this module decides and routes, and holds no method's arithmetic.
 """
 
 import re
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -21,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _frames
 from ._base import BaseScaler, partial_fit_context, unchanged_on_error
-from ._diagnose import Diagnosis, eight_bit_columns, kind_of, shape_of
+from ._diagnose import Diagnosis, kind_of, shape_of, shared_range
 from ._errors import column_label, raise_non_finite
 from ._profile import Profile
 from ._registry import SCALERS, column_methods
@@ -54,8 +55,9 @@ class AutoScaler(BaseScaler):
     ``binary``      exactly two values                                     unchanged if 0 and 1, else
                                                                            ``minmax`` to 0 and 1
     ``bounded``     a range given in ``bounds`` (checked first), or        ``minmax`` with
-                    integers in 0..255 in at least 8 columns and half of   ``data_range`` the known
-                    the table, reaching 230 or more (8-bit values)         range
+                    integers sharing a range 0..top with at least 7 other  ``data_range`` the known
+                    columns and half of the table, most reaching 90% of    range
+                    top (pixels: 8-bit, or 0..16)
     ``calendar``    integers that read as years (1800..2100, spanning at   ``zscore``
                     most 150), or months, days, hours where the name says
                     so and the values fit
@@ -387,10 +389,16 @@ class AutoScaler(BaseScaler):
             chosen = []
             for j, plan in enumerate(plans):
                 fitted = pending.fitted.get((j, plan))
+                if fitted is None and all(dict(params).get("data_range") for _, params in plan):
+                    # (a range found at the decision, as a shared 0..16: the fit is the range)
+                    fitted = _chain(plan)
+                    _fit_chain(fitted, pending.reservoir.rows[:, [j]], [j], names, "fit")
                 if fitted is None:  # a method whose fit failed on a batch: its error
                     raise pending.why.get((j, plan)) or ValueError(
                         f"AutoScaler chose {' + '.join(n for n, _ in plan)} for"
                         f" {column_label(j, names)} but could not fit it on the batches seen.")
+                for message, category in pending.warned.get((j, plan), {}):
+                    warnings.warn(message, category, stacklevel=3)
                 chosen.append((np.array([j]), fitted))
             self.groups_ = chosen
             del self._pending
@@ -410,7 +418,7 @@ class AutoScaler(BaseScaler):
         """A :class:`Diagnosis` per column."""
         names = self._feature_names()
         bounds = self._known_bounds()
-        eight_bit = eight_bit_columns(measures)
+        shared, top = shared_range(measures)
         out = []
         for j, m in enumerate(measures):
             name = None if names is None else names[j]
@@ -422,10 +430,11 @@ class AutoScaler(BaseScaler):
                     " beyond it)" if beyond else ""), (lo, hi)))
                 continue
             d = kind_of(m, name)
-            if d.diagnosis is None and j in eight_bit:
+            if j in shared and d.kind in ("code", "count"):
                 d = Diagnosis(d.kind, "bounded", f"integers from {m['min']:.0f} to"
-                              f" {m['max']:.0f}, like {len(eight_bit)} columns of this table"
-                              " within 0..255 (8-bit values)", (0.0, 255.0))
+                              f" {m['max']:.0f}, like {len(shared)} columns of this table"
+                              f" sharing 0..{top:.0f}"
+                              + (" (8-bit values)" if top == 255 else ""), (0.0, top))
             elif d.diagnosis is None:
                 hint = d.hint
                 d = shape_of(m, d.kind, sparse_zeros=self.sparse_zeros, far_out=self.far_out,
@@ -554,6 +563,7 @@ class _Pending:
         self.fitted = {(j, plan): _chain(plan) for j in range(n_features)
                        for plan in est._candidates(j, bounds)}
         self.why = {}
+        self.warned = {}
 
     def add(self, est, X):
         names = est._feature_names()
@@ -564,10 +574,16 @@ class _Pending:
         self.batches += 1
         for (j, plan), chain in list(self.fitted.items()):
             try:
-                _fit_chain(chain, X[:, [j]], [j], names, "partial_fit")
+                # (a candidate's warnings are said only if it is chosen)
+                with warnings.catch_warnings(record=True) as said:
+                    warnings.simplefilter("always")
+                    _fit_chain(chain, X[:, [j]], [j], names, "partial_fit")
             except (ValueError, ImportError) as err:
                 del self.fitted[(j, plan)]
                 self.why[(j, plan)] = err
+                continue
+            if said:
+                self.warned[(j, plan)] = {(str(w.message), w.category): w for w in said}
 
 
 def _keys(X, seed, batch, first):

@@ -42,9 +42,9 @@ YEARS, YEAR_SPAN = (1800, 2100), 150
 CALENDAR = (("year", r"year|yr", YEARS), ("month", r"month|mon\b|mnth", (1, 12)),
             ("weekday", r"weekday|dow\b|day_?of_?week|wday", (0, 7)),
             ("day", r"day|dom\b|mday", (1, 31)), ("hour", r"hour|hr\b|^h$", (0, 24)))
-#: 8-bit values: at least this many columns (and half of the table) of
-#: integers within 0..255, reaching at least 230 between them.
-EIGHT_BIT_COLUMNS, EIGHT_BIT_TOP = 8, 230
+#: A shared range: at least this many columns (and half of the table) of
+#: integers within 0..top, most of them reaching this share of top.
+SHARED_COLUMNS, SHARED_REACH = 8, 0.9
 #: Shape: a map is taken only where the column is this far from a normal shape ...
 SHAPE_FROM = 0.3
 #: ... and the map brings it within this distance ...
@@ -72,19 +72,22 @@ class Diagnosis:
     hint: str = ""
 
 
-def eight_bit_columns(measures):
-    """The indices of the columns that together look like 8-bit values:
-    integers within 0..255, at least :data:`EIGHT_BIT_COLUMNS` of them and
-    half of the table, reaching :data:`EIGHT_BIT_TOP` between them; else
-    an empty set.  One column in 0..255 is not evidence: counts, days and
-    IDs lie there too."""
+def shared_range(measures):
+    """``(columns, top)``: the columns that share one range of integers
+    ``0..top`` with many others -- at least :data:`SHARED_COLUMNS` of them
+    and half of the table, most reaching :data:`SHARED_REACH` of ``top``
+    (the pixels of an image, 0..255 or 0..16; a questionnaire's items) --
+    or ``(set(), None)``.  One column in 0..255 is not evidence: counts,
+    days and IDs lie there too; nor are many integer columns of different
+    ranges (a table of counts)."""
     cols = [j for j, m in enumerate(measures)
-            if m["count"] and m["integral"] >= 1.0 and m["min"] >= 0 and m["max"] <= 255]
-    if len(cols) < max(EIGHT_BIT_COLUMNS, len(measures) / 2):
-        return set()
-    if max(measures[j]["max"] for j in cols) < EIGHT_BIT_TOP:
-        return set()
-    return set(cols)
+            if m["count"] and m["integral"] >= 1.0 and m["min"] >= 0 and m["max"] > m["min"]]
+    if not cols or len(cols) < max(SHARED_COLUMNS, len(measures) / 2):
+        return set(), None
+    top = max(measures[j]["max"] for j in cols)
+    if sum(measures[j]["max"] >= SHARED_REACH * top for j in cols) < len(cols) / 2:
+        return set(), None
+    return set(cols), float(top)
 
 
 def name_hint(name):
@@ -185,12 +188,13 @@ def _best_map(shapes, kind, low):
     """``(family, measures)`` of the shape-changing map for a column:
     Yeo-Johnson where values are negative or the skew is to the left; else
     plain log (strictly positive) or log1p (counts with zeros) while within
-    :data:`PREFER_LOG` of the best power map, otherwise that map."""
+    :data:`PREFER_LOG` of the power map (Box-Cox for positive values,
+    Yeo-Johnson where there are zeros), otherwise that map."""
     none = shapes["none"]
     if low < 0 or none["skew"] < 0:
         return ("yeo-johnson", shapes["yeo-johnson"]) if "yeo-johnson" in shapes \
             else (None, None)
-    fitted = [f for f in ("box-cox", "yeo-johnson") if f in shapes]
+    fitted = [f for f in (("box-cox",) if low > 0 else ("yeo-johnson",)) if f in shapes]
     best = min(fitted, key=lambda f: shapes[f]["distance"]) if fitted else None
     plain = "log" if "log" in shapes else ("log1p" if "log1p" in shapes and kind == "count"
                                            else None)

@@ -174,7 +174,23 @@ def test_eight_bit_values_need_many_columns_sharing_the_range():
     report = AutoScaler().fit(image).report_
     assert set(report["diagnosis"]) == {"bounded"}
     assert set(report["params"]) == {"data_range=(0, 255)"}
-    assert "12 columns of this table within 0..255" in report["reason"][0]
+    assert "12 columns of this table sharing 0..255 (8-bit values)" in report["reason"][0]
+    # many count columns of different ranges share none
+    counts = np.column_stack([rng.negative_binomial(1, p, 500) for p in np.linspace(0.01, 0.5, 10)])
+    assert "bounded" not in set(AutoScaler().fit(counts.astype(float)).report_["diagnosis"])
+    # the digits' pixels share 0..16: min-max over it, in fit and in partial_fit
+    from sklearn.datasets import load_digits
+
+    digits = load_digits().data
+    report = AutoScaler().fit(digits).report_
+    varying = np.array([np.unique(c).size > 2 for c in digits.T])  # (not constant or binary)
+    assert set(report["params"][varying]) == {"data_range=(0, 16)"}
+    streamed = AutoScaler()
+    for i in range(0, len(digits), 600):
+        streamed.partial_fit(digits[i:i + 600])
+    pd.testing.assert_frame_equal(streamed.report_, report)
+    np.testing.assert_allclose(streamed.transform(digits)[:, varying], digits[:, varying] / 16,
+                               rtol=1e-12)
     one = AutoScaler().fit(np.column_stack([image[:, 1], rng.normal(0, 1, 500)])).report_
     assert one["diagnosis"][0] != "bounded"
 
