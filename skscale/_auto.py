@@ -63,8 +63,8 @@ class AutoScaler(BaseScaler):
                     so and the values fit
     ``id``          integers distinct in 98% of the rows, in order or      unchanged
                     spread evenly over their range
-    ``code``        integers whose 12 commonest values hold 98% of the    unchanged
-                    rows (levels, categories, small counts)
+    ``code``        small integers whose 12 commonest values hold 98% of   unchanged
+                    the rows (levels, categories, few children)
     ``sparse``      at least ``sparse_zeros`` of the values are 0          ``zscore`` without
                                                                            centering (zeros stay 0)
     ``heavy_tail``  no negative value, far from a normal shape (distance   ``log`` (plain for

@@ -25,8 +25,11 @@ INTEGRAL = 0.99
 #: Codes: the twelve commonest values (twelve: months) hold at least this
 #: share of the rows ...
 CODE_TOP = 0.98
-#: ... and the distinct values are at most this share of the rows.
-CODE_DISTINCT = 0.2
+#: ... and the distinct values are at most this share of the rows, and the
+#: values are small: from ``CODE_LOW`` (1st percentile) to twice the number of
+#: levels plus one (99th percentile), as levels numbered from 0 or 1 are
+#: (a measurement rounded to integers, as 50..70, is no code).
+CODE_DISTINCT, CODE_LOW = 0.2, -2
 #: IDs: integers distinct in at least this share of the rows ...
 ID_DISTINCT = 0.98
 #: ... and either in order (this share of steps one way, in stream order) ...
@@ -136,7 +139,8 @@ def kind_of(m, name=None):
                              f" rows, spread evenly from {m['min']:.0f} to {m['max']:.0f}, an"
                              " identifier" + said, None, hint[0] if hint else "")
     if integral and n >= MIN_ROWS and m["top12"] >= CODE_TOP \
-            and m["distinct"] <= CODE_DISTINCT * n:
+            and m["distinct"] <= CODE_DISTINCT * n and CODE_LOW <= m["p1"] \
+            and m["p99"] <= 2 * m["levels"] + 1:
         return Diagnosis("code", "code", f"{m['distinct']} distinct integers, the twelve"
                          f" commonest holding {m['top12']:.0%} of the rows, a code or level" + said,
                          None, hint[0] if hint else "")

@@ -46,6 +46,8 @@ NORMAL_IQR = 2 * ndtri(0.75)
 #: The lambdas searched for the power maps.
 GRIDS = {"box-cox": np.round(np.arange(-3, 3.0001, 0.05), 2),
          "yeo-johnson": np.round(np.arange(-3, 6.0001, 0.05), 2)}
+#: A value is a level of the column where it holds at least this share of rows.
+LEVEL_SHARE = 0.005
 #: Tukey's far-out fences: this many IQRs beyond the quartiles.
 FAR = 3.0
 
@@ -94,7 +96,8 @@ class Profile:
         row), ``sample`` (rows of the sample), and from the sample's values:
         ``distinct``, ``values`` (the distinct values while at most two),
         ``integral`` (share of integers), ``top12`` (share held by the twelve
-        commonest values), ``zeros`` (share), ``monotone`` (share of steps
+        commonest values), ``levels`` (values holding at least 0.5% of the
+        rows each), ``zeros`` (share), ``monotone`` (share of steps
         in one direction, in stream order), ``uneven`` (how far the
         deciles are from an even spread over the range), the
         :data:`PERCENTILES` as ``p1`` ... ``p99``, ``skew`` (Kelly's
@@ -118,7 +121,7 @@ def _column(x, lo, hi):
     order), whose extremes over every row are ``lo`` and ``hi``."""
     n = x.size
     if not n:
-        return {"n": 0, "distinct": 0, "values": (), "integral": 1.0, "top12": 1.0,
+        return {"n": 0, "distinct": 0, "values": (), "integral": 1.0, "top12": 1.0, "levels": 0,
                 "zeros": 0.0, "monotone": 0.0, "uneven": np.nan, "far_out": 0.0,
                 "shapes": {}, "q": np.full(LEVELS.size, np.nan),
                 **{f"p{q:g}": np.nan for q in PERCENTILES}}
@@ -135,6 +138,7 @@ def _column(x, lo, hi):
            "values": tuple(float(v) for v in values) if values.size <= 2 else None,
            "integral": float(np.count_nonzero(x == np.round(x)) / n),
            "top12": float(np.sort(counts)[-12:].sum() / n),
+           "levels": int(np.count_nonzero(counts >= LEVEL_SHARE * n)),
            "zeros": float(np.count_nonzero(x == 0) / n),
            "monotone": float(max(np.count_nonzero(steps >= 0), np.count_nonzero(steps <= 0))
                              / steps.size) if steps.size else 0.0,

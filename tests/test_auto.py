@@ -56,6 +56,7 @@ def _columns(seed=0):
         "visits": rng.poisson(30, N).astype(float),  # a count close to normal
         "negative_tail": -rng.lognormal(0, 1.5, N),  # a heavy tail, but negative
         "left_skew": 12 - rng.exponential(1, N),  # positive, skewed to the left
+        "width": np.round(rng.normal(57.4, 2.2, N)),  # a measurement rounded: 16 levels, no code
     }
 
 
@@ -84,6 +85,7 @@ EXPECTED = {  # column -> (kind, diagnosis, method)
     "visits": ("count", "ordinary", "zscore"),
     "negative_tail": ("continuous", "skewed", "power"),
     "left_skew": ("continuous", "skewed", "power"),
+    "width": ("count", "ordinary", "zscore"),
 }
 PARAMS = {"heavy_tail": "offset=0", "wage": "offset=0", "counts": "offset=1",
           "waiting": "method='box-cox'", "negative_tail": "method='yeo-johnson'",
