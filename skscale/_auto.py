@@ -33,8 +33,9 @@ DIAGNOSES = ("empty", "constant", "binary", "bounded", "id", "code", "calendar",
              "heavy_tail", "skewed", "outliers", "ordinary")
 MODELS = ("linear", "distance", "tree", "neural")
 #: What report_ shows of the measures, in this order.
-REPORTED = ("rows", "count", "missing", "sample", "distinct", "min", "max", "mean", "std", "p1", "p25",
-            "p50", "p75", "p99", "zeros", "integral", "skew", "far_out", "normality")
+REPORTED = ("rows", "count", "missing", "sample", "distinct", "min", "max", "mean", "std", "p1",
+            "p25", "p50", "p75", "p99", "zeros", "integral", "skew", "far_out", "normality")
+
 
 class AutoScaler(BaseScaler):
     """Choose each column's scaling from the column's own data, and say why.
@@ -61,10 +62,10 @@ class AutoScaler(BaseScaler):
     ``calendar``    integers that read as years (1800..2100, spanning at   ``zscore``
                     most 150), or months, days, hours where the name says
                     so and the values fit
-    ``id``          integers distinct in 98% of the rows, in order or      unchanged
-                    spread evenly over their range
-    ``code``        small integers whose 12 commonest values hold 98% of   unchanged
-                    the rows (levels, categories, few children)
+    ``id``          integers distinct in 98% of the rows, in order or      ``zscore`` (unchanged
+                    spread evenly over their range                         for ``"linear"``)
+    ``code``        small integers whose 12 commonest values hold 98% of   ``zscore`` (unchanged
+                    the rows (levels, categories, few children)            for ``"linear"``)
     ``sparse``      at least ``sparse_zeros`` of the values are 0          ``zscore`` without
                                                                            centering (zeros stay 0)
     ``heavy_tail``  no negative value, far from a normal shape (distance   ``log`` (plain for
@@ -93,11 +94,14 @@ class AutoScaler(BaseScaler):
 
     Kinds come from the values; a column's name is only a hint (a
     ``month`` column of integers 1..12 is a calendar field, without the name
-    a code), and the reason says when the name decided.  The ``model`` hint
-    changes the table where models differ: ``"tree"`` leaves every column
-    unchanged (a tree splits on thresholds, which no monotone map moves);
-    ``"distance"`` and ``"neural"`` z-score codes and IDs too, so that every
-    column is on one scale; ``"neural"`` also centers sparse columns.
+    a code), and the reason says when the name decided.  Codes and IDs are
+    not scaled as quantities (no log, no power): they are z-scored only so
+    that every column is on one scale for whatever model follows.  The
+    ``model`` hint changes the table where models differ: ``"tree"`` leaves
+    every column unchanged (a tree splits on thresholds, which no monotone
+    map moves); ``"linear"`` leaves codes and IDs unchanged (a linear model
+    scales each column by its own coefficient); ``"neural"`` centers sparse
+    columns.
     ``rules`` overrides any row.
 
     :meth:`partial_fit` fits every method a column may get, batch by batch,
@@ -158,7 +162,7 @@ class AutoScaler(BaseScaler):
     ...                      rng.lognormal(0, 1.5, 500),   # heavy right tail
     ...                      rng.integers(0, 2, 500),      # an indicator
     ...                      rng.integers(1, 6, 500)])     # a 5-level code
-    >>> auto = AutoScaler().fit(X)
+    >>> auto = AutoScaler(model="linear").fit(X)
     >>> auto.report_[["column", "kind", "diagnosis", "method"]]
       column        kind   diagnosis         method
     0      0  continuous    ordinary         zscore
@@ -522,6 +526,10 @@ class AutoScaler(BaseScaler):
             if model in ("distance", "neural"):
                 return (("zscore", ()),), (f"z-scored, as {what}, only so that every column is"
                                            f" on one scale for a {model} model")
+            if model is None:
+                return (("zscore", ()),), (f"z-scored, as {what}, only so that every column is"
+                                           " on one scale whatever the model (model='linear'"
+                                           " leaves it as it is)")
             return (), f"left as it is; {what}"
         if diagnosis == "calendar":
             return (("zscore", ()),), "z-score, a position in time with no shape to change"

@@ -68,10 +68,10 @@ EXPECTED = {  # column -> (kind, diagnosis, method)
     "empty": ("empty", "empty", "passthrough"),
     "constant": ("constant", "constant", "zscore"),
     "binary": ("binary", "binary", "passthrough"), "yes_no": ("binary", "binary", "minmax"),
-    "quarter": ("code", "code", "passthrough"), "children": ("code", "code", "passthrough"),
-    "patient": ("id", "id", "passthrough"), "row": ("id", "id", "passthrough"),
+    "quarter": ("code", "code", "zscore"), "children": ("code", "code", "zscore"),
+    "patient": ("id", "id", "zscore"), "row": ("id", "id", "zscore"),
     "built": ("calendar", "calendar", "zscore"), "sale_month": ("calendar", "calendar", "zscore"),
-    "level": ("code", "code", "passthrough"),
+    "level": ("code", "code", "zscore"),
     "pixels": ("count", "ordinary", "zscore"),
     "sparse": ("continuous", "sparse", "zscore"),
     "heavy_tail": ("continuous", "heavy_tail", "log + zscore"),
@@ -158,7 +158,7 @@ def test_the_issue_cases_balanced_codes_and_small_ranges():
     for counts in ([51, 51, 51, 50], [50, 50, 50, 50], [50, 51, 51, 51]):
         x = np.repeat([1.0, 2, 3, 4], counts)
         row = AutoScaler().fit(pd.DataFrame({"quarter": x})).report_.iloc[0]
-        assert (row["kind"], row["method"], row["distinct"]) == ("code", "passthrough", 4)
+        assert (row["kind"], row["method"], row["distinct"]) == ("code", "zscore", 4)
     # durations in days within 0..255 are counts, not pixels, with or without a 300
     rng = np.random.default_rng(3)
     days = rng.negative_binomial(2, 0.06, 600).astype(float)
@@ -250,8 +250,9 @@ def test_reasons_read_as_sentences_naming_what_decided():
     assert report["binary"] == "two values, 0 and 1: an indicator, left as it is"
     assert report["yes_no"] == "two values, -2 and 5: mapped to 0 and 1, an indicator"
     assert report["quarter"] == ("4 distinct integers, the twelve commonest holding 100% of"
-                                 " the rows, a code or level: left as it is; its values are levels,"
-                                 " not quantities")
+                                 " the rows, a code or level: z-scored, as its values are levels,"
+                                 " not quantities, only so that every column is on one scale"
+                                 " whatever the model (model='linear' leaves it as it is)")
     assert report["row"].startswith("integers distinct in 100% of the rows and in order in 100%")
     assert report["patient"].startswith("integers distinct in 100% of the rows, spread evenly")
     assert report["built"].startswith("integers from 1950 to 2019, which read as years")
@@ -300,7 +301,11 @@ def test_model_hints_adjust_the_rules():
     tree = AutoScaler(model="tree").fit(X)
     assert set(tree.report_["method"]) == {"passthrough"}
     np.testing.assert_array_equal(tree.transform(X), X.to_numpy())
-    for model in ("distance", "neural"):
+    linear = AutoScaler(model="linear").fit(X).report_.set_index("column")
+    for name in ("quarter", "patient", "row", "level"):  # codes and IDs: no scaling
+        assert linear.loc[name, "method"] == "passthrough", name
+        assert "left as it is" in linear.loc[name, "reason"]
+    for model in (None, "distance", "neural"):
         report = AutoScaler(model=model).fit(X).report_.set_index("column")
         for name in ("quarter", "patient", "row", "level"):
             assert report.loc[name, "method"] == "zscore", (model, name)
@@ -308,8 +313,10 @@ def test_model_hints_adjust_the_rules():
         assert report.loc["binary", "method"] == "passthrough"  # 0/1 kept: measured better
     neural = AutoScaler(model="neural").fit(X).report_.set_index("column")
     assert neural.loc["sparse", "params"] == ""  # centered
-    linear = AutoScaler(model="linear").fit(X).report_
-    pd.testing.assert_frame_equal(linear, AutoScaler().fit(X).report_)
+    # elsewhere the hints agree with none
+    plain = AutoScaler().fit(X).report_.set_index("column")
+    others = [c for c in X.columns if c not in ("quarter", "children", "patient", "row", "level")]
+    pd.testing.assert_frame_equal(linear.loc[others], plain.loc[others])
 
 
 def test_rules_override_a_diagnosis_and_thresholds_move_it():
