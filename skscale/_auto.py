@@ -16,11 +16,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+from sklearn import get_config
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import _frames
+from . import _array_api, _frames
 from ._base import BaseScaler, partial_fit_context, unchanged_on_error
 from ._diagnose import Diagnosis, kind_of, shape_of, shared_range
 from ._errors import column_label, raise_non_finite
@@ -109,7 +110,9 @@ class AutoScaler(BaseScaler):
     rows), and decides on that sample when the scaler is first used
     (:meth:`transform`, ``report_``); later batches update the chosen
     methods only.  A Dask collection is decided on a uniform sample of its
-    rows, and each chosen method is then fitted on every block.
+    rows, and each chosen method is then fitted on every block; a device
+    array (under array API dispatch) on a uniform sample copied to the host,
+    and each chosen method is then fitted and applied on its device.
 
     Parameters
     ----------
@@ -211,7 +214,7 @@ class AutoScaler(BaseScaler):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.array_api_support = False  # (numpy, pandas, polars and Dask only)
+        tags.array_api_support = True  # (decided on a host sample, scaled on the device)
         return tags
 
     def __sklearn_is_fitted__(self):
@@ -237,8 +240,12 @@ class AutoScaler(BaseScaler):
         with unchanged_on_error(self, deep=True):
             self._forget()
             data = self._input(X, reset=True)
+            if get_config().get("array_api_dispatch", False):  # (where transform must be called)
+                self._fit_namespace = _array_api._key(data.ns)
             if data.kind == "dask":
                 return self._fit_dask(data.X)
+            if data.kind == "device":
+                return self._fit_device(data)
             X = data.X
             sample = uniform_rows(X, self.sample_size, self.random_state)
             stats = None if sample is X else Profile.stats_of(X, self._feature_names())
@@ -277,9 +284,10 @@ class AutoScaler(BaseScaler):
         with unchanged_on_error(self, deep=True):
             first = not self.__sklearn_is_fitted__()
             data = self._input(X, reset=first)
-            if data.kind == "dask":
-                raise TypeError("AutoScaler.partial_fit takes batches in memory; fit a Dask"
-                                " collection with fit.")
+            if data.kind in ("dask", "device"):
+                raise TypeError(f"AutoScaler.partial_fit takes batches in host memory; fit a"
+                                f" {'Dask collection' if data.kind == 'dask' else 'device array'}"
+                                " with fit (it decides on a uniform sample of its rows).")
             X = data.X
             names = self._feature_names()
             if hasattr(self, "groups_"):  # decided: the chosen methods only
@@ -296,18 +304,34 @@ class AutoScaler(BaseScaler):
 
     def _forget(self):
         """Forget the last fit (restored by ``unchanged_on_error`` if this one fails)."""
-        for attr in [a for a in vars(self) if a.endswith("_") or a in ("_report", "_pending")]:
+        for attr in [a for a in vars(self)
+                     if a.endswith("_") or a in ("_report", "_pending", "_fit_namespace")]:
             delattr(self, attr)
 
     def _input(self, X, reset, inverse=False):
-        """``X`` through the door, refusing what the column routing cannot take."""
-        data = self._door(X, reset=reset, inverse=inverse)
-        if data.ns is not None:
-            raise TypeError(
-                "AutoScaler takes numpy, pandas, polars and Dask data, not arrays of"
-                f" {type(X).__module__.partition('.')[0]}: convert them first, e.g."
-                " X.cpu().numpy() for a torch tensor.")
-        return data
+        """``X`` through the door."""
+        return self._door(X, reset=reset, inverse=inverse)
+
+    def _fit_device(self, data):
+        """Decide on a uniform sample of the rows of the device array
+        ``data.X``, copied to the host (with the statistics of every row
+        reduced on the device), then fit each chosen method on the device."""
+        from ._array_api import to_numpy
+        from ._stats import ColumnStats
+
+        X, ns, names = data.X, data.ns, self._feature_names()
+        n = X.shape[0]
+        if n <= self.sample_size:
+            self._decide(Profile.of(to_numpy(X), names))
+        else:
+            keep = uniform_rows(np.arange(n)[:, None], self.sample_size, self.random_state)
+            rows = ns.xp.asarray(keep[:, 0].astype(np.int64), device=ns.device)
+            sample = to_numpy(ns.xp.take(X, rows, axis=0))
+            self._decide(Profile.of(sample, names,
+                                    ColumnStats.from_device(X, ns, feature_names=names)))
+        for cols, chain in self.groups_:
+            _fit_chain(chain, _columns_of(X, cols, ns), cols, names, "fit")
+        return self
 
     def _fit_dask(self, X):
         """Decide on a uniform sample of the rows of the Dask collection ``X``
@@ -359,12 +383,16 @@ class AutoScaler(BaseScaler):
         check_is_fitted(self)
         self._settle()
         data = self._input(X, False, inverse)
+        _array_api.check_same_namespace(self, data.ns, "inverse_transform" if inverse
+                                        else "transform")
         if data.kind == "dask":
             step = self.inverse_transform if inverse else self.transform
             if hasattr(data.X, "map_partitions"):
                 return data.X.map_partitions(step)
             return data.X.rechunk({1: -1}).map_blocks(
                 step, dtype=np.float32 if data.X.dtype == np.float32 else np.float64)
+        if data.kind == "device":
+            return self._run_device(data, inverse)
         X = data.X
         if not inverse and np.isinf(X).any():  # (squashing alone would take it: be as strict
             raise_non_finite(X, np.isnan(X), 0, self._feature_names())  # as the others)
@@ -375,7 +403,31 @@ class AutoScaler(BaseScaler):
                 for est in (chain[::-1] if inverse else chain):
                     y = (est.inverse_transform if inverse else est.transform)(y, copy=False)
                 out[:, cols] = y
+        if data.ns is not None:  # a CPU tensor: back to its namespace
+            return data.ns.xp.asarray(out, device=data.ns.device)
         return out if inverse else _frames.like(data.source, out, self)
+
+    def _run_device(self, data, inverse):
+        """:meth:`_run` on a device array: each group's columns taken on the
+        device, scaled by its chain, and put back in their order there."""
+        from ._array_api import to_numpy
+
+        X, ns, names = data.X, data.ns, self._feature_names()
+        xp = ns.xp
+        if not inverse and bool(xp.any(xp.isinf(X))):
+            host = to_numpy(X)
+            raise_non_finite(host, np.isnan(host), 0, names)
+        parts, order = [], []
+        for cols, chain in self.groups_:
+            with _named(cols, names, chain):
+                y = _columns_of(X, cols, ns)
+                for est in (chain[::-1] if inverse else chain):
+                    y = (est.inverse_transform if inverse else est.transform)(y)
+            parts.append(y)
+            order.extend(int(j) for j in cols)
+        out = xp.concat(parts, axis=1)
+        back = xp.asarray(np.argsort(np.array(order)).astype(np.int64), device=ns.device)
+        return xp.take(out, back, axis=1)
 
     @property
     def report_(self):
@@ -606,6 +658,12 @@ def _chain(plan):
     a later partial_fit to carry on (a robust fit's sketches)."""
     return [SCALERS[name](**{**SCALERS[name]._resumable_params, **dict(params)})
             for name, params in plan]
+
+
+def _columns_of(X, cols, ns):
+    """Columns ``cols`` of the device array ``X``, on its device."""
+    return ns.xp.take(X, ns.xp.asarray(np.asarray(cols, dtype=np.int64), device=ns.device),
+                      axis=1)
 
 
 def _fit_chain(chain, y, cols, names, call):
