@@ -461,7 +461,11 @@ def test_dask_fits_decide_on_a_sample_of_every_block():
         np.testing.assert_allclose(out[:, ~exact], expect[:, ~exact], rtol=0, atol=0.02)
 
 
-@pytest.mark.parametrize("device", ["CPU_DEVICE", "device1", "no_float64", "torch-cpu"])
+_ACCELERATOR = __import__("os").environ.get("SKSCALE_TEST_DEVICE")  # e.g. "cuda"
+
+
+@pytest.mark.parametrize("device", ["CPU_DEVICE", "device1", "no_float64", "torch-cpu"]
+                         + ([f"torch-{_ACCELERATOR}"] if _ACCELERATOR else []))
 def test_device_arrays_are_decided_on_a_host_sample_and_scaled_on_their_device(device):
     import array_api_strict
     import sklearn
@@ -475,8 +479,8 @@ def test_device_arrays_are_decided_on_a_host_sample_and_scaled_on_their_device(d
     X = X.astype(dtype)
     want = AutoScaler().fit(X)
     with sklearn.config_context(array_api_dispatch=True):
-        Xd = torch.from_numpy(X) if device == "torch-cpu" else array_api_strict.asarray(
-            X, device=array_api_strict.Device(device))
+        Xd = torch.from_numpy(X).to(device[6:]) if device.startswith("torch-") else \
+            array_api_strict.asarray(X, device=array_api_strict.Device(device))
         auto = AutoScaler().fit(Xd)
         out = auto.transform(Xd)
         back = auto.inverse_transform(out)
