@@ -197,6 +197,20 @@ def test_eight_bit_values_need_many_columns_sharing_the_range():
     assert one["diagnosis"][0] != "bounded"
 
 
+def test_a_shared_range_does_not_flip_on_one_row():
+    rng = np.random.default_rng(4)
+    image = rng.integers(0, 256, (400, 10)).astype(float)
+    image[:, :3] = rng.integers(0, 60, (400, 3))  # dark columns: their own shape, same unit
+    want = AutoScaler().fit(image).report_[["kind", "diagnosis", "method", "params"]]
+    assert set(want["params"]) == {"data_range=(0, 255)"}
+    changed = image.copy()
+    changed[0, 0] = 255.0  # one bright pixel in a dark column
+    for how, X in (("drop a row", image[1:]), ("repeat a row", np.r_[image, image[:1]]),
+                   ("alter a value", changed), ("add a black row", np.r_[image, np.zeros((1, 10))])):
+        got = AutoScaler().fit(X).report_[["kind", "diagnosis", "method", "params"]]
+        pd.testing.assert_frame_equal(got, want, obj=how)
+
+
 def test_counts_get_log1p_and_positive_values_plain_log():
     X = _frame()
     auto = AutoScaler().fit(X[["heavy_tail", "counts"]])
