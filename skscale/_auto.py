@@ -251,12 +251,7 @@ class AutoScaler(BaseScaler):
             stats = None if sample is X else Profile.stats_of(X, self._feature_names())
             self._decide(Profile.of(sample, self._feature_names(), stats))
             for cols, chain in self.groups_:
-                with _named(cols, self._feature_names(), chain):
-                    y = X[:, cols]
-                    for i, est in enumerate(chain):
-                        est.fit(y)
-                        if i + 1 < len(chain):
-                            y = est.transform(y, copy=False)
+                _fit_chain(chain, X[:, cols], cols, self._feature_names(), "fit")
         return self
 
     @partial_fit_context
