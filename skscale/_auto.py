@@ -434,25 +434,30 @@ class AutoScaler(BaseScaler):
         """Decide now, on the sample of every batch seen, where
         :meth:`partial_fit` left the decision pending."""
         if not hasattr(self, "groups_") and hasattr(self, "_pending"):
-            pending = self._pending
-            names = self._feature_names()
-            plans = self._decide(Profile.of(pending.reservoir.rows, names, pending.stats))
-            chosen = []
-            for j, plan in enumerate(plans):
-                fitted = pending.fitted.get((j, plan))
-                if fitted is None and all(dict(params).get("data_range") for _, params in plan):
-                    # (a range found at the decision, as a shared 0..16: the fit is the range)
-                    fitted = _chain(plan)
-                    _fit_chain(fitted, pending.reservoir.rows[:, [j]], [j], names, "fit")
-                if fitted is None:  # a method whose fit failed on a batch: its error
-                    raise pending.why.get((j, plan)) or ValueError(
-                        f"AutoScaler chose {' + '.join(n for n, _ in plan)} for"
-                        f" {column_label(j, names)} but could not fit it on the batches seen.")
-                for message, category in pending.warned.get((j, plan), {}):
-                    warnings.warn(message, category, stacklevel=3)
-                chosen.append((np.array([j]), fitted))
-            self.groups_ = chosen
-            del self._pending
+            with unchanged_on_error(self, deep=True):  # (a failed decision stays pending)
+                self._settle_pending()
+
+    def _settle_pending(self):
+        """:meth:`_settle`'s decision: each column's chosen candidate."""
+        pending = self._pending
+        names = self._feature_names()
+        plans = self._decide(Profile.of(pending.reservoir.rows, names, pending.stats))
+        chosen = []
+        for j, plan in enumerate(plans):
+            fitted = pending.fitted.get((j, plan))
+            if fitted is None and all(dict(params).get("data_range") for _, params in plan):
+                # (a range found at the decision, as a shared 0..16: the fit is the range)
+                fitted = _chain(plan)
+                _fit_chain(fitted, pending.reservoir.rows[:, [j]], [j], names, "fit")
+            if fitted is None:  # a method whose fit failed on a batch: its error
+                raise pending.why.get((j, plan)) or ValueError(
+                    f"AutoScaler chose {' + '.join(n for n, _ in plan)} for"
+                    f" {column_label(j, names)} but could not fit it on the batches seen.")
+            for message, category in pending.warned.get((j, plan), {}):
+                warnings.warn(message, category, stacklevel=3)
+            chosen.append((np.array([j]), fitted))
+        self.groups_ = chosen
+        del self._pending
 
     # ------------------------------------------------------------ the rules
 

@@ -598,8 +598,9 @@ def test_streaming_squashed_columns_without_datasketches_names_them(monkeypatch)
     with pytest.raises(ImportError, match=r"SquashingScaler for column 'outliers'.*sketch"):
         auto.partial_fit(X)
     streamed = AutoScaler().partial_fit(X)  # the candidates that could stream did
-    with pytest.raises(ImportError, match=r"SquashingScaler for column 'outliers'.*sketch"):
-        streamed.transform(X)
+    for _ in range(2):  # (a failed decision stays pending: it fails again, the same way)
+        with pytest.raises(ImportError, match=r"SquashingScaler for column 'outliers'.*sketch"):
+            streamed.transform(X)
 
 
 def test_a_declared_range_narrower_than_the_data_is_said_in_the_reason():
