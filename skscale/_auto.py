@@ -297,6 +297,27 @@ class AutoScaler(BaseScaler):
             self._pending.add(self, X)
         return self
 
+    def _observe(self, X):
+        """A first pass over a stream: fold the batch ``X`` into the sample
+        and the statistics the decision is made on, and fit nothing; after
+        the last batch, :meth:`_decide_observed` decides, and a second pass
+        of :meth:`partial_fit` fits only the chosen methods (the command
+        line, which can read its file twice, does so)."""
+        with unchanged_on_error(self, deep=True):
+            first = not self.__sklearn_is_fitted__()
+            X = self._input(X, reset=first).X
+            if first:
+                self._known_bounds()
+                self._check_rules()
+                self._pending = _Pending(self, X.shape[1], candidates=False)
+            self._pending.add(self, X)
+        return self
+
+    def _decide_observed(self):
+        """Decide on what :meth:`_observe` gathered."""
+        self._settle()
+        return self
+
     def _forget(self):
         """Forget the last fit (restored by ``unchanged_on_error`` if this one fails)."""
         for attr in [a for a in vars(self)
@@ -438,10 +459,14 @@ class AutoScaler(BaseScaler):
                 self._settle_pending()
 
     def _settle_pending(self):
-        """:meth:`_settle`'s decision: each column's chosen candidate."""
+        """:meth:`_settle`'s decision: each column's chosen candidate (or,
+        after :meth:`_observe`, the chosen methods unfitted)."""
         pending = self._pending
         names = self._feature_names()
         plans = self._decide(Profile.of(pending.reservoir.rows, names, pending.stats))
+        if not pending.candidates:
+            del self._pending
+            return
         chosen = []
         for j, plan in enumerate(plans):
             fitted = pending.fitted.get((j, plan))
@@ -615,13 +640,14 @@ class _Pending:
     whose fit fails on a batch, as a log step on a first negative value, is
     dropped with its error kept, and is chosen only to raise it)."""
 
-    def __init__(self, est, n_features):
+    def __init__(self, est, n_features, candidates=True):
         self.reservoir = Reservoir(est.sample_size, n_features)
         self.stats = None
         self.batches = 0
+        self.candidates = candidates
         bounds = est._known_bounds()
         self.fitted = {(j, plan): _chain(plan) for j in range(n_features)
-                       for plan in est._candidates(j, bounds)}
+                       for plan in est._candidates(j, bounds)} if candidates else {}
         self.why = {}
         self.warned = {}
 

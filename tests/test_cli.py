@@ -443,6 +443,13 @@ def test_auto_on_a_file_sorted_by_one_column_chooses_as_in_memory(tmp_path, caps
     pd.testing.assert_frame_equal(decided[keys], whole[keys])
     first = AutoScaler().fit(frame.iloc[:1000]).report_  # what the first chunk alone says
     assert (first["method"] != whole["method"]).any()
+    # a first pass decides; the second fits the chosen methods only, on every row
+    fitted = joblib.load(model)
+    in_memory = AutoScaler().fit(frame)
+    np.testing.assert_allclose(fitted.transform(frame), in_memory.transform(frame), rtol=1e-9,
+                               atol=1e-9)
+    assert [type(e) for _, chain in fitted.groups_ for e in chain] == \
+        [type(e) for _, chain in in_memory.groups_ for e in chain]  # (grouped as fit groups)
 
 
 # ---------------------------------------------------------------- what fit leaves out, and why
