@@ -27,6 +27,7 @@ _HOMES = {
     "LayerNormScaler": "_group_norm",
     "LogScaler": "_log",
     "MinMaxScaler": "_minmax",
+    "RMSNormScaler": "_rms_norm",
     "RobustScaler": "_robust",
     "Scaler": "_scaler",
     "UnitNormScaler": "_unit_norm",

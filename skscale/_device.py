@@ -141,7 +141,11 @@ def affine_on_device(X, ns, center, scale, shift, bounds=None, *, inverse=False,
 def _checked(X, y, ns, fallback):
     """``y``, unless it holds a non-finite value where ``X`` is finite, or
     ``X`` an infinity: then ``fallback`` (the numpy path, on a host copy of
-    ``X``) runs to raise its error, naming the value."""
+    ``X``) runs to raise its error, naming the value.  Without a
+    ``fallback`` (a traced torch module, which cannot leave its graph),
+    ``y`` as it is."""
+    if fallback is None:
+        return y
     xp = ns.xp
     if bool(xp.any(xp.logical_and(xp.isfinite(X), xp.logical_not(xp.isfinite(y))))) or \
             bool(xp.any(xp.isinf(X))):
@@ -182,7 +186,7 @@ def unit_norm_on_device(X, ns, norm, host_call):
     """``(Y, norms)`` of :class:`~skscale.UnitNormScaler` on the device:
     each row divided by its l1, l2 or max norm of the non-NaN values (a zero
     row stays zero); ``host_call`` as in :func:`_rows_fallback`."""
-    if _needs_host(X, ns):
+    if host_call is not None and _needs_host(X, ns):
         return _rows_fallback(X, ns, host_call)
     xp = ns.xp
     x = xp.astype(X, ns.wide)
@@ -199,13 +203,16 @@ def unit_norm_on_device(X, ns, norm, host_call):
     return xp.astype(y, X.dtype), norms
 
 
-def group_norm_on_device(X, ns, n_groups, eps, gamma, beta, host_call):
+def group_norm_on_device(X, ns, n_groups, eps, gamma, beta, host_call, centered=True):
     """``(Y, (mean, std))`` of the group statistics scalers on the device:
     each (row, group) standardized by its mean and ``std = sqrt(var + eps)``
     of its non-NaN values (1 where that is 0), then ``* gamma + beta``;
     ``gamma`` and ``beta`` are None, a number, or one value per feature in
-    the ``(n_groups, size)`` view of a row, as the numpy kernel takes them."""
-    if _needs_host(X, ns):
+    the ``(n_groups, size)`` view of a row, as the numpy kernel takes them.
+    Not ``centered``: divided by ``sqrt(mean(x**2) + eps)``, with ``mean``
+    0 (RMS normalization).  ``host_call=None`` (a traced torch module)
+    leaves no row to the host."""
+    if host_call is not None and _needs_host(X, ns):
         return _rows_fallback(X, ns, host_call)
     xp = ns.xp
     n, d = X.shape
@@ -215,6 +222,12 @@ def group_norm_on_device(X, ns, n_groups, eps, gamma, beta, host_call):
     count = xp.sum(present, axis=2)
     safe = xp.where(count == 0, xp.ones_like(count), count)
     filled = xp.where(nan, xp.zeros_like(v), v)
+    nothing = xp.asarray(math.nan, dtype=ns.wide, device=ns.device)
+    if not centered:
+        mean = xp.zeros_like(count)
+        std = xp.sqrt(xp.sum(filled * filled, axis=2) / safe + eps)
+        std = xp.where(count == 0, nothing, xp.where(std == 0, xp.ones_like(std), std))
+        return _affine_groups(X, ns, v / std[..., None], gamma, beta), (mean, std)
     mean = xp.sum(filled, axis=2) / safe
     dev = xp.where(nan, xp.zeros_like(v), v - mean[..., None])
     resid = xp.sum(dev, axis=2)
@@ -225,16 +238,20 @@ def group_norm_on_device(X, ns, n_groups, eps, gamma, beta, host_call):
     constant = lo == hi  # exactly the value, spread exactly 0
     mean = xp.where(constant, lo, mean)
     var = xp.where(constant, xp.zeros_like(var), xp.clip(var, 0.0, None))
-    nothing = xp.asarray(math.nan, dtype=ns.wide, device=ns.device)
     mean = xp.where(count == 0, nothing, mean)
     std = xp.sqrt(var + eps)
     std = xp.where(count == 0, nothing, xp.where(std == 0, xp.ones_like(std), std))
-    y = (v - mean[..., None]) / std[..., None]
+    return _affine_groups(X, ns, (v - mean[..., None]) / std[..., None], gamma, beta), (mean, std)
+
+
+def _affine_groups(X, ns, y, gamma, beta):
+    """``y * gamma + beta`` of the standardized groups ``y``, as rows of
+    ``X``'s shape and dtype."""
     if gamma is not None:
         y = y * (ns.asarray(gamma) if not isinstance(gamma, float) else gamma)
     if beta is not None:
         y = y + (ns.asarray(beta) if not isinstance(beta, float) else beta)
-    return xp.astype(xp.reshape(y, (n, d)), X.dtype), (mean, std)
+    return ns.xp.astype(ns.xp.reshape(y, X.shape), X.dtype)
 
 
 def row_inverse_on_device(Y, ns, n_groups, scale, center=None, gamma=None, beta=None):

@@ -14,6 +14,7 @@ from ._decimal import DecimalScaler
 from ._group_norm import GroupNormScaler, InstanceNormScaler, LayerNormScaler
 from ._log import LogScaler
 from ._minmax import MinMaxScaler
+from ._rms_norm import RMSNormScaler
 from ._robust import RobustScaler
 from ._unit_norm import UnitNormScaler
 from ._zscore import ZScoreScaler
@@ -29,6 +30,7 @@ SCALERS = {
     "layer_norm": LayerNormScaler,
     "instance_norm": InstanceNormScaler,
     "group_norm": GroupNormScaler,
+    "rms_norm": RMSNormScaler,
     "batch_norm": BatchNormScaler,
 }
 
@@ -49,6 +51,8 @@ ALIASES = {
     "instancenorm1d": "instance_norm", "instancenorm2d": "instance_norm",
     "instancenormalization": "instance_norm",
     "groupnormalization": "group_norm", "gn": "group_norm",
+    "rmsnormalization": "rms_norm", "rootmeansquare": "rms_norm",
+    "rootmeansquarenorm": "rms_norm", "rmsnorm": "rms_norm",
 }
 
 
