@@ -24,6 +24,11 @@ Nothing after the door asks again: each skeleton (:mod:`skscale._columns`,
 its own, whose entries live in those rooms.  A new kind of input is a new
 branch here and new entries in those tables.
 
+N-D input (images, sequences, tokens) is seen here as the 2-D rows of the
+method's layout (:data:`ND_LAYOUTS`, named by the estimator's
+``_nd_layout``), a :class:`View` that ``Input.output`` undoes; a method
+without a layout refuses it, with the reshape to use.
+
 The backend protocol
 --------------------
 What the rooms may call on an estimator (and nothing else):
@@ -38,7 +43,10 @@ What the rooms may call on an estimator (and nothing else):
   ``partial_fit``) and ``_normalize``, which a distributed backend runs on
   each block of rows with the fitted estimator;
 * batch normalization's ``batch_size`` and ``_n_full`` (how its rows make
-  mini-batches).
+  mini-batches);
+* ``_check_traceable()`` and ``_forward(X)``, which :mod:`skscale._torch_module`
+  calls: a tensor's transform in torch operations only (each skeleton's
+  ``_traced``).
 
 This module also holds what every estimator shares: tags, the failed-call
 rule (:func:`unchanged_on_error`) and the first-call validation of

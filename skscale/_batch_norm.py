@@ -225,15 +225,19 @@ class BatchNormScaler(ColumnScaler):
         >>> _ = layer.eval()
         >>> scaler = BatchNormScaler.from_torch(layer)
         >>> scaler
-        FrozenEstimator(estimator=BatchNormScaler(channel_axis=1, momentum=0.1, scale=array([1., 1.]),
-                                                  shift=array([0., 0.]), warm_start=True))
+        FrozenEstimator(estimator=BatchNormScaler(momentum=0.1, scale=array([1., 1.]),
+                                                  shift=array([0., 0.]),
+                                                  warm_start=True))
         >>> X = np.array([[2.0, 4.0]])
         >>> bool(np.allclose(scaler.transform(X), layer(torch.from_numpy(X)).detach().numpy()))
         True
-        >>> scaler.fit(X * 100).running_mean_            # a no-op: still the layer's
+        >>> from sklearn.pipeline import make_pipeline
+        >>> _ = make_pipeline(scaler).fit(X * 100)         # a no-op: still the layer's
+        >>> scaler.running_mean_
         array([0.2, 0.4])
-        >>> scaler.estimator.partial_fit(X * 100).running_mean_   # training continues
-        array([18.18, 36.36])
+        >>> batch = np.array([[10.0, 20.0], [30.0, 60.0]])
+        >>> scaler.estimator.partial_fit(batch).running_mean_   # training continues
+        array([2.18, 4.36])
         """
         return _torch.batch_norm_from_torch(cls, module, batch_size, frozen)
 
