@@ -39,6 +39,8 @@ What the rooms may call on an estimator (and nothing else):
 * ``_feature_names()`` -- the names errors give the columns (None: indices);
 * ``_stats_needed`` -- which :class:`~skscale._stats.ColumnStats` a column
   scaler learns from;
+* a per-sample scaler's ``_stats_names()`` (what :meth:`sample_stats` returns
+  per row, for the command line's columns);
 * the public methods (``transform``, ``inverse_transform``, ``sample_stats``,
   ``partial_fit``) and ``_normalize``, which a distributed backend runs on
   each block of rows with the fitted estimator;
@@ -368,7 +370,7 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
             raise ValueError(
                 f"{name} takes a Dask array of 2-D rows; got {X.ndim} dimensions. Reshape"
                 " it to the method's rows first (see the N-D layouts in the user guide).")
-        shape = tuple(int(n) for n in X.shape)
+        shape = tuple(X.shape)  # (a traced tensor's may be symbolic: never int() here)
         if self._nd_layout is None:
             raise ValueError(
                 f"{name} takes 2-D input (n_samples, n_features); got X of shape {shape}."

@@ -130,6 +130,10 @@ class _GroupStatsScaler(RowScaler):
                 f"{type(self).__name__} was fitted on {self.n_channels_} channels; X has"
                 f" {channels} on its axis {self.channel_axis} (channel_axis).")
 
+    def _stats_names(self):
+        groups = range(self.n_groups_)
+        return [f"mean_{g}" for g in groups] + [f"std_{g}" for g in groups]
+
     def _eps(self, dtype):
         """The ``eps`` of the arithmetic for input of ``dtype``."""
         return self.eps

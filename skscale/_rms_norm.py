@@ -158,6 +158,9 @@ class RMSNormScaler(_GroupStatsScaler):
         return super().to_torch() if module is None else \
             _torch.per_sample_to_torch(self, module, "rms_norm")
 
+    def _stats_names(self):
+        return ["rms"]
+
     def _eps(self, dtype):
         if self.eps is not None:
             return self.eps

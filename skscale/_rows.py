@@ -132,6 +132,11 @@ class RowScaler(BaseScaler):
         (None: nothing for unit norm)."""
         return None
 
+    def _stats_names(self):
+        """Names of the arrays that :meth:`sample_stats` returns per row, in
+        order (the command line's statistics columns)."""
+        return ["norm"]
+
     def _check_layout(self, channels):
         """Refuse N-D input of ``channels`` channels that the fitted layout
         does not have."""

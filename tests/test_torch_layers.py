@@ -12,6 +12,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from skscale import (BatchNormScaler, GroupNormScaler, InstanceNormScaler, LayerNormScaler,
                      RMSNormScaler, ZScoreScaler)
@@ -101,6 +102,10 @@ def test_instance_norm_with_running_statistics_in_eval_mode_is_a_per_channel_map
     with pytest.raises(ValueError, match="each sample's own variance"):
         scaler.estimator.partial_fit(X)
     np.testing.assert_array_equal(scaler.estimator.running_var_, before)
+    y = (X.reshape(len(X), -1)[:, 0] > 0).astype(int)
+    Pipeline([("norm", scaler), ("flat", FunctionTransformer(lambda a: a.reshape(len(a), -1))),
+              ("clf", LogisticRegression())]).fit(X, y)
+    np.testing.assert_array_equal(scaler.running_var_, before)
 
 
 def test_data_of_another_shape_than_the_layer_is_refused():
@@ -287,6 +292,19 @@ def test_n_d_inverse_and_sample_stats_keep_the_rows():
     bn = BatchNormScaler(batch_size=2).fit(X)
     assert bn.running_mean_.shape == (4,)
     np.testing.assert_allclose(bn.inverse_transform(bn.transform(X)), X, rtol=1e-12, atol=1e-12)
+
+
+def test_batch_norm_of_tokens_per_embedding_dimension():
+    rng = np.random.default_rng(9)
+    tokens = rng.normal(size=(12, 5, 6)) * 2 + 1                     # (N, T, E)
+    layer = torch.nn.BatchNorm1d(6, momentum=0.1, dtype=F64)           # over (N, E, T)
+    with torch.no_grad():
+        for start in range(0, 12, 4):
+            layer(torch.from_numpy(tokens[start:start + 4]).transpose(1, 2))
+    scaler = BatchNormScaler(momentum=0.1, batch_size=4, channel_axis=-1).fit(tokens)
+    np.testing.assert_allclose(scaler.running_var_, layer.running_var.numpy(), rtol=1e-12)
+    want = _out(layer.eval(), tokens.transpose(0, 2, 1).copy()).transpose(0, 2, 1)
+    np.testing.assert_allclose(scaler.transform(tokens), want, rtol=1e-12, atol=1e-12)
 
 
 def test_channels_last_and_batch_size_in_samples():

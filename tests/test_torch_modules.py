@@ -160,3 +160,21 @@ def test_the_module_survives_a_half_cast_and_a_device_move():
     est = ZScoreScaler().fit(X)
     module = est.to_torch().half().to("cpu")  # (no buffers to round)
     _close(module(torch.from_numpy(X)), est.transform(X), np.float64)
+
+
+@pytest.mark.parametrize("name", ["zscore", "log", "layer_norm", "rms_norm", "batch_norm-NCHW",
+                                  "instance_norm-NCL", "AutoScaler"])
+def test_export_with_a_dynamic_batch(name):
+    if name in N_D:
+        make, shape = N_D[name]
+        X = np.random.default_rng(2).normal(size=shape) + 3
+        est = make(X)
+    else:
+        X = _data()
+        est = ESTIMATORS[name].fit(X)
+    module = est.to_torch()
+    batch = torch.export.Dim("batch", min=2)
+    program = torch.export.export(module, (torch.from_numpy(X),), dynamic_shapes=({0: batch},))
+    fewer = torch.from_numpy(X[:5])
+    torch.testing.assert_close(program.module()(fewer), module(fewer), rtol=0, atol=0,
+                               equal_nan=True)
