@@ -369,7 +369,7 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
         if _dask.is_dask(X):
             raise ValueError(
                 f"{name} takes a Dask array of 2-D rows; got {X.ndim} dimensions. Reshape"
-                " it to the method's rows first (see the N-D layouts in the user guide).")
+                " it to the method's rows first (the user guide's 'Images, sequences and tokens').")
         shape = tuple(X.shape)  # (a traced tensor's may be symbolic: never int() here)
         if self._nd_layout is None:
             raise ValueError(

@@ -58,7 +58,8 @@ class BatchNormScaler(ColumnScaler):
     and all positions; the output has the input's shape.  Then
     ``batch_size`` counts samples (mini-batches of ``batch_size * L`` values
     per channel), ``n_features_in_`` is ``C``, and the running statistics are
-    per channel.
+    per channel.  (``copy=False`` scales such input in place only where the
+    channels are its last axis: otherwise its rows are a copy.)
 
     A feature with ``scale = 0`` maps exactly to ``shift`` (as in torch):
     pruned networks zero gamma, so it is accepted, here as in the per-sample

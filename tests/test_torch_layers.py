@@ -226,8 +226,9 @@ def _layouts():
         LayerNormScaler.from_torch, (6, 5, 8)
     yield "LayerNorm-NCL", lambda: _train(torch.nn.LayerNorm((4, 7), dtype=F64), (2, 4, 7), 0), \
         LayerNormScaler.from_torch, (6, 4, 7)
-    yield "LayerNorm-NCHW", lambda: _train(torch.nn.LayerNorm((4, 5, 3), dtype=F64),
-                                           (2, 4, 5, 3), 0), LayerNormScaler.from_torch, (6, 4, 5, 3)
+    yield "LayerNorm-NCHW", lambda: _train(
+        torch.nn.LayerNorm((4, 5, 3), dtype=F64), (2, 4, 5, 3), 0), \
+        LayerNormScaler.from_torch, (6, 4, 5, 3)
     yield "RMSNorm-NTE", lambda: _train(torch.nn.RMSNorm(8, dtype=F64), (2, 8), 0), \
         RMSNormScaler.from_torch, (6, 5, 8)
     yield "RMSNorm-NCL", lambda: _train(torch.nn.RMSNorm((4, 7), dtype=F64), (2, 4, 7), 0), \
