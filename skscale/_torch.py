@@ -209,6 +209,10 @@ def per_sample_to_torch(est, module, kind):
                              f" the scaler has num_groups={est.num_groups},"
                              f" n_channels={est.n_channels}.")
     elif kind == "instance_norm":
+        if _running(module):
+            raise ValueError(f"{module!r} keeps running statistics, which replace each"
+                             " sample's own in evaluation mode: the scaler's map is that of"
+                             " an InstanceNorm without them (track_running_stats=False).")
         shape = (module.num_features,)
         if est.n_channels not in (None, module.num_features):
             raise ValueError(f"{module!r} has {module.num_features} channels; the scaler has"

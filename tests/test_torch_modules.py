@@ -151,6 +151,8 @@ def test_an_unfitted_column_scaler_has_no_module_and_others_take_no_layer():
         LayerNormScaler().to_torch(torch.nn.RMSNorm(4))
     with pytest.raises(ValueError, match="normalizes shape"):
         LayerNormScaler(3).to_torch(torch.nn.LayerNorm(4))
+    with pytest.raises(ValueError, match="keeps running statistics"):
+        InstanceNormScaler(3).to_torch(torch.nn.InstanceNorm1d(3, track_running_stats=True))
     with pytest.raises(TypeError, match="BatchNormScaler"):
         BatchNormScaler().fit([[0.0], [1.0]]).to_torch(torch.nn.LayerNorm(1))
 
