@@ -29,6 +29,8 @@ def _data(n=200, seed=0):
 def _estimators():
     for name in SCALERS:
         yield name, SCALERS[name](**PARAMS.get(name, {}))
+    yield "quantile-normal", SCALERS["quantile"](n_quantiles=50, output_distribution="normal")
+    yield "power-box-cox", SCALERS["power"](method="box-cox")
     yield "Scaler", Scaler("robust")
     yield "AutoScaler", AutoScaler()
     yield "AutoScaler-neural", AutoScaler(model="neural", rules={"ordinary": "minmax"})
