@@ -512,7 +512,8 @@ def _caller(est, names, dtype, method, args, validated, stat_columns, layout):
         if validated:
             return method(est, x, *extra) if callable(method) else getattr(est, method)(x, *extra)
         data = x if frame_names is None else pd.DataFrame(x, columns=frame_names, copy=False)
-        return np.asarray(getattr(est, method)(data, *extra))
+        out = getattr(est, method)(data, *extra)
+        return out if isinstance(out, tuple) else np.asarray(out)
 
     return call
 
