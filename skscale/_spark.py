@@ -36,6 +36,7 @@ pyspark is imported only here, once an input is a Spark DataFrame;
 :func:`is_spark` tells one without importing it.
 """
 
+import math
 import os
 import pickle
 import sys
@@ -134,11 +135,16 @@ def _out_type(dtype):
     return FloatType() if np.dtype(dtype) == np.float32 else DoubleType()
 
 
+def _sql_name(name):
+    """``name`` as Spark SQL text takes it literally."""
+    return "`" + name.replace("`", "``") + "`"
+
+
 def _quoted(name):
     """A reference to the column ``name`` taken literally (dots, spaces, backticks)."""
     from pyspark.sql import functions as F
 
-    return F.col("`" + name.replace("`", "``") + "`")
+    return F.col(_sql_name(name))
 
 
 def _as_floats(X, names):
@@ -290,47 +296,90 @@ def merged_stats(est, X, sample_weight=None, what=None, prior=None):
 def _sql_stats(est, X, names, what):
     """:class:`ColumnStats` by Spark SQL aggregates, or None where a column
     holds an infinity (the Arrow pass names it).  NaN is made null, so that
-    it is skipped as nulls are (Spark orders NaN above every number)."""
-    from pyspark.sql import functions as F
+    it is skipped as nulls are (Spark orders NaN above every number).
 
-    values = [F.nanvl(_quoted(n).cast("double"), F.lit(None)) for n in names]
-    moments = "moments" in what
-    first = [F.count(F.lit(1))] + [f(v) for v in values for f in (F.min, F.max)]
-    if moments:
-        first += [f(v) for v in values for f in (F.count, F.avg)]
-    row = X.agg(*first).first()
-    n_rows, d = row[0], len(names)
-    if n_rows == 0:
-        est._validate(_probe(est, X, reset=False, rows=0), reset=False)
-        raise ValueError(f"{type(est).__name__} got a Spark DataFrame with no rows.")
-
-    def floats(at, step):
-        return np.array([np.nan if row[at + step * j] is None else row[at + step * j]
-                         for j in range(d)], dtype=np.float64)
-
-    lo, hi = floats(1, 2), floats(2, 2)
-    if np.isinf(lo).any() or np.isinf(hi).any():
+    Extremes in one pass.  Moments in one pass over the data too, of the
+    deviations from a shift ``K`` per column, a value of the column (from
+    its first row: a job that reads one partition): ``mean = K + S1 / n``,
+    ``M2 = S2 - S1**2 / n``, which loses to cancellation the digits of
+    ``S2 / M2``: ``1 + (K - mean)**2 / var``.  Where that exceeds 100 (``K``
+    ten standard deviations or more from the mean) the column's digits are
+    made good by a second pass from its mean, the corrected two-pass of
+    ``ColumnStats``.  A constant column comes out as its value and M2 = 0,
+    exactly, as the core gives it.
+    """
+    # (SQL text: one call to the JVM for all columns, where Column objects
+    # would take several per column; and few aggregates per column, since
+    # past spark.sql.codegen.maxFields (100) fields Spark stops compiling
+    # the aggregation and runs it several times slower)
+    values = [f"nanvl(cast({_sql_name(n)} as double), null)" for n in names]
+    d, extremes, unknown = len(names), "extremes" in what, np.full(len(names), np.nan)
+    if "moments" not in what:
+        row = X.selectExpr("count(1)", *[f"{f}({v})" for v in values
+                                         for f in ("min", "max")]).first()
+        _check_rows(est, X, row[0])
+        lo, hi = _floats(row, 1, 2, d), _floats(row, 2, 2, d)
+        if np.isinf(lo).any() or np.isinf(hi).any():
+            return None
+        return ColumnStats(unknown, unknown.copy(), unknown.copy(), lo, hi, row[0])
+    first = X.selectExpr(*values).first()
+    _check_rows(est, X, 0 if first is None else 1)
+    shift = np.array([0.0 if v is None or not math.isfinite(v) else v for v in first])
+    n_rows, count, s1, s2, lo, hi = _shifted_sums(X, values, shift, extremes)
+    if n_rows is None:
         return None
-    unknown = np.full(d, np.nan)
-    if not moments:
-        return ColumnStats(unknown, unknown.copy(), unknown.copy(), lo, hi, n_rows)
-    count, guess = floats(1 + 2 * d, 2), floats(2 + 2 * d, 2)
-    # The corrected two-pass: deviations from the first pass's mean, whose
-    # own sum measures that mean's rounding error (as ColumnStats does).
-    shift = np.where(count > 0, guess, 0.0)
-    dev = [v - F.lit(float(s)) for v, s in zip(values, shift)]
-    sums = X.agg(*[f for e in dev for f in (F.sum(e), F.sum(e * e))]).first()
-    resid = np.array([sums[2 * j] or 0.0 for j in range(d)], dtype=np.float64)
-    square = np.array([sums[2 * j + 1] or 0.0 for j in range(d)], dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        mean = np.where(count > 0, shift + resid / count, np.nan)
-        m2 = np.maximum(square - resid * resid / count, 0.0)
-    constant = lo == hi  # exactly the value, and no spread, as the core gives them
-    mean, m2 = np.where(constant, lo, mean), np.where(constant | (count == 0), 0.0, m2)
+        mean = np.where(count > 0, shift + s1 / count, np.nan)
+        m2 = s2 - s1 * s1 / count
+        exact = (s2 == 0) & (count > 0)  # every value is K itself: a constant column, exactly
+        again = np.flatnonzero((count > 0) & ~exact & ~(m2 >= 0.01 * s2))
+    mean[exact], m2[exact | (count == 0)] = shift[exact], 0.0
+    if again.size:  # a second pass for them, from their mean
+        _, _, r1, r2, low, high = _shifted_sums(
+            X, [values[j] for j in again], mean[again], True)
+        if r1 is None:
+            return None
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean[again] = mean[again] + r1 / count[again]
+            m2[again] = np.maximum(r2 - r1 * r1 / count[again], 0.0)
+        constant = low == high  # exactly the value, and no spread, as the core gives them
+        mean[again[constant]], m2[again[constant]] = low[constant], 0.0
     check_overflow(mean, m2, count, est._feature_names())
-    if "extremes" not in what:
+    if not extremes:
         lo, hi = unknown.copy(), unknown.copy()
     return ColumnStats(count, mean, m2, lo, hi, n_rows)
+
+
+def _shifted_sums(X, values, shift, extremes):
+    """``(n_rows, count, S1, S2, min, max)`` of the SQL expressions
+    ``values`` over ``X`` in one pass: ``S1``, ``S2`` the sums of ``v - K``
+    and ``(v - K)**2`` with ``K`` the ``shift``; all None where a sum is
+    not finite (an infinity in the data)."""
+    d = len(values)
+    dev = [f"({v} - cast('{float(k)!r}' as double))" for v, k in zip(values, shift)]
+    per = ("count({v})", "sum({e})", "sum({e} * {e})") + (
+        ("min({v})", "max({v})") if extremes else ())
+    row = X.selectExpr("count(1)", *[p.format(v=v, e=e) for v, e in zip(values, dev)
+                                     for p in per]).first()
+    k = len(per)
+    count, s1, s2 = (_floats(row, 1 + i, k, d, empty=0.0) for i in range(3))
+    if not (np.isfinite(s1).all() and np.isfinite(s2).all()):
+        return (None,) * 6
+    lo, hi = (_floats(row, 4, k, d), _floats(row, 5, k, d)) if extremes else (None, None)
+    if extremes and (np.isinf(lo).any() or np.isinf(hi).any()):
+        return (None,) * 6
+    return row[0], count, s1, s2, lo, hi
+
+
+def _floats(row, at, step, d, empty=np.nan):
+    return np.array([empty if row[at + step * j] is None else row[at + step * j]
+                     for j in range(d)], dtype=np.float64)
+
+
+def _check_rows(est, X, n_rows):
+    if n_rows == 0:  # the in-memory refusal of an empty array
+        est._validate(_probe(est, X, reset=False, rows=0), reset=False)
+        raise ValueError(f"{type(est).__name__} got a Spark DataFrame with no rows.")
 
 
 def merged_sketches(est, X, k):

@@ -245,3 +245,17 @@ def test_pyspark_is_imported_only_for_spark_input():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_moments_far_from_the_first_row_and_constants(spark):
+    """The SQL moments shift by each column's first value: an outlier there
+    costs a second pass, not digits; a constant column whose first value is
+    missing still comes out as its value, with no spread."""
+    rng = np.random.default_rng(1)
+    x = np.concatenate([[1e9], 1e8 + rng.normal(size=300)])
+    data = [(float(a), None if i == 0 else 0.1) for i, a in enumerate(x)]
+    df = spark.createDataFrame(spark.sparkContext.parallelize(data, 3), "x double, y double")
+    est = ZScoreScaler().fit(df)
+    ref = ZScoreScaler().fit(pd.DataFrame(data, columns=["x", "y"]).astype(np.float64))
+    np.testing.assert_allclose(est.var_[0], ref.var_[0], rtol=1e-12)
+    assert est.mean_[1] == 0.1 and est.var_[1] == 0.0 and est.scale_[1] == 1.0
