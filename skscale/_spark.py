@@ -325,17 +325,20 @@ def _sql_stats(est, X, names, what):
     first = X.selectExpr(*values).first()
     _check_rows(est, X, 0 if first is None else 1)
     shift = np.array([0.0 if v is None or not math.isfinite(v) else v for v in first])
-    n_rows, count, s1, s2, lo, hi = _shifted_sums(X, values, shift, extremes)
+    n_rows, count, total, s1, s2, lo, hi = _shifted_sums(X, values, shift, extremes)
     if n_rows is None:
         return None
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        mean = np.where(count > 0, shift + s1 / count, np.nan)
+        # K + S1 / n holds the digits of a mean far from zero; the plain sum,
+        # those of a mean nearer zero than K is to it
+        mean = np.where(count > 0, np.where(np.abs(s1) < np.abs(total), shift + s1 / count,
+                                            total / count), np.nan)
         m2 = s2 - s1 * s1 / count
         exact = (s2 == 0) & (count > 0)  # every value is K itself: a constant column, exactly
         again = np.flatnonzero((count > 0) & ~exact & ~(m2 >= 0.01 * s2))
     mean[exact], m2[exact | (count == 0)] = shift[exact], 0.0
     if again.size:  # a second pass for them, from their mean
-        _, _, r1, r2, low, high = _shifted_sums(
+        _, _, _, r1, r2, low, high = _shifted_sums(
             X, [values[j] for j in again], mean[again], True)
         if r1 is None:
             return None
@@ -351,24 +354,24 @@ def _sql_stats(est, X, names, what):
 
 
 def _shifted_sums(X, values, shift, extremes):
-    """``(n_rows, count, S1, S2, min, max)`` of the SQL expressions
+    """``(n_rows, count, sum, S1, S2, min, max)`` of the SQL expressions
     ``values`` over ``X`` in one pass: ``S1``, ``S2`` the sums of ``v - K``
     and ``(v - K)**2`` with ``K`` the ``shift``; all None where a sum is
     not finite (an infinity in the data)."""
     d = len(values)
     dev = [f"({v} - cast('{float(k)!r}' as double))" for v, k in zip(values, shift)]
-    per = ("count({v})", "sum({e})", "sum({e} * {e})") + (
+    per = ("count({v})", "sum({v})", "sum({e})", "sum({e} * {e})") + (
         ("min({v})", "max({v})") if extremes else ())
     row = X.selectExpr("count(1)", *[p.format(v=v, e=e) for v, e in zip(values, dev)
                                      for p in per]).first()
     k = len(per)
-    count, s1, s2 = (_floats(row, 1 + i, k, d, empty=0.0) for i in range(3))
-    if not (np.isfinite(s1).all() and np.isfinite(s2).all()):
-        return (None,) * 6
-    lo, hi = (_floats(row, 4, k, d), _floats(row, 5, k, d)) if extremes else (None, None)
+    count, total, s1, s2 = (_floats(row, 1 + i, k, d, empty=0.0) for i in range(4))
+    if not (np.isfinite(total).all() and np.isfinite(s1).all() and np.isfinite(s2).all()):
+        return (None,) * 7
+    lo, hi = (_floats(row, 5, k, d), _floats(row, 6, k, d)) if extremes else (None, None)
     if extremes and (np.isinf(lo).any() or np.isinf(hi).any()):
-        return (None,) * 6
-    return row[0], count, s1, s2, lo, hi
+        return (None,) * 7
+    return row[0], count, total, s1, s2, lo, hi
 
 
 def _floats(row, at, step, d, empty=np.nan):
