@@ -17,10 +17,12 @@ same run and on the same data:
 * ``transform``, written to Spark's ``noop`` sink so that every row is
   computed and nothing is kept;
 * the agreement of each fit with the truth, computed in memory in float64
-  from the same values: the mean as ``math.fsum(x) / n``, the standard
-  deviation from the fsum of the squared deviations from it, the extremes,
-  and for the robust scalers the rank of the fitted median among the
-  values (its distance from 0.5).
+  from the same values: the mean as ``math.fsum(x) / n`` (its error given in
+  standard deviations, the unit a z-score is in: relative to a mean near 0
+  any error looks large), the standard deviation from the fsum of the
+  squared deviations from it (its relative error), the extremes, and for
+  the robust scalers the rank of the fitted median among the values (its
+  distance from 0.5).  Each is the largest over the columns.
 
 Column ``j`` is ``[0, 1e3, 1e8][j % 3] + Normal(0, 1)``: far from zero, a
 one-pass variance loses digits.  Each time is the median of ``--repeats``
@@ -50,8 +52,10 @@ def truth(data):
     return out
 
 
-def rel(got, want):
-    return float(np.max(np.abs(np.asarray(got) - want) / np.abs(want)))
+def rel(got, want, unit=None):
+    """The largest error of ``got``, relative to ``want`` (or in units of ``unit``)."""
+    unit = np.abs(want) if unit is None else unit
+    return float(np.max(np.abs(np.asarray(got) - want) / unit))
 
 
 def rank_error(medians, exact):
@@ -145,12 +149,12 @@ def main():
 
     def agreement(name, model):
         if name.startswith("MLlib Standard"):
-            return (f"mean {rel(model.mean.toArray(), mean):.1e}, "
+            return (f"mean {rel(model.mean.toArray(), mean, std):.1e}, "
                     f"std {rel(model.std.toArray(), std):.1e}")
         if name.startswith("skscale ZScore"):
-            return f"mean {rel(model.mean_, mean):.1e}, std {rel(model.scale_, std):.1e}"
+            return f"mean {rel(model.mean_, mean, std):.1e}, std {rel(model.scale_, std):.1e}"
         if name.startswith("Spark SQL avg"):
-            return (f"mean {rel([model[2 * j] for j in range(len(names))], mean):.1e}, "
+            return (f"mean {rel([model[2 * j] for j in range(len(names))], mean, std):.1e}, "
                     f"std {rel([model[2 * j + 1] for j in range(len(names))], std):.1e}")
         if name.startswith("MLlib MinMax"):
             ok = (np.array_equal(model.originalMin.toArray(), lo)
