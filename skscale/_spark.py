@@ -36,6 +36,7 @@ pyspark is imported only here, once an input is a Spark DataFrame;
 :func:`is_spark` tells one without importing it.
 """
 
+import functools
 import math
 import os
 import pickle
@@ -386,36 +387,28 @@ def _check_rows(est, X, n_rows):
 
 
 def merged_sketches(est, X, k):
-    """:class:`~skscale._quantiles.Sketches` of all rows of ``X``: one per
-    partition on the executors, merged here in partition order."""
-    from ._quantiles import Sketches
+    """:class:`~skscale._quantiles.Sketches` of size ``k`` of all rows of
+    ``X``, one per column (as :func:`skscale._dask.merged_sketches` folds
+    them in): per partition on the executors, merged here."""
+    from . import _dask
 
+    return reduce(est, X, _dask._sketches_of_block, _dask._merged_copy, k)
+
+
+def reduce(est, X, summarize, merge, *args):
+    """``summarize(est, x, *args)`` of each block ``x`` of rows (a 2-D array
+    in ``est``'s dtype, nulls as NaN) on the executors, merged by
+    ``merge(a, b)``: within each partition, then here in partition order.
+    :func:`skscale._dask.reduce`'s counterpart, for statistics other than
+    :class:`ColumnStats`."""
     names, dtype = columns(est, X, reset=False), validate(est, X, reset=False)
-    feature_names = est._feature_names()
 
-    def summarize(x, sketches, row0):
-        sketches = Sketches(x.shape[1], k) if sketches is None else sketches
-        sketches.update(x, feature_names)
-        return sketches
+    def fold(x, prior, row0):
+        summary = summarize(est, x, *args)
+        return summary if prior is None else merge(prior, summary)
 
-    parts = _summaries(est, X, names, dtype, summarize)
-    merged = parts[0]
-    for p in parts[1:]:
-        merged.merge(p)
-    return merged
-
-
-def reduce(est, X, summarize, merge):
-    """The generic fit step: ``summarize(est, x, prior)`` folded over the
-    blocks ``x`` (2-D arrays in ``est``'s dtype, nulls as NaN) of each
-    partition, the partitions' summaries merged here by ``merge(a, b)`` in
-    partition order."""
-    names, dtype = columns(est, X, reset=False), validate(est, X, reset=False)
-    parts = _summaries(est, X, names, dtype, lambda x, prior, row0: summarize(est, x, prior))
-    merged = parts[0]
-    for p in parts[1:]:
-        merged = merge(merged, p)
-    return merged
+    parts = _summaries(est, X, names, dtype, fold)
+    return functools.reduce(merge, parts[1:], parts[0])
 
 
 def batch_steps(est, X):
