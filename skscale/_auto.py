@@ -325,8 +325,15 @@ class AutoScaler(BaseScaler):
             delattr(self, attr)
 
     def _input(self, X, reset, inverse=False):
-        """``X`` through the door."""
-        return self._door(X, reset=reset, inverse=inverse)
+        """``X`` through the door, refusing what the column routing cannot take."""
+        data = self._door(X, reset=reset, inverse=inverse)
+        if data.kind == "spark":
+            raise TypeError(
+                "AutoScaler takes numpy, pandas, polars, Dask and device data, not a Spark"
+                " DataFrame: fit it on a uniform sample of the rows, e.g."
+                " df.sample(fraction=0.01).toPandas() (df.limit(n) would read the first"
+                " partitions only), and transform with df.mapInPandas.")
+        return data
 
     def _fit_device(self, data):
         """Decide on a uniform sample of the rows of the device array
@@ -444,6 +451,20 @@ class AutoScaler(BaseScaler):
         out = xp.concat(parts, axis=1)
         back = xp.asarray(np.argsort(np.array(order)).astype(np.int64), device=ns.device)
         return xp.take(out, back, axis=1)
+
+    def _traced(self, X, ns, view):
+        """:meth:`transform` of the tensor ``X`` (a torch module's forward):
+        each group's columns through its chain of estimators, put back in
+        order."""
+        xp, parts, order = ns.xp, [], []
+        for cols, chain in self.groups_:
+            y = xp.take(X, ns.asarray(cols, dtype=xp.int64), axis=1)
+            for est in chain:
+                y = est._traced(y, ns, None)
+            parts.append(y)
+            order.extend(int(c) for c in cols)
+        Y = xp.concat(parts, axis=1)
+        return xp.take(Y, ns.asarray(np.argsort(order), dtype=xp.int64), axis=1)
 
     @property
     def report_(self):

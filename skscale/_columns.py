@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from . import _array_api, _dask, _device, _quantiles, _ranks
+from . import _array_api, _dask, _device, _quantiles, _ranks, _spark
 from ._base import (_FLOATS, BaseScaler, Input, has_callbacks, partial_fit_context,
                     unchanged_on_error)
 from ._kernels import affine, affine_columns
@@ -54,6 +54,7 @@ COLUMN_STATS = {
     "frame": lambda est, data, w, prior: ColumnStats.from_columns(  # (no weights: see fit)
         data.X, est._feature_names(), est._stats_needed, prior),
     "dask": lambda est, data, w, prior: _dask.merged_stats(est, data.X, w, prior=prior),
+    "spark": lambda est, data, w, prior: _spark.merged_stats(est, data.X, w, prior=prior),
     "device": lambda est, data, w, prior: ColumnStats.from_device(
         data.X, data.ns, _weights(w, data), est._feature_names(), prior),
 }
@@ -76,6 +77,8 @@ QUANTILES = {
     "dense": _host_ranks, "sparse": _host_ranks, "frame": _host_ranks,
     "dask": lambda est, data, q, exact, prior, keep_sketch: _ranks.from_sketches(
         _dask.merged_sketches(est, data.X, est.sketch_size), q, median=True, prior=prior),
+    "spark": lambda est, data, q, exact, prior, keep_sketch: _ranks.from_sketches(
+        _spark.merged_sketches(est, data.X, est.sketch_size), q, median=True, prior=prior),
     "device": lambda est, data, q, exact, prior, keep_sketch: _host_ranks(  # ranks: host
         est, Input("dense", _array_api.to_numpy(data.X), data.source), q, exact, prior,
         keep_sketch),
@@ -144,6 +147,8 @@ COLUMN_MAPS = {
     "sparse": _map_sparse,
     "frame": _map_frame,
     "dask": lambda est, data, copy, inverse, affine_map: _dask.map_rows(  # lazily, per block
+        est, data.X, _map_block, inverse, affine_map, validated=True),
+    "spark": lambda est, data, copy, inverse, affine_map: _spark.map_rows(  # lazily, per batch
         est, data.X, _map_block, inverse, affine_map, validated=True),
     "device": _map_device,
 }
@@ -374,7 +379,7 @@ class ColumnScaler(BaseScaler):
             Data in the original units.
         """
         out, data = self._map_rows(X, copy, inverse=True)
-        return data.back(out)
+        return data.shaped(out)
 
     def _map_rows(self, X, copy, inverse):
         """``(output, input)``: the learned map (or its inverse) of ``X``."""
@@ -385,6 +390,15 @@ class ColumnScaler(BaseScaler):
         with _array_api.fitted_on_host(self, data.ns):
             return COLUMN_MAPS[data.kind](self, data, copy, inverse,
                                           self._affine_map(inverse)), data
+
+    def _traced(self, X, ns, view):
+        """The map of :meth:`transform` on the tensor ``X`` (a torch module's
+        forward): the device kernel, with no fallback to the host."""
+        affine_map = self._affine_map(False)
+        if affine_map is not None:
+            return _device.affine_on_device(X, ns, *affine_map, fallback=None)
+        kernel, params = self._device_map(False)
+        return kernel(X, ns, inverse=False, fallback=None, **params)
 
     def _affine_map(self, inverse):
         """``(center, scale, shift, bounds)`` of :func:`~skscale._kernels.affine`

@@ -13,7 +13,7 @@ below say which of them runs.
 import numpy as np
 from sklearn.base import _fit_context, clone
 
-from . import _array_api, _dask
+from . import _array_api, _dask, _spark
 from ._base import BaseScaler, unchanged_on_error
 from ._kernels import check_finite
 
@@ -35,6 +35,7 @@ ROW_TRANSFORM = {
     "dense": _transform_dense,
     "sparse": _transform_sparse,
     "dask": lambda est, data, copy: _dask.map_rows(est, data.X, "transform", True),  # lazily
+    "spark": lambda est, data, copy: _spark.map_rows(est, data.X, "transform"),  # lazily
     "device": lambda est, data, copy: est._device_compute(data.X, data.ns)[0],
 }
 
@@ -43,6 +44,7 @@ ROW_STATS = {
     "dense": lambda est, data: est._compute(data.X, None)[1],
     "sparse": lambda est, data: est._compute_sparse(data.X, None)[1],
     "dask": lambda est, data: _dask.sample_stats(est, data.X),  # lazily
+    "spark": lambda est, data: _spark.sample_stats(est, data.X),  # lazily, as added columns
     "device": lambda est, data: est._device_compute(data.X, data.ns)[1],
 }
 
@@ -51,6 +53,8 @@ ROW_INVERSE = {
     "dense": lambda est, data, stats: est._invert(data.X, stats),
     "sparse": lambda est, data, stats: est._invert_sparse(data.X, stats),
     "dask": lambda est, data, stats: _dask.map_rows(  # each block with its rows of stats
+        est, data.X, "inverse_transform", sample_stats=stats),
+    "spark": lambda est, data, stats: _spark.map_rows(  # stats: the names of X's columns
         est, data.X, "inverse_transform", sample_stats=stats),
     "device": lambda est, data, stats: est._device_invert(data.X, stats, data.ns),
 }
@@ -68,8 +72,13 @@ FIT_CHECK = {
     "dense": lambda est, data: check_finite(data.X, est._feature_names()),
     "sparse": lambda est, data: None,  # (the door refuses a sparse infinity)
     "dask": lambda est, data: None,  # (the metadata only)
+    "spark": lambda est, data: None,  # (the schema only)
     "device": _check_device,
 }
+
+
+def _channels(data):
+    return None if data.view is None else data.view.channels
 
 
 class RowScaler(BaseScaler):
@@ -119,13 +128,23 @@ class RowScaler(BaseScaler):
         """The door's :class:`~skscale._base.Input` of ``X``, as a first fit
         checks it, with its layout stored."""
         data = self._door(X, reset=True)
-        self._fit_layout = self._layout(data.X.shape[1])
+        self._fit_layout = self._layout(self.n_features_in_, _channels(data))
         return data
 
-    def _layout(self, n_features):
-        """What the parameters make of rows of ``n_features`` features,
-        checked (None: nothing for unit norm)."""
+    def _layout(self, n_features, channels=None):
+        """What the parameters make of rows of ``n_features`` features
+        (``channels``: the channel count of N-D input, or None), checked
+        (None: nothing for unit norm)."""
         return None
+
+    def _stats_names(self):
+        """Names of the arrays that :meth:`sample_stats` returns per row, in
+        order (the command line's statistics columns)."""
+        return ["norm"]
+
+    def _check_layout(self, channels):
+        """Refuse N-D input of ``channels`` channels that the fitted layout
+        does not have."""
 
     def _ready(self, X):
         """``(scaler, data)``: ``X`` through the door, and the scaler to compute
@@ -133,7 +152,10 @@ class RowScaler(BaseScaler):
         checked its parameters against ``X`` as a fit would (so ``self``
         stores nothing)."""
         if hasattr(self, "_fit_layout"):
-            return self, self._door(X, reset=False)
+            data = self._door(X, reset=False)
+            if _channels(data) is not None:
+                self._check_layout(_channels(data))
+            return self, data
         scaler = clone(self)
         scaler._validate_params()
         return scaler, scaler._fit_shape(X)
@@ -207,7 +229,23 @@ class RowScaler(BaseScaler):
                 " scaler.inverse_transform(X_new, sample_stats=stats).")
         scaler, data = self._ready(X)
         _array_api.check_same_namespace(self, data.ns, "inverse_transform")
-        return data.back(ROW_INVERSE[data.kind](scaler, data, sample_stats))
+        return data.shaped(ROW_INVERSE[data.kind](scaler, data, sample_stats))
+
+    def _check_traceable(self):
+        """A per-sample scaler becomes a module fitted or not."""
+
+    def _traced(self, X, ns, view):
+        """:meth:`transform` of the tensor ``X`` (a torch module's forward):
+        the device kernel, with no rows left to the host."""
+        channels = None if view is None else view.channels
+        scaler = self
+        if hasattr(self, "_fit_layout"):
+            if channels is not None:
+                self._check_layout(channels)
+        else:  # the layout of these rows, on a throwaway clone
+            scaler = clone(self)
+            scaler._fit_layout = scaler._layout(X.shape[1], channels)
+        return scaler._device_compute(X, ns, host=False)[0]
 
     def _output_for_rows(self, X, copy):
         # The grouped kernel reshapes row blocks, which needs C order.
