@@ -438,6 +438,15 @@ def test_persists_with_joblib_pickle_and_skops(tmp_path):
     loaded = skscale.io.load(path)
     np.testing.assert_array_equal(loaded.transform(X), want)
     pd.testing.assert_frame_equal(loaded.report_, auto.report_)
+    # saving a partial_fit still pending decides first: the file holds the chosen methods
+    streamed = AutoScaler()
+    for i in range(0, N, 500):
+        streamed.partial_fit(X.iloc[i:i + 500])
+    skscale.io.dump(streamed, tmp_path / "streamed.skops")
+    assert not hasattr(streamed, "_pending")
+    loaded = skscale.io.load(tmp_path / "streamed.skops")
+    np.testing.assert_array_equal(loaded.transform(X), streamed.transform(X))
+    pd.testing.assert_frame_equal(loaded.report_, streamed.report_)
 
 
 def test_errors_name_the_users_column():
