@@ -145,6 +145,8 @@ class AutoScaler(BaseScaler):
         "outlier_spread": [Interval(Real, 1, None, closed="left")],
     }
 
+    _learned = ("_report",)
+
     def __init__(self, *, model=None, rules=None, bounds=None, sparse_zeros=0.5, skew=0.3,
                  outlier_spread=2.0):
         self.model = model
@@ -158,6 +160,28 @@ class AutoScaler(BaseScaler):
         tags = super().__sklearn_tags__()
         tags.array_api_support = False  # (numpy, pandas and polars only)
         return tags
+
+    def _restored(self):
+        """A loaded model's groups must route every column once, each to
+        column estimators of as many features."""
+        from ._columns import ColumnScaler
+        from ._persist import DamagedState
+
+        if not hasattr(self, "groups_"):
+            return
+        n, seen = self.n_features_in_, []
+        for group in self.groups_:
+            cols, chain = group if isinstance(group, tuple) and len(group) == 2 else (None, None)
+            if not (isinstance(cols, np.ndarray) and cols.dtype.kind in "iu" and cols.ndim == 1
+                    and isinstance(chain, list)
+                    and all(isinstance(e, ColumnScaler) and getattr(e, "n_features_in_", None)
+                            == len(cols) for e in chain)):
+                raise DamagedState("damaged AutoScaler: each of groups_ must be an array of"
+                                   " column indices and column estimators fitted on as many")
+            seen += cols.tolist()
+        if sorted(seen) != list(range(n)) or len(getattr(self, "_report", ())) != n:
+            raise DamagedState(f"damaged AutoScaler: groups_ and its report must cover its {n}"
+                               " columns once each")
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

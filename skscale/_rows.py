@@ -90,6 +90,11 @@ class RowScaler(BaseScaler):
         tags.requires_fit = False
         return tags
 
+    def _restored(self):
+        # (the layout follows from the parameters: rebuilt, not read from a file)
+        if hasattr(self, "n_features_in_"):
+            self._fit_layout = self._layout(self.n_features_in_)
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check ``X`` and record its number and names of features.
