@@ -174,6 +174,58 @@ class RobustScaler(ColumnScaler):
         """
         return super().partial_fit(X, y)
 
+    @classmethod
+    def from_quantiles(cls, median, q_min, q_max, *, feature_names=None, n_samples=None,
+                       **params):
+        """A fitted scaler from the known median and quantiles of each feature.
+
+        ``q_min`` and ``q_max`` are the percentiles ``quantile_range`` (the
+        quartiles by default) of each feature.  The scaler holds no sketch,
+        so it neither continues with :meth:`partial_fit` nor merges.
+
+        Parameters
+        ----------
+        median : float or array-like of shape (n_features,)
+            The median of each feature.
+        q_min, q_max : float or array-like of shape (n_features,)
+            Its percentiles ``quantile_range``, ``q_min <= median <= q_max``.
+        feature_names : list of str, default=None
+            The names of the features (``feature_names_in_``).
+        n_samples : int, default=None
+            The number of rows behind the quantiles, if known (else 0).
+        **params : dict
+            Other parameters of the scaler (``quantile_range``,
+            ``unit_variance``, ...).
+
+        Returns
+        -------
+        scaler : RobustScaler
+            Fitted.
+
+        Examples
+        --------
+        >>> from skscale import RobustScaler
+        >>> scaler = RobustScaler.from_quantiles(median=[3.0], q_min=[2.0], q_max=[4.0])
+        >>> scaler.transform([[5.0]])
+        array([[1.]])
+        """
+        from ._columns import known_arrays
+        from ._decimal import _rows
+
+        owner = f"{cls.__name__}.from_quantiles"
+        given, names = known_arrays(owner, feature_names, median=median, q_min=q_min,
+                                    q_max=q_max)
+        m, lo, hi = given["median"], given["q_min"], given["q_max"]
+        bad = (lo > m) | (m > hi)
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{owner}: feature {j} must have q_min <= median <= q_max; got"
+                             f" {float(lo[j])!r}, {float(m[j])!r}, {float(hi[j])!r}.")
+        n_rows = _rows(owner, n_samples)
+        stats = _quantiles.Quantiles(np.full(m.shape, float(n_rows)), m, np.vstack([lo, hi]),
+                                     None, 0.0, n_rows)
+        return cls._from_known(stats, names, params)
+
     def _statistics(self, data, sample_weight, prior, fit):
         q = self._range()
         if prior is not None and prior.sketches is None:
@@ -198,6 +250,20 @@ class RobustScaler(ColumnScaler):
         self._note_dtype(dtype, first=previous is None)
         self.n_samples_seen_ = self._samples_seen()
         self._relearn(previous)
+
+    def _combined(self, parts):
+        """The quantiles of the merged sketches of ``parts``; exact quantiles
+        without sketches do not merge."""
+        if any(p.sketches is None for p in parts):
+            raise ValueError(
+                f"{type(self).__name__}s fitted by fit keep exact quantiles and no sketches,"
+                " and exact quantiles of parts do not make those of the whole: fit each with"
+                " keep_sketch=True (it needs DataSketches: pip install datasketches), or with"
+                " partial_fit, to merge them.")
+        sketches = parts[0].sketches.copy()
+        for p in parts[1:]:
+            sketches.merge(p.sketches)
+        return _quantiles.from_sketches(sketches, self._range())
 
     def _keeps_sketch(self):
         if self.keep_sketch == "auto":
