@@ -226,6 +226,61 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
 
         return _json.from_dict(data, expected=cls)
 
+    def check_drift(self, X):
+        """How new data stands against the data this scaler was fitted on.
+
+        One row per column: the share of its values outside the training
+        range, the share the transform clips, its share of missing values
+        against training's, and how far its mean moved, in training
+        standard deviations.  Each is set against what the scaler learned
+        of the column; what its method did not learn is NaN (z-score keeps
+        no range, min-max and log scaling no mean, robust scaling no mean
+        and a range only with its sketches; batch normalization's reference
+        is its running mean and variance).  :class:`AutoScaler` measured
+        everything at fit.  ``skscale check`` does the same for a file, in
+        a stream.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            New data, with the columns of fit (in memory).
+
+        Returns
+        -------
+        report : pandas.DataFrame
+            One row per column:
+
+            - ``column``: its name (or index);
+            - ``rows``: the number of rows of ``X``;
+            - ``missing``, ``missing_fit``: its share of NaN in ``X`` and at fit;
+            - ``below_min``, ``above_max``, ``outside``: the share of its
+              non-NaN values below the training minimum, above the training
+              maximum, and either;
+            - ``clipped``: the share the transform clips (NaN where the
+              method does not clip);
+            - ``mean``, ``mean_fit``, ``std_fit``: its mean in ``X``, and
+              the training mean and standard deviation;
+            - ``mean_shift``: ``(mean - mean_fit) / std_fit``.
+
+        Raises
+        ------
+        TypeError
+            For a per-sample scaler, which learns nothing of the columns.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skscale import MinMaxScaler
+        >>> scaler = MinMaxScaler(clip=True).fit([[0.0], [10.0]])
+        >>> report = scaler.check_drift([[5.0], [12.0], [np.nan], [-1.0]])
+        >>> report[["column", "missing", "below_min", "above_max", "clipped"]]
+          column  missing  below_min  above_max   clipped
+        0      0     0.25   0.333333   0.333333  0.666667
+        """
+        from . import _drift
+
+        return _drift.check_drift(self, X)
+
     def _restored(self):
         """Rebuild what a model file does not hold, after its state is set
         (nothing to rebuild here)."""
