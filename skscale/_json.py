@@ -81,17 +81,17 @@ def to_dict(est):
 
 def encode(value):
     """One value as JSON types (see the module)."""
+    if isinstance(value, np.ndarray):
+        return {"ndarray": _array(value)}
+    if isinstance(value, np.generic):  # (before float: np.float64 is one)
+        dtype = _dtype_name(value.dtype)
+        return {"scalar": {"dtype": dtype, "value": _number(value.item())}}
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else {"float": _word(value)}
-    if isinstance(value, np.ndarray):
-        return {"ndarray": _array(value)}
-    if isinstance(value, np.generic):
-        dtype = _dtype_name(value.dtype)
-        return {"scalar": {"dtype": dtype, "value": _number(value.item())}}
     if isinstance(value, tuple):
         return {"tuple": [encode(v) for v in value]}
     if isinstance(value, list):
