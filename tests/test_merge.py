@@ -53,8 +53,8 @@ def test_merged_moments_are_those_of_one_fit_to_rounding(X, data):
     merged = merge([ZScoreScaler(ddof=1).fit(X[p], sample_weight=weights[p]) for p in parts])
     whole = ZScoreScaler(ddof=1).fit(X, sample_weight=weights)
     np.testing.assert_allclose(merged.mean_, whole.mean_, rtol=1e-14)
-    # (the column at mean 1e8 with unit spread keeps 8 digits fewer in M2's merge)
-    np.testing.assert_allclose(merged.var_, whole.var_, rtol=1e-9)
+    # (the column at mean 1e8 with unit spread, weighted, keeps 8 digits fewer in M2)
+    np.testing.assert_allclose(merged.var_, whole.var_, rtol=1e-8)
     np.testing.assert_allclose(merged.n_samples_seen_, whole.n_samples_seen_, rtol=1e-14)
 
 
@@ -213,10 +213,10 @@ def test_z_score_from_known_statistics():
 
 
 @settings(max_examples=20, deadline=None)
-@given(st.integers(2, 200), st.integers(0, 1))
+@given(st.integers(2, 150), st.integers(0, 1))
 def test_z_score_from_statistics_continues_as_one_fit(cut, ddof):
     X = train(n=202)[:, :2]
-    X = X[~np.isnan(X).any(axis=1)]
+    X = X[~np.isnan(X).any(axis=1)]  # (about 190 rows left)
     first = X[:cut]
     known = ZScoreScaler.from_stats(first.mean(axis=0), first.std(axis=0, ddof=ddof),
                                     n_samples=len(first), ddof=ddof)
