@@ -67,7 +67,11 @@ def register():
     global _REGISTERED
     if _REGISTERED:
         return
-    from skl2onnx import update_registered_converter
+    try:
+        from skl2onnx import update_registered_converter
+    except ImportError as err:
+        raise ImportError('skscale.onnx needs skl2onnx and onnx: pip install "skscale[onnx]"'
+                          ) from err
 
     from ._json import classes
 

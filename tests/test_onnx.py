@@ -1,0 +1,155 @@
+"""ONNX graphs of every estimator, run by ONNX Runtime (the oracle), against
+``transform``: bit for bit for the affine maps, within the bound
+``skscale.onnx.ACCURACY`` states for the others; and whole pipelines."""
+
+import sys
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import skl2onnx
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+
+import skscale.onnx
+from cases import CASES, make, new_rows, train
+from skscale import AutoScaler, LogScaler, MinMaxScaler, RobustScaler, Scaler, ZScoreScaler
+from skscale._registry import name_of
+
+
+def _run(model, X):
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, {session.get_inputs()[0].name: X})
+
+
+@pytest.fixture(scope="module")
+def data():
+    X = train()
+    Y = new_rows(X)
+    Y[0] = np.nanmin(X, axis=0)  # the training minima (0 after an 'auto' log), and NaN
+    Y[1] = np.nan
+    return X, Y
+
+
+def _spacing(y, dtype, floor=0.0):
+    return np.spacing(np.maximum(np.abs(y), floor).astype(dtype)).astype(np.float64)
+
+
+def _bound(est, X, want, dtype):
+    """The documented bound of ``est``'s graph on ``X`` (whose transform is
+    ``want``), element by element."""
+    if isinstance(est, Scaler):
+        return _bound(est.scaler_, X, want, dtype)
+    if isinstance(est, AutoScaler):  # each column by its steps
+        tol = np.zeros(want.shape)
+        for cols, chain in est.groups_:
+            y, t = X[:, cols], np.zeros((len(X), len(cols)))
+            for step in chain:
+                y = step.transform(y)
+                accuracy = skscale.onnx.ACCURACY[name_of(step)]
+                if accuracy["ulps"]:  # (as the first step: its input is exact)
+                    t = accuracy["ulps"] * _spacing(y, dtype, accuracy["floor"])
+                elif t.any():  # an affine map of an input off by t, rounded once
+                    t = t / np.abs(step._affine_map(False)[1]) + _spacing(y, dtype)
+            tol[:, cols] = t
+        return tol
+    accuracy = skscale.onnx.ACCURACY[name_of(est)]
+    return accuracy["ulps"] * _spacing(want, dtype, accuracy.get("floor", 0.0))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", CASES)
+def test_onnx_runtime_gives_transform_within_the_documented_bound(case, dtype, data):
+    X, Y = data
+    est = make(case).fit(X)
+    x = Y.astype(dtype)
+    want = est.transform(x)
+    got, = _run(skl2onnx.to_onnx(est, x[:1]), x)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    tol = _bound(est, x, want, dtype)
+    ok = ~np.isnan(want)
+    if not tol.any():
+        np.testing.assert_array_equal(got, want)
+    else:
+        err = np.abs(got.astype(np.float64) - want.astype(np.float64))
+        assert (err[ok] <= tol[ok]).all(), f"{(err[ok] / np.maximum(tol[ok], 1e-300)).max()}"
+
+
+def test_the_logarithm_is_within_its_bound_far_and_near_the_offset():
+    # log1p's hard cases: arguments a hair above the offset's point, large
+    # ones, and exact powers of the base.
+    a = np.concatenate([np.ldexp(1.0, -np.arange(1, 60)), 10.0 ** np.arange(-300, 300, 7.0),
+                        np.linspace(-0.99, 3, 500), [9.0, 99.0, 999.0, 1e6 - 1]])
+    X = a[:, None]
+    for est in (LogScaler(offset=1.0), LogScaler(offset=1.0, base=10),
+                LogScaler(offset=1.0, base=2), LogScaler(offset=1e-300, base=7)):
+        x = X if est.offset == 1 else X[a > 0]
+        est.fit(x)
+        want = est.transform(x)
+        got, = _run(skl2onnx.to_onnx(est, x[:1]), x)
+        ulps = skscale.onnx.ACCURACY["log"]["ulps"]
+        assert (np.abs(got - want) <= ulps * np.spacing(np.abs(want))).all(), est
+
+
+def test_where_transform_raises_or_gives_nan_out_of_the_domain_the_graph_gives_nan():
+    X = np.array([[1.0], [5.0]])
+    below = np.array([[-3.0], [2.0], [np.nan]])
+    for policy in ("raise", "nan"):
+        est = LogScaler(out_of_domain=policy).fit(X)
+        got, = _run(skl2onnx.to_onnx(est, X[:1]), below)
+        assert np.isnan(got[0, 0]) and np.isnan(got[2, 0])
+        assert got[1, 0] == pytest.approx(np.log(3.0), rel=1e-15)
+    est = LogScaler(offset="auto", out_of_domain="clip").fit(X)
+    got, = _run(skl2onnx.to_onnx(est, X[:1]), below)
+    np.testing.assert_array_equal(got, est.transform(below))
+
+
+def test_a_row_of_zeros_stays_zero_in_the_unit_norm_graph():
+    X = np.array([[0.0, 0.0], [3.0, -4.0]])
+    for norm in ("l1", "l2", "max"):
+        est = skscale.UnitNormScaler(norm).fit(X)
+        got, = _run(skl2onnx.to_onnx(est, X[:1]), X)
+        np.testing.assert_array_equal(got, est.transform(X))
+
+
+def test_a_column_transformer_of_skscale_scalers_then_a_model_runs_in_onnx_runtime():
+    X, y = load_breast_cancer(return_X_y=True)
+    columns = ColumnTransformer([
+        ("zscore", ZScoreScaler(), list(range(0, 10))),
+        ("log", LogScaler(offset="auto"), list(range(10, 20))),
+        ("robust", RobustScaler(), list(range(20, 25))),
+        ("minmax", MinMaxScaler(clip=True), [25, 26]),
+        ("auto", AutoScaler(), [27, 28, 29]),
+    ])
+    pipe = Pipeline([("scale", columns), ("model", LogisticRegression(max_iter=5000))])
+    pipe.fit(X, y)
+    for dtype in (np.float64, np.float32):
+        model = skl2onnx.to_onnx(pipe, X[:1].astype(dtype),
+                                 options={LogisticRegression: {"zipmap": False}})
+        labels, proba = _run(model, X.astype(dtype))
+        np.testing.assert_allclose(proba, pipe.predict_proba(X.astype(dtype)), rtol=0,
+                                   atol=1e-6)
+        assert (labels == pipe.predict(X.astype(dtype))).mean() > 0.99
+
+
+def test_a_pipeline_of_skscale_steps_converts_with_the_wrapper():
+    X = train()
+    pipe = make_pipeline(LogScaler(offset="auto"), Scaler("zscore")).fit(X)
+    got, = _run(skscale.onnx.to_onnx(pipe, X[:1]), X)
+    np.testing.assert_allclose(got, pipe.transform(X), rtol=0, atol=1e-13)
+
+
+def test_the_accuracy_table_covers_every_method():
+    from skscale import SCALERS
+
+    assert set(skscale.onnx.ACCURACY) == set(SCALERS)
+
+
+def test_without_skl2onnx_the_module_says_what_to_install(monkeypatch):
+    monkeypatch.setattr(skscale.onnx, "_REGISTERED", False)
+    monkeypatch.setitem(sys.modules, "skl2onnx", None)
+    with pytest.raises(ImportError, match=r'pip install "skscale\[onnx\]"'):
+        skscale.onnx.register()
