@@ -324,11 +324,19 @@ def _block_stats_rare(X, w, row0, feature_names, what):
     total = np.where(present, X, 0.0)
     total = total.sum(axis=0, dtype=np.float64) if w is None else w @ total
     lo, hi = _extremes(X)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         mean = _exact_if_constant(total / count, lo, hi)
     dev = np.where(present, X - mean, 0.0)
+    # The corrected two-pass of the fast path: the deviations' own sum
+    # measures the first mean's rounding (ulps of |mean|, which at mean 1e8
+    # is far more than ulps of the spread).
+    resid = dev.sum(axis=0) if w is None else w @ dev
     np.multiply(dev, dev, out=dev)
     m2 = dev.sum(axis=0) if w is None else w @ dev
+    seen = count > 0  # (a column of NaN alone keeps M2 = 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = _exact_if_constant(np.where(seen, mean + resid / count, mean), lo, hi)
+        m2 = np.where(seen, m2 - resid * resid / count, m2)
     check_overflow(mean, m2, count, feature_names)
     unknown = np.full(X.shape[1], np.nan)
     if "moments" not in what:

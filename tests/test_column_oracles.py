@@ -114,6 +114,24 @@ def test_zscore_large_offset_float64_exact():
                                atol=1e-7)
 
 
+@pytest.mark.usefixtures("kernels")
+def test_zscore_large_offset_with_nan_beside_is_as_exact():
+    # A NaN anywhere in a row block sends the whole block down the path that
+    # skips missing values; its mean and M2 must keep the two-pass
+    # correction there too (without it, the variance at mean 1e8 was 1e-9
+    # off, against 1e-11 for clean blocks).
+    rng = np.random.default_rng(6)
+    X = 1e8 + rng.normal(size=(4 * block_rows(2) + 3, 2))
+    X[::97, 1] = np.nan
+    ours = ZScoreScaler().fit(X)
+    for j in range(2):
+        col = X[~np.isnan(X[:, j]), j]
+        mean = math.fsum(col) / len(col)
+        var = math.fsum((col - mean) ** 2) / len(col)
+        assert abs(ours.mean_[j] - mean) <= np.spacing(mean)
+        np.testing.assert_allclose(ours.var_[j], var, rtol=1e-10)
+
+
 def test_zscore_float32_is_rounded_float64():
     rng = np.random.default_rng(5)
     X = (1e3 + rng.normal(size=(20000, 4))).astype(np.float32)
