@@ -127,16 +127,17 @@ def _shape(operator):
     from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
 
     est = operator.raw_operator
-    given = operator.inputs[0].type
-    n = given.shape[0] if given.shape else None
-    kind = FloatTensorType if isinstance(given, FloatTensorType) else DoubleTensorType
+    given = [i.type for i in operator.inputs]
+    n = given[0].shape[0] if given[0].shape else None
+    kind = (FloatTensorType if all(isinstance(t, FloatTensorType) for t in given)
+            else DoubleTensorType)
     operator.outputs[0].type = kind([n, _n_features(est, given)])
 
 
 def _n_features(est, given):
     n = getattr(est, "n_features_in_", None)
-    if n is None and given.shape and len(given.shape) == 2:
-        n = given.shape[1]
+    if n is None and all(t.shape and len(t.shape) == 2 and t.shape[1] for t in given):
+        n = sum(t.shape[1] for t in given)
     return n
 
 
@@ -147,10 +148,12 @@ def _convert(scope, operator, container):
 
     est = operator.raw_operator
     g = _Graph(scope, container)
-    given = operator.inputs[0]
-    dtype = np.dtype(np.float32 if isinstance(given.type, FloatTensorType) else np.float64)
-    x = given.full_name if isinstance(given.type, DoubleTensorType) else g.op(
-        "Cast", given.full_name, to=_DOUBLE)
+    given = operator.inputs  # (a DataFrame's columns are one input each)
+    dtype = np.dtype(np.float32 if all(isinstance(i.type, FloatTensorType) for i in given)
+                     else np.float64)
+    parts = [i.full_name if isinstance(i.type, DoubleTensorType) else g.op(
+        "Cast", i.full_name, to=_DOUBLE) for i in given]
+    x = parts[0] if len(parts) == 1 else g.op("Concat", *parts, axis=1)
     with fitted_on_host(est, None):
         y = emit(g, est, x, dtype)
     out = operator.outputs[0].full_name

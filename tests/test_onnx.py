@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
 import skscale.onnx
-from cases import CASES, make, new_rows, train
+from cases import CASES, NAMES, frame, make, new_rows, train
 from skscale import AutoScaler, LogScaler, MinMaxScaler, RobustScaler, Scaler, ZScoreScaler
 from skscale._registry import name_of
 
@@ -105,6 +105,19 @@ def test_where_transform_raises_or_gives_nan_out_of_the_domain_the_graph_gives_n
     est = LogScaler(offset="auto", out_of_domain="clip").fit(X)
     got, = _run(skl2onnx.to_onnx(est, X[:1]), below)
     np.testing.assert_array_equal(got, est.transform(below))
+
+
+def test_a_data_frame_converts_with_one_input_per_column(data):
+    X, Y = data
+    for est in (make("zscore"), make("log_auto10"), make("auto")):
+        est.fit(frame(X))
+        session = ort.InferenceSession(skl2onnx.to_onnx(est, frame(X)[:1]).SerializeToString(),
+                                       providers=["CPUExecutionProvider"])
+        assert [i.name for i in session.get_inputs()] == NAMES
+        got, = session.run(None, {c: frame(Y)[[c]].to_numpy() for c in NAMES})
+        want = est.transform(frame(Y))
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
 
 
 def test_a_row_of_zeros_stays_zero_in_the_unit_norm_graph():
