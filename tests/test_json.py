@@ -79,7 +79,7 @@ def test_a_json_round_trip_transforms_bit_for_bit(case, data):
         assert _equal(loaded.transform(y), est.transform(y))
     if hasattr(est, "sample_stats"):  # per-sample: the statistics, and the inverse by them
         stats = est.sample_stats(frame(Y))
-        Z = np.asarray(est.transform(frame(Y)))
+        Z = frame(np.asarray(est.transform(frame(Y))))
         assert _equal(loaded.inverse_transform(Z, sample_stats=stats),
                       est.inverse_transform(Z, sample_stats=stats))
         return
