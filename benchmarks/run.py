@@ -9,7 +9,9 @@ same process and run:
 * every estimator of ``skscale.SCALERS``: ``fit``, ``transform`` (fresh
   output), ``transform(copy=False)``, ``fit_transform``, ``partial_fit``
   over 100 chunks and ``inverse_transform`` -- whichever it has;
-* scikit-learn's counterpart of the same call where one exists, numpy's
+* scikit-learn's counterpart of the same call where one exists
+  (``QuantileTransformer(subsample=None)``, exact, for the quantile
+  transform), skrub's ``SquashingScaler`` for squashing, numpy's
   ``log1p``/``expm1`` for log scaling, and torch's layer where torch is
   installed.
 
@@ -61,6 +63,16 @@ EXACT_MAX_REL = 1e-12      # float32 mean / variance vs the exact float64 values
 #: Methods that learn quantiles: the fit targets above are for one pass of
 #: moments and extremes, and do not apply to them (their transforms' do).
 RANK_BASED = {"robust"}
+#: Methods whose fits and maps are not one pass of moments and an affine map:
+#: their own targets below replace the generic ones.
+NONLINEAR = {"power", "quantile", "squashing"}
+#: Per-method targets: "fit_max_r" / "transform_max_c" (times R or C) and
+#: "fit_speedup" / "transform_speedup" (the counterpart's time / ours, at least).
+METHOD_TARGETS = {
+    "maxabs": {"fit_max_r": 1.0, "transform_max_c": 1.0},
+    "power": {"fit_speedup": 10.0, "transform_max_c": 3.0},
+    "quantile": {"fit_speedup": 3.0, "transform_speedup": 10.0},
+}
 
 DEFAULT_ROWS, DEFAULT_COLS = 2_000_000, 50  # the size the targets are set for
 N_CHUNKS = 100             # chunks of partial_fit
@@ -238,13 +250,16 @@ def partial_fit_op(proto, X):
 
 def sklearn_ops(method, X, inverse_input):
     """scikit-learn's counterpart: (name, {op: (setup, call)}) or None."""
-    from sklearn.preprocessing import MinMaxScaler, Normalizer, RobustScaler, StandardScaler
+    from sklearn.preprocessing import (MaxAbsScaler, MinMaxScaler, Normalizer, PowerTransformer,
+                                       QuantileTransformer, RobustScaler, StandardScaler)
 
     cls = {"minmax": MinMaxScaler, "zscore": StandardScaler, "robust": RobustScaler,
-           "unit_norm": Normalizer}.get(method)
+           "unit_norm": Normalizer, "maxabs": MaxAbsScaler, "power": PowerTransformer,
+           "quantile": QuantileTransformer}.get(method)
     if cls is None:
         return None
-    proto = cls()
+    # (the quantile transform without subsampling: exact, as ours)
+    proto = cls(subsample=None) if method == "quantile" else cls()
     fitted = clone(proto).fit(X)
     in_place = clone(proto).set_params(copy=False).fit(X)
     ops = {
@@ -258,7 +273,26 @@ def sklearn_ops(method, X, inverse_input):
         ops[OP_PARTIAL] = partial_fit_op(proto, X)
     if hasattr(proto, "inverse_transform"):
         ops[OP_INVERSE] = (lambda: inverse_input()[:1], lambda Y: fitted.inverse_transform(Y))
-    return f"sklearn {cls.__name__}", ops
+    name = f"sklearn {cls.__name__}" + ("(subsample=None)" if method == "quantile" else "")
+    return name, ops
+
+
+def skrub_ops(method, X):
+    """skrub's ``SquashingScaler`` as counterpart of squashing: (name, {op:
+    (setup, call)}) or None (it has no inverse and no partial_fit)."""
+    if method != "squashing":
+        return None
+    try:
+        from skrub import SquashingScaler
+    except ImportError:  # pragma: no cover - skrub is a test dependency only
+        return None
+    proto = SquashingScaler()
+    fitted = clone(proto).fit(X)
+    return "skrub SquashingScaler", {
+        OP_FIT: (lambda: (clone(proto), X), lambda est, X: est.fit(X)),
+        OP_TRANSFORM: (lambda: (X,), lambda X: fitted.transform(X)),
+        OP_FIT_TRANSFORM: (lambda: (clone(proto), X), lambda est, X: est.fit_transform(X)),
+    }
 
 
 def numpy_ops(method, X, inverse_input):
@@ -377,6 +411,24 @@ def check_targets(row, kind):
             fails.append(text)
 
     if row.time is None:
+        return
+    own = METHOD_TARGETS.get(row.method, {})
+    if own and row.op in (OP_FIT, OP_TRANSFORM):
+        key = "fit" if row.op == OP_FIT else "transform"
+        if f"{key}_max_{'r' if key == 'fit' else 'c'}" in own:
+            limit = own[f"{key}_max_{'r' if key == 'fit' else 'c'}"]
+            row.has_target = True
+            need(row.ratio <= limit, f"time {row.ratio:.2f} {row.ref} > {limit:g} {row.ref}")
+        if f"{key}_speedup" in own and row.cp_time is not None:
+            want = own[f"{key}_speedup"]
+            row.has_target = True
+            got = row.cp_time / row.time
+            need(got >= want, f"only {got:.2f}x faster than {row.cp_name} (< {want:g}x)")
+        if row.method in NONLINEAR or row.has_target:
+            row.failures = fails
+            return
+    if row.method in NONLINEAR:
+        row.failures = []  # (their own targets, above, where the issue sets any)
         return
     if row.method in RANK_BASED and row.op not in (OP_TRANSFORM, OP_INPLACE):
         row.failures = []  # (its fit sorts: the one-pass targets do not apply)
@@ -553,7 +605,7 @@ def warm_up(dtypes, cols, methods):
                 Y = fitted.transform(X)
                 inv = (Y, fitted.sample_stats(X)) if row else (Y,)
                 groups = [skscale_ops(proto, X, lambda: inv, row)]
-                for build in (sklearn_ops, torch_ops):
+                for build in (sklearn_ops, torch_ops, skrub_ops):
                     cp = (build(method, X, lambda: inv) if build is sklearn_ops
                           else build(method, X))
                     if cp is not None:
@@ -623,7 +675,8 @@ def run_dtype(dtype, args, methods, emit):
         counterparts = []
         for build in (lambda: sklearn_ops(method, X, inverse_input),
                       lambda: torch_ops(method, X),
-                      lambda: numpy_ops(method, X, inverse_input)):
+                      lambda: numpy_ops(method, X, inverse_input),
+                      lambda: skrub_ops(method, X)):
             try:
                 cp = build()
             except Exception as err:  # noqa: BLE001

@@ -12,8 +12,8 @@ estimators it does not run.
 
 import importlib
 
-from . import _config  # (reads SKSCALE_COMPILED at import: a bad value is refused then)
-from ._version import __version__
+from . import _config  # noqa: F401 (reads SKSCALE_COMPILED now: a bad value is refused)
+from ._version import __version__  # noqa: F401 (the version, as every package shows it)
 
 #: Each public name, and the module that defines it (None: the module itself).
 _HOMES = {
@@ -26,9 +26,13 @@ _HOMES = {
     "InstanceNormScaler": "_group_norm",
     "LayerNormScaler": "_group_norm",
     "LogScaler": "_log",
+    "MaxAbsScaler": "_maxabs",
     "MinMaxScaler": "_minmax",
+    "PowerTransformer": "_power",
+    "QuantileTransformer": "_quantile",
     "RobustScaler": "_robust",
     "Scaler": "_scaler",
+    "SquashingScaler": "_squashing",
     "UnitNormScaler": "_unit_norm",
     "ZScoreScaler": "_zscore",
     "config_context": "_config",

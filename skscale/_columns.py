@@ -26,7 +26,7 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from . import _array_api, _dask, _device, _quantiles
+from . import _array_api, _dask, _device, _quantiles, _ranks
 from ._base import (_FLOATS, BaseScaler, Input, has_callbacks, partial_fit_context,
                     unchanged_on_error)
 from ._kernels import affine, affine_columns
@@ -62,22 +62,24 @@ COLUMN_STATS = {
 }
 
 
-def _host_quantiles(est, data, q, exact, prior, keep_sketch):
-    """:class:`~skscale._quantiles.Quantiles` of in-memory data: exact (and
-    the sketches too where ``keep_sketch``), or the rows folded into
-    ``prior``'s sketches."""
-    return _quantiles.of_memory(data.X, q, est._feature_names(), exact=exact, prior=prior,
-                                k=est.sketch_size, keep_sketch=keep_sketch)
+def _host_ranks(est, data, q, exact, prior, keep_sketch):
+    """:class:`~skscale._ranks.Ranks` of in-memory data: exact (and the
+    sketches too where ``keep_sketch``), or the rows folded into ``prior``'s
+    sketches."""
+    return _ranks.of_memory(data.X, q, est._feature_names(), exactly=exact, prior=prior,
+                            k=est.sketch_size, keep_sketch=keep_sketch,
+                            skip_infinite=est._skips_infinite)
 
 
-#: kind -> the per-column quantiles ``q`` (percentiles) of an input, for the
-#: rank-based methods: exact in a fit in memory, else from KLL sketches merged
-#: with ``prior``'s: ``f(est, data, q, exact, prior, keep_sketch)``.
+#: kind -> the per-column rank statistics (extremes, median, percentiles
+#: ``q``) of an input, for the rank-based methods: exact in a fit in memory,
+#: else from KLL sketches merged with ``prior``'s:
+#: ``f(est, data, q, exact, prior, keep_sketch)``.
 QUANTILES = {
-    "dense": _host_quantiles, "sparse": _host_quantiles, "frame": _host_quantiles,
-    "dask": lambda est, data, q, exact, prior, keep_sketch: _quantiles.from_sketches(
-        _dask.merged_sketches(est, data.X, est.sketch_size), q, prior),
-    "device": lambda est, data, q, exact, prior, keep_sketch: _host_quantiles(  # ranks: host
+    "dense": _host_ranks, "sparse": _host_ranks, "frame": _host_ranks,
+    "dask": lambda est, data, q, exact, prior, keep_sketch: _ranks.from_sketches(
+        _dask.merged_sketches(est, data.X, est.sketch_size), q, median=True, prior=prior),
+    "device": lambda est, data, q, exact, prior, keep_sketch: _host_ranks(  # ranks: host
         est, Input("dense", _array_api.to_numpy(data.X), data.source), q, exact, prior,
         keep_sketch),
 }
@@ -100,7 +102,7 @@ def _map_dense(est, data, copy, inverse, affine_map):
             return affine(x, y, center, scale, shift, inverse=inverse, bounds=bounds,
                           feature_names=est._feature_names())
     out = est._output(X, copy)
-    return _in_place(est, X, apply) if out is X else apply(X, out)
+    return est._in_place(X, apply) if out is X else apply(X, out)
 
 
 def _map_sparse(est, data, copy, inverse, affine_map):
@@ -148,27 +150,6 @@ COLUMN_MAPS = {
         est, data.X, _map_block, inverse, affine_map, validated=True),
     "device": _map_device,
 }
-
-
-def _in_place(est, X, apply):
-    """``apply(X, X)`` once it is sure to succeed, so that a call that
-    raises leaves the caller's ``X`` as it was.
-
-    One read of ``X`` finds each column's extremes (and reports an
-    infinity, naming it).  Every column map here is monotone in its
-    input, rounding included, so a map that takes both extremes without
-    error (no overflow, nothing outside a logarithm's domain) takes every
-    value; otherwise the map runs into a fresh array, which raises.
-    """
-    ends = ColumnStats.from_array(X, feature_names=est._feature_names(), what=("extremes",))
-    ends = np.vstack([ends.min, ends.max]).astype(X.dtype)
-    try:
-        apply(ends, np.empty_like(ends))
-    except ValueError:
-        X[...] = apply(X, np.empty_like(X))  # raises, naming the value
-    else:
-        apply(X, X)
-    return X
 
 
 # ------------------------------------------------------------------ columns
@@ -233,6 +214,8 @@ def _take(value, idx, n):
         return value[..., idx] if value.ndim and value.shape[-1] == n else value
     if isinstance(value, tuple):
         return tuple(_take(v, idx, n) for v in value)
+    if isinstance(value, dict):  # (a rank scaler's statistics, held as plain data)
+        return {k: _take(v, idx, n) for k, v in value.items()}
     if isinstance(value, Sketches):
         taken = value.copy()
         taken.data = [value.data[i] for i in idx]
@@ -344,7 +327,8 @@ class ColumnScaler(BaseScaler):
     implement ``_apply`` (numpy), ``_apply_sparse`` (where they take sparse
     input) and ``_device_map`` (the device kernel and its parameters).
     Methods that learn from other statistics than ``ColumnStats`` override
-    ``_statistics`` and ``_store``.
+    ``_statistics``, ``_statistics_so_far`` and ``_keep`` (see
+    :class:`RankScaler`).
     """
 
     _clip_bounds = None  # (low, high) for output clipping, set by _learn
@@ -353,6 +337,9 @@ class ColumnScaler(BaseScaler):
     #: Whether the map is affine (``_learn`` returns it): frames are then
     #: mapped column by column, in place.
     _affine = True
+    #: Whether infinite training values are skipped, as NaN is (a method that
+    #: maps them itself), rather than refused.
+    _skips_infinite = False
 
     #: Private attributes that fit learns (public ones end in "_").
     _learned = ("_map", "_fit_dtype", "_clip_bounds", "_shift", "_learned_with",
@@ -453,10 +440,14 @@ class ColumnScaler(BaseScaler):
     def _store(self, stats, dtype, previous):
         """Keep ``stats`` (of every row so far, the last batch of ``dtype``)
         and relearn the parameters; ``previous`` is what they replace."""
-        self.stats_ = stats
+        self._keep(stats)
         self._note_dtype(dtype, first=previous is None)
         self.n_samples_seen_ = self._samples_seen()
         self._relearn(previous)
+
+    def _keep(self, stats):
+        """Hold ``stats`` as fitted attributes."""
+        self.stats_ = stats
 
     def _note_dtype(self, dtype, first):
         """The narrowest float type of all batches: some parameters are
@@ -601,6 +592,26 @@ class ColumnScaler(BaseScaler):
             return None
         return (*self._map, None if inverse else self._clip_bounds)
 
+    def _in_place(self, X, apply):
+        """``apply(X, X)`` once it is sure to succeed, so that a call that
+        raises leaves the caller's ``X`` as it was.
+
+        One read of ``X`` finds each column's extremes (and reports an
+        infinity, naming it).  Every column map here is monotone in its
+        input, rounding included, so a map that takes both extremes without
+        error (no overflow, nothing outside a logarithm's domain) takes every
+        value; otherwise the map runs into a fresh array, which raises.
+        """
+        ends = ColumnStats.from_array(X, feature_names=self._feature_names(), what=("extremes",))
+        ends = np.vstack([ends.min, ends.max]).astype(X.dtype)
+        try:
+            apply(ends, np.empty_like(ends))
+        except ValueError:
+            X[...] = apply(X, np.empty_like(X))  # raises, naming the value
+        else:
+            apply(X, X)
+        return X
+
     def _apply_sparse(self, X, inverse):
         """Scale the stored values of the CSR or CSC matrix ``X`` in place
         (only pure scalings, which keep zeros at zero, take sparse input)."""
@@ -615,3 +626,65 @@ class ColumnScaler(BaseScaler):
             X.data *= scale[cols]
         else:
             X.data /= scale[cols]
+
+
+class RankScaler(ColumnScaler):
+    """A column scaler that learns rank statistics (:class:`~skscale._ranks.Ranks`:
+    extremes, median, percentiles): exact in ``fit``, from KLL sketches in
+    ``partial_fit`` and distributed fits, through :data:`QUANTILES`.
+
+    Subclasses say which percentiles they need (``_percentiles``: a list,
+    or a function of the number of rows) and may keep the statistics their
+    own way (``_keep``, ``_statistics_so_far``); they have the parameters
+    ``sketch_size`` and ``keep_sketch``.
+    """
+
+    _learned = ColumnScaler._learned + ("_ranks", "_n_rows")
+
+    def _percentiles(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _statistics(self, data, sample_weight, prior, fit):
+        q = self._percentiles()
+        if prior is not None and prior.sketches is None:
+            if not _quantiles.available():
+                _quantiles._datasketches()  # (raises, saying how to install it)
+            raise ValueError(
+                f"This {type(self).__name__} was fitted by fit with keep_sketch="
+                f"{self.keep_sketch!r}: its exact quantiles keep no sketch to add rows to."
+                " Fit with keep_sketch=True (it needs DataSketches: pip install"
+                " datasketches), or call partial_fit for every batch.")
+        keep = self._keeps_sketch() if fit else True
+        return QUANTILES[data.kind](self, data, q, fit, prior, keep)
+
+    def _statistics_so_far(self):
+        return _ranks.Ranks(**self._ranks, sketches=self.sketches_, n_rows=self._n_rows)
+
+    def _keep(self, stats):
+        self.sketches_ = stats.sketches
+        self._ranks, self._n_rows = stats.plain(), stats.n_rows  # (plain data: it persists)
+
+    def _keeps_sketch(self):
+        if self.keep_sketch == "auto":
+            return _quantiles.available()
+        return self.keep_sketch
+
+    def _combined(self, parts):
+        """The rank statistics of the merged sketches of ``parts``; exact
+        statistics without sketches do not merge."""
+        if any(p.sketches is None for p in parts):
+            raise ValueError(
+                f"{type(self).__name__}s fitted by fit keep exact quantiles and no sketches,"
+                " and exact quantiles of parts do not make those of the whole: fit each with"
+                " keep_sketch=True (it needs DataSketches: pip install datasketches), or with"
+                " partial_fit, to merge them.")
+        sketches = parts[0].sketches.copy()
+        for p in parts[1:]:
+            sketches.merge(p.sketches)
+        return _ranks.from_sketches(sketches, self._percentiles(), median=True)
+
+    def _samples_seen(self):
+        return int(self._n_rows)
+
+    def _relearn(self, previous):
+        self._map = self._learn(None)

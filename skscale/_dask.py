@@ -31,6 +31,8 @@ import math
 
 import numpy as np
 
+from . import _ranks
+from ._quantiles import Sketches
 from ._stats import ColumnStats
 
 #: Statistics merged per node of the tree (dask's own default for reductions).
@@ -95,20 +97,31 @@ def merged_stats(est, X, sample_weight=None, what=None, prior=None):
     return stats if prior is None else prior.merge(stats)
 
 
-def merged_sketches(est, X, k):
-    """:class:`~skscale._quantiles.Sketches` of all rows of ``X``: one per
-    block of whole rows on the workers, merged in a tree; the client
-    receives only the merged sketches."""
+def reduce(est, X, summarize, merge, *args):
+    """``summarize(est, x, *args)`` of each block ``x`` of whole rows of
+    ``X`` on the workers (validated as ``est`` validates an in-memory batch,
+    a frame's columns read in place), merged two at a time by
+    ``merge(a, b)`` in a tree; the client receives only the merged summary.
+    An error in a block names the block.  For statistics other than
+    :class:`ColumnStats` (:func:`merged_stats` also takes weights)."""
     import dask
 
     blocks, where = _row_blocks(X)
-    sketch_of = dask.delayed(_sketches_of_block, pure=True)
-    parts = [sketch_of(est, b, k, at) for b, at in zip(blocks, where)]
-    (merged,) = dask.compute(_tree(parts, _merge_sketches))
-    if merged is None:
+    summary_of = dask.delayed(_summary_of_block, pure=True)
+    parts = [summary_of(est, b, summarize, args, at) for b, at in zip(blocks, where)]
+    (merged,) = dask.compute(_tree(parts, functools.partial(_merge_pairwise, merge)))
+    if merged is None:  # no rows at all: the in-memory refusal of an empty array
         est._validate(_probe(X, rows=0), reset=False)
         raise ValueError(f"{type(est).__name__} got a dask collection with no rows.")
     return merged
+
+
+def merged_sketches(est, X, k):
+    """:class:`~skscale._quantiles.Sketches` of size ``k`` of all rows of
+    ``X``, one per column (what :func:`skscale._ranks.sketch` folds in,
+    infinities skipped where ``est._skips_infinite``): per block on the
+    workers, merged in a tree."""
+    return reduce(est, X, _sketches_of_block, _merged_copy, k)
 
 
 def batch_steps(est, X):
@@ -307,22 +320,28 @@ def _stats_of_block(est, block, w, what, where):
         return ColumnStats.from_array(x, w, est._feature_names(), what)
 
 
-def _sketches_of_block(est, block, k, where):
-    """A block's sketches (None for an empty block)."""
+def _summary_of_block(est, block, summarize, args, where):
+    """:func:`reduce`'s summary of one block (None for an empty block:
+    validation refuses empty input, and an empty block is no error)."""
     if len(block) == 0:
         return None
-    from ._quantiles import Sketches
-
     with _Located(where):
         x = est._validate(block, reset=False, columns=True)
-        sketches = Sketches(x.shape[1], k)
-        sketches.update(x, est._feature_names())
-        return sketches
+        return summarize(est, x, *args)
 
 
-def _merge_sketches(parts):
+def _merge_pairwise(merge, parts):
     parts = [p for p in parts if p is not None]
-    return functools.reduce(lambda a, b: a.merge(b), parts[1:], parts[0].copy()) if parts else None
+    return functools.reduce(merge, parts[1:], parts[0]) if parts else None
+
+
+def _sketches_of_block(est, x, k):
+    return _ranks.sketch(x, Sketches(x.shape[1], k), est._feature_names(),
+                         skip_infinite=est._skips_infinite)
+
+
+def _merged_copy(a, b):
+    return a.copy().merge(b)
 
 
 def _combine(parts):

@@ -252,3 +252,151 @@ def row_inverse_on_device(Y, ns, n_groups, scale, center=None, gamma=None, beta=
     if center is not None:
         v = v + xp.reshape(xp.astype(center, ns.wide), (n, n_groups))[..., None]
     return xp.astype(xp.reshape(v, (n, d)), Y.dtype)
+
+
+def _on_host(X, ns, fallback):
+    """The numpy path's result for the device array ``X``, on a host copy,
+    back on its device in its dtype (for a map, or part of one, that has no
+    kernel in the array API standard)."""
+    with config_context(array_api_dispatch=False):
+        return ns.asarray(fallback(to_numpy(X)), dtype=X.dtype)
+
+
+def soft_clip_on_device(X, ns, center, scale, bound, *, inverse, fallback):
+    """:class:`~skscale.SquashingScaler`'s map (or its inverse) on the
+    device: ``y = z / sqrt(1 + (z / B)**2)`` with ``z = (x - center) /
+    scale``, ``±inf`` to ``±B``; inverting, ``z = y / sqrt((1 - y/B)(1 +
+    y/B))``.  A constant column maps finite values to 0 (and back to its
+    value), one without training values to NaN, as the numpy kernel does;
+    a value outside ``[-B, B]`` sends the inverse to the numpy path on a
+    host copy, which names it."""
+    xp = ns.xp
+    B = float(bound)
+    x = xp.astype(X, ns.wide)
+    if inverse and bool(xp.any(xp.abs(x) > B)):
+        return _on_host(X, ns, fallback)
+    constant = np.isinf(scale) & np.isfinite(center)
+    empty = ~np.isfinite(center)
+    c = ns.asarray(np.where(constant | empty, 0.0, center))
+    s = ns.asarray(np.where(constant | empty, 1.0, scale))
+    nan = xp.asarray(math.nan, dtype=ns.wide, device=ns.device)
+    signed_b = xp.where(x > 0, ns.asarray(B), ns.asarray(-B))
+    if inverse:
+        r = x / B
+        y = (x / xp.sqrt((1.0 - r) * (1.0 + r))) * s + c
+        base = ns.asarray(np.where(constant, center, np.nan))
+        at_b = xp.abs(x) == B
+        special = xp.where(at_b, xp.where(x > 0, ns.asarray(math.inf), ns.asarray(-math.inf)),
+                           xp.where(xp.isnan(x), nan, base))
+    else:
+        limit = B * 1e150  # (the square of z / B stays finite; beyond it rounds to ±B)
+        z = xp.clip((x - c) / s, -limit, limit)
+        t = z / B
+        y = xp.clip(z / xp.sqrt(1.0 + t * t), -B, B)
+        y = xp.where(xp.isinf(x), signed_b, y)
+        base = ns.asarray(np.where(constant, 0.0, np.nan))
+        special = xp.where(xp.isinf(x), signed_b, xp.where(xp.isnan(x), nan, base))
+    y = xp.where(ns.asarray(constant | empty, dtype=xp.bool), special, y)
+    return xp.astype(y, X.dtype)  # (infinities are values here: nothing left to report)
+
+
+def quantile_on_device(X, ns, tables, normal, *, inverse, fallback):
+    """:class:`~skscale.QuantileTransformer`'s uniform map (or its inverse) on
+    the device: per column, the quantiles around each value found by
+    ``searchsorted``, the references interpolated between them, tied
+    quantiles given the middle of their references, 0 and 1 beyond the
+    first and last (a column constant at fit: 0 at or below its value, 1
+    above; one without training values: NaN).  The normal output needs the
+    normal distribution's quantile function, which the array API standard
+    does not have: it takes the numpy path on a host copy, as do an
+    infinity (which that path names) and a float32-only device (the gaps
+    between neighbouring quantiles can be a few float32 ulps: interpolating
+    across them in float32 would lose the output's digits)."""
+    xp = ns.xp
+    x = xp.astype(X, ns.wide)
+    if normal or ns.wide != xp.float64 or bool(xp.any(xp.isinf(x))):
+        return _on_host(X, ns, fallback)
+    r = ns.asarray(tables["r"])
+    n = tables["r"].size
+    cols = []
+    for c in range(X.shape[1]):
+        q, v, kind = ns.asarray(tables["q"][c]), x[:, c], tables["kind"][c]
+        if kind == 2 or (inverse and n < 2):  # no value at fit; a single quantile
+            u = xp.full_like(v, math.nan) if kind == 2 else xp.full_like(v, tables["q"][c][0])
+        elif inverse:
+            j = xp.clip(xp.searchsorted(r, v, side="right") - 1, 0, n - 2)
+            lo_r, hi_r = xp.take(r, j), xp.take(r, j + 1)
+            lo_q, hi_q = xp.take(q, j), xp.take(q, j + 1)
+            u = lo_q + (v - lo_r) / (hi_r - lo_r) * (hi_q - lo_q)
+            u = xp.where(v <= 0, q[0], xp.where(v >= 1, q[n - 1], u))
+        elif kind == 1:  # constant at fit: 0 at or below its value, 1 above
+            u = xp.astype(v > q[n - 1], ns.wide) if n > 1 else xp.zeros_like(v)
+        else:
+            last = xp.searchsorted(q, v, side="right") - 1
+            first = xp.searchsorted(q, v, side="left")
+            j = xp.clip(last, 0, n - 2)
+            lo_q, hi_q = xp.take(q, j), xp.take(q, j + 1)
+            lo_r, hi_r = xp.take(r, j), xp.take(r, j + 1)
+            dq = hi_q - lo_q
+            u = lo_r + xp.where(dq > 0, (v - lo_q) / xp.where(dq > 0, dq, 1.0), 0.0) * (
+                hi_r - lo_r)
+            at = (last >= 0) & (xp.take(q, xp.clip(last, 0, n - 1)) == v)
+            tie = 0.5 * (xp.take(r, xp.clip(first, 0, n - 1)) +
+                         xp.take(r, xp.clip(last, 0, n - 1)))
+            u = xp.where(at, tie, u)
+            u = xp.clip(xp.where(v <= q[0], 0.0, xp.where(v >= q[n - 1], 1.0, u)), 0.0, 1.0)
+        cols.append(xp.where(xp.isnan(v), v, u))
+    return _checked(X, xp.astype(xp.stack(cols, axis=1), X.dtype), ns, fallback)
+
+
+#: The per-feature arrays of :func:`skscale._maps.power`.
+_POWER_KEYS = ("c", "pc", "l1", "a1", "b1", "l2", "a2", "b2", "sign", "y0")
+
+
+def power_on_device(X, ns, params, box_cox, *, inverse, fallback):
+    """:class:`~skscale.PowerTransformer`'s map (or its inverse) on the
+    device, as :func:`skscale._maps.power` computes it: on the reference
+    point's side ``a1 * expm1(l1 * log1p((x - c) * pc)) + b1``, on the other
+    ``a2 * expm1(l2 * log1p(|x|)) + b2`` (the ``l = 0`` limits where a
+    lambda is 0).  A value the numpy path refuses (Box-Cox's non-positive
+    values, one outside the inverse's range, an overflow) sends the call to
+    it, on a host copy, to raise."""
+    xp = ns.xp
+    P = {k: np.asarray(params[k], np.float64) for k in _POWER_KEYS}
+    unknown = np.isnan(P["l1"])  # (columns without a training value: NaN out)
+    zero1, zero2 = P["l1"] == 0, P["l2"] == 0
+    p = {k: ns.asarray(np.nan_to_num(v, nan=0.0)) for k, v in P.items()}
+    l1 = ns.asarray(np.where(zero1, 1.0, P["l1"]))
+    l2 = ns.asarray(np.where(zero2 | np.isnan(P["l2"]), 1.0, P["l2"]))
+    z1, z2 = ns.asarray(zero1, dtype=xp.bool), ns.asarray(zero2, dtype=xp.bool)
+    x = xp.astype(X, ns.wide)
+    if box_cox and not inverse and bool(xp.any(x <= 0)):
+        return _on_host(X, ns, fallback)
+    zero = xp.zeros_like(x)
+    if inverse:
+        side = (x - p["y0"]) * p["sign"] < 0 if not box_cox else xp.zeros_like(x, dtype=xp.bool)
+        # (each branch sees only its own side's values: no log of a negative)
+        v = xp.where(side, zero, (x - p["b1"]) / p["a1"])
+        t = xp.where(z1, v, xp.log1p(v) / l1)
+        near = xp.expm1(t) / p["pc"] + p["c"]
+        if box_cox:  # (one side only)
+            far = near
+        else:
+            w = xp.where(side, (x - p["b2"]) / p["a2"], zero)
+            u = xp.where(z2, w, xp.log1p(w) / l2)
+            far = -p["sign"] * xp.expm1(u)
+    else:
+        side = x * p["sign"] < 0 if not box_cox else xp.zeros_like(x, dtype=xp.bool)
+        t = xp.log1p(xp.where(side, zero, (x - p["c"]) * p["pc"]))
+        near = xp.where(z1, p["a1"] * t + p["b1"], p["a1"] * xp.expm1(l1 * t) + p["b1"])
+        if box_cox:
+            far = near
+        else:
+            u = xp.log1p(xp.abs(x))
+            far = xp.where(z2, p["a2"] * u, p["a2"] * xp.expm1(l2 * u)) + p["b2"]
+    y = xp.where(side, far, near)
+    if unknown.any():
+        nothing = ns.asarray(unknown, dtype=xp.bool)
+        y = xp.where(nothing, xp.full_like(y, math.nan), y)
+        X = xp.where(nothing, xp.full_like(X, math.nan), X)  # (taken as missing below)
+    return _checked(X, xp.astype(y, X.dtype), ns, fallback)

@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 
 from . import _version
+from ._stats import ColumnStats
 
 
 class InconsistentVersionWarning(UserWarning):
@@ -171,7 +172,7 @@ def check_fitted(est):
     for attr, value in state.items():
         if not attr.endswith("_") or attr.startswith("_"):
             continue
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if isinstance(value, ColumnStats):  # (per-column fields, each of n values)
             for field in dataclasses.fields(value):
                 part = getattr(value, field.name)
                 if isinstance(part, np.ndarray) and part.shape != (n,):

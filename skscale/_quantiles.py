@@ -1,10 +1,8 @@
-"""Per-column quantiles: exact in memory, or from mergeable KLL sketches.
+"""Per-column values, and the mergeable KLL sketches of rank statistics.
 
-This module holds the statistics that rank-based methods learn from, as
-``_stats`` holds the moments and extremes: :func:`exact_percentiles` reads one column at
-a time (a copy of that column, never of the whole input) and computes what
-``numpy.percentile`` and ``numpy.median`` give, so the robust scaler equals
-scikit-learn's ``RobustScaler``; :class:`Sketches` folds batches into one
+The rank statistics (:mod:`skscale._ranks`) read the columns of any
+in-memory input through :func:`column` (a copy of one column, never of the
+whole input) and, where they stream, fold them into :class:`Sketches`: one
 KLL sketch per column (Apache DataSketches, the ``sketch`` extra), which
 merge across batches and Dask blocks and answer within a stated rank error.
 It knows nothing of any method.
@@ -12,7 +10,6 @@ It knows nothing of any method.
 
 import hashlib
 import importlib.util
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -78,82 +75,6 @@ def percentiles(x, q):
         return float(np.median(x, overwrite_input=True)), p
 
 
-def exact_percentiles(X, q, feature_names=None, sketches=None):
-    """``(count, median, quantiles)``: per column, the number of non-NaN
-    values, their median and their percentiles ``q`` (shape
-    ``(len(q), n_features)``), as numpy computes them.  Given empty
-    ``sketches``, the same copy of each column also goes into its sketch."""
-    X = by_column(X)
-    if sketches is not None:
-        sketches.n_rows += X.shape[0]
-
-    def one(j):
-        x = finite_values(X, j, feature_names)
-        if sketches is not None:
-            sketches.update_column(j, x)
-        return (x.size, *percentiles(x, q))
-
-    results = for_columns(X, one)
-    count = np.array([r[0] for r in results], dtype=np.float64)
-    median = np.array([r[1] for r in results], dtype=np.float64)
-    values = np.array([r[2] for r in results], dtype=np.float64).reshape(-1, len(q)).T
-    return count, median, values
-
-
-@dataclass
-class Quantiles:
-    """Per-column quantiles of every row seen: what rank-based methods learn from.
-
-    Attributes
-    ----------
-    count : ndarray of shape (n_features,)
-        Non-NaN values seen per column.
-    median : ndarray of shape (n_features,)
-    values : ndarray of shape (len(q), n_features)
-        The percentiles ``q`` asked for.
-    sketches : Sketches or None
-        The sketches they come from (or that were filled beside an exact
-        pass); None when none was kept.
-    rank_error : float
-        0.0 for exact quantiles, else the sketches' rank error bound.
-    n_rows : int
-        Rows seen.
-    """
-
-    count: np.ndarray
-    median: np.ndarray
-    values: np.ndarray
-    sketches: object
-    rank_error: float
-    n_rows: int
-
-
-def of_memory(X, q, feature_names=None, *, exact, prior=None, k=SKETCH_SIZE,
-              keep_sketch=False):
-    """:class:`Quantiles` of in-memory rows (dense, a frame's columns or
-    sparse): exact, with sketches filled from the same copies of each column
-    where ``keep_sketch``; or else the rows folded into sketches, merged with
-    ``prior``'s (a :class:`Quantiles` or None)."""
-    d = X.shape[1]
-    if exact:
-        sketches = Sketches(d, k) if keep_sketch else None
-        count, median, values = exact_percentiles(X, q, feature_names, sketches)
-        return Quantiles(count, median, values, sketches, 0.0, X.shape[0])
-    batch = Sketches(d, k)
-    batch.update(X, feature_names)
-    return from_sketches(batch, q, prior)
-
-
-def from_sketches(batch, q, prior=None):
-    """:class:`Quantiles` of the rows of the sketches ``batch``, merged into
-    a copy of ``prior``'s sketches where given (so a call that fails later
-    leaves them as they were)."""
-    sketches = batch if prior is None else prior.sketches.copy().merge(batch)
-    median, values = sketches.quantiles(q)
-    return Quantiles(sketches.count, median, values, sketches, sketches.rank_error_now(),
-                     sketches.n_rows)
-
-
 def available():
     """Whether DataSketches is installed."""
     return importlib.util.find_spec("datasketches") is not None
@@ -174,7 +95,7 @@ class Sketches:
     """One KLL quantile sketch per column, mergeable and picklable.
 
     While a sketch holds every value it was given (fewer than about ``k``
-    of them) its quantiles are exact, :func:`exact_percentiles` computes them; after
+    of them) its quantiles are exact, :func:`percentiles` computes them; after
     that, each quantile is a value whose rank is within
     :attr:`rank_error` of the one asked for, with 99% confidence (the
     sketch's published bound).  The sketches are held serialized (bytes):
@@ -281,7 +202,7 @@ class Sketches:
 
     def update_column(self, j, x):
         """Fold the finite values ``x`` of column ``j`` in (not :attr:`n_rows`,
-        which :func:`exact_percentiles` counts)."""
+        which the exact pass counts)."""
         s = _kll().deserialize(self.data[j])
         s.update(x)
         self.data[j] = s.serialize()
@@ -296,7 +217,7 @@ class Sketches:
         return self
 
     def quantiles(self, q):
-        """``(median, quantiles)`` as :func:`exact_percentiles` returns them, NaN for a
+        """``(median, quantiles)`` as :func:`percentiles` gives them, NaN for a
         column without values."""
         results = [self._one(s, q) for s in self._sketches()]
         return (np.array([r[0] for r in results], dtype=np.float64),

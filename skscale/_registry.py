@@ -13,8 +13,12 @@ from ._columns import ColumnScaler
 from ._decimal import DecimalScaler
 from ._group_norm import GroupNormScaler, InstanceNormScaler, LayerNormScaler
 from ._log import LogScaler
+from ._maxabs import MaxAbsScaler
 from ._minmax import MinMaxScaler
+from ._power import PowerTransformer
+from ._quantile import QuantileTransformer
 from ._robust import RobustScaler
+from ._squashing import SquashingScaler
 from ._unit_norm import UnitNormScaler
 from ._zscore import ZScoreScaler
 
@@ -25,6 +29,10 @@ SCALERS = {
     "robust": RobustScaler,
     "decimal": DecimalScaler,
     "log": LogScaler,
+    "maxabs": MaxAbsScaler,
+    "power": PowerTransformer,
+    "quantile": QuantileTransformer,
+    "squashing": SquashingScaler,
     "unit_norm": UnitNormScaler,
     "layer_norm": LayerNormScaler,
     "instance_norm": InstanceNormScaler,
@@ -49,6 +57,10 @@ ALIASES = {
     "instancenorm1d": "instance_norm", "instancenorm2d": "instance_norm",
     "instancenormalization": "instance_norm",
     "groupnormalization": "group_norm", "gn": "group_norm",
+    "maxabsolute": "maxabs", "maxabsscaling": "maxabs",
+    "yeojohnson": "power", "boxcox": "power", "powertransform": "power",
+    "quantiletransform": "quantile", "rankgauss": "quantile", "gaussrank": "quantile",
+    "squash": "squashing", "softclip": "squashing",
 }
 
 

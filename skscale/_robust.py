@@ -6,12 +6,12 @@ import numpy as np
 import scipy.stats
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from . import _quantiles
-from ._columns import QUANTILES, ColumnScaler
+from . import _quantiles, _ranks
+from ._columns import RankScaler
 from ._errors import named_column
 
 
-class RobustScaler(ColumnScaler):
+class RobustScaler(RankScaler):
     """Center each feature by its median and scale it by an inter-quantile range.
 
     ``y = (x - median) / (q_hi - q_lo)`` with ``(q_lo, q_hi)`` the
@@ -106,7 +106,7 @@ class RobustScaler(ColumnScaler):
 
     _stats_needed = ("quantiles",)
     _resumable_params = {"keep_sketch": "auto"}
-    _learned = ColumnScaler._learned + ("_median", "_count", "_n_rows")
+    _learned = RankScaler._learned + ("_median", "_count")
 
     _parameter_constraints = {
         "with_centering": ["boolean"],
@@ -222,56 +222,24 @@ class RobustScaler(ColumnScaler):
             raise ValueError(f"{owner}: feature {j} must have q_min <= median <= q_max; got"
                              f" {float(lo[j])!r}, {float(m[j])!r}, {float(hi[j])!r}.")
         n_rows = _rows(owner, n_samples)
-        stats = _quantiles.Quantiles(np.full(m.shape, float(n_rows)), m, np.vstack([lo, hi]),
-                                     None, 0.0, n_rows)
+        unknown = np.full(m.shape, np.nan)  # (extremes: not known)
+        stats = _ranks.Ranks(np.full(m.shape, float(n_rows)), unknown, unknown.copy(), m,
+                             np.vstack([lo, hi]), 0.0, None, n_rows)
         return cls._from_known(stats, names, params)
 
-    def _statistics(self, data, sample_weight, prior, fit):
-        q = self._range()
-        if prior is not None and prior.sketches is None:
-            if not _quantiles.available():
-                _quantiles._datasketches()  # (raises, saying how to install it)
-            raise ValueError(
-                f"This {type(self).__name__} was fitted by fit with keep_sketch="
-                f"{self.keep_sketch!r}: its exact quantiles keep no sketch to add rows to."
-                " Fit with keep_sketch=True (it needs DataSketches: pip install"
-                " datasketches), or call partial_fit for every batch.")
-        return QUANTILES[data.kind](self, data, q, fit, prior, self._keeps_sketch())
+    def _percentiles(self):
+        return self._range()
 
     def _statistics_so_far(self):
-        return _quantiles.Quantiles(self._count, self._median, self.quantiles_,
-                                    self.sketches_, self.rank_error_, self.n_samples_seen_)
+        unknown = np.full(self._count.shape, np.nan)  # (extremes: not kept)
+        return _ranks.Ranks(self._count, unknown, unknown, self._median, self.quantiles_,
+                            self.rank_error_, self.sketches_, self.n_samples_seen_)
 
-    def _store(self, stats, dtype, previous):
+    def _keep(self, stats):
         self.sketches_, self.rank_error_ = stats.sketches, stats.rank_error
         self._median, self.quantiles_, self._count = stats.median, stats.values, stats.count
         # (an exact fit counts its own rows; sketches count every row they hold)
         self._n_rows = stats.n_rows
-        self._note_dtype(dtype, first=previous is None)
-        self.n_samples_seen_ = self._samples_seen()
-        self._relearn(previous)
-
-    def _combined(self, parts):
-        """The quantiles of the merged sketches of ``parts``; exact quantiles
-        without sketches do not merge."""
-        if any(p.sketches is None for p in parts):
-            raise ValueError(
-                f"{type(self).__name__}s fitted by fit keep exact quantiles and no sketches,"
-                " and exact quantiles of parts do not make those of the whole: fit each with"
-                " keep_sketch=True (it needs DataSketches: pip install datasketches), or with"
-                " partial_fit, to merge them.")
-        sketches = parts[0].sketches.copy()
-        for p in parts[1:]:
-            sketches.merge(p.sketches)
-        return _quantiles.from_sketches(sketches, self._range())
-
-    def _keeps_sketch(self):
-        if self.keep_sketch == "auto":
-            return _quantiles.available()
-        return self.keep_sketch
-
-    def _samples_seen(self):
-        return int(self._n_rows)
 
     def _range(self):
         q = self.quantile_range
@@ -285,9 +253,6 @@ class RobustScaler(ColumnScaler):
                 f" percentiles {q!r}, which is {'infinite' if q[0] < q[1] else 0} here; it"
                 " needs 0 < q_min < q_max < 100.")
         return [float(q[0]), float(q[1])]
-
-    def _relearn(self, previous):
-        self._map = self._learn(None)
 
     def _learn(self, stats):
         with np.errstate(over="ignore", invalid="ignore"):

@@ -337,7 +337,8 @@ def _block_stats_rare(X, w, row0, feature_names, what):
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = _exact_if_constant(np.where(seen, mean + resid / count, mean), lo, hi)
         m2 = np.where(seen, m2 - resid * resid / count, m2)
-    check_overflow(mean, m2, count, feature_names)
+    if "moments" in what:  # (extremes alone never overflow)
+        check_overflow(mean, m2, count, feature_names)
     unknown = np.full(X.shape[1], np.nan)
     if "moments" not in what:
         count = mean = m2 = unknown

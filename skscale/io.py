@@ -23,6 +23,7 @@ import os
 import zipfile
 
 from ._auto import AutoScaler
+from ._lambdas import LambdaStats
 from ._persist import DamagedState, InconsistentVersionWarning
 from ._quantiles import Sketches
 from ._registry import SCALERS
@@ -53,8 +54,9 @@ def trusted_types():
 
     Every estimator class in :data:`skscale.SCALERS`, :class:`skscale.Scaler`
     and :class:`skscale.AutoScaler` (which store them), :class:`skscale.ColumnStats` (which every
-    column scaler stores) and the quantile sketches of
-    :class:`skscale.RobustScaler`, named ``"module.qualname"``.
+    column scaler stores), the quantile sketches of :class:`skscale.RobustScaler`
+    and the rank-based scalers, and the grid statistics of
+    :class:`skscale.PowerTransformer`, named ``"module.qualname"``.
 
     Returns
     -------
@@ -67,7 +69,7 @@ def trusted_types():
     >>> "skscale._zscore.ZScoreScaler" in trusted_types()
     True
     """
-    classes = {*SCALERS.values(), Scaler, AutoScaler, ColumnStats, Sketches}
+    classes = {*SCALERS.values(), Scaler, AutoScaler, ColumnStats, Sketches, LambdaStats}
     return sorted(f"{cls.__module__}.{cls.__qualname__}" for cls in classes)
 
 

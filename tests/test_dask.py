@@ -24,7 +24,13 @@ from skscale import (SCALERS, BatchNormScaler, MinMaxScaler, Scaler, UnitNormSca
 #: Parameters that make every method take 6 features.
 # (robust: the in-memory fit keeps the sketches that a Dask fit is made of)
 PARAMS = {"group_norm": {"num_groups": 2}, "instance_norm": {"n_channels": 3},
-          "batch_norm": {"batch_size": 64}, "robust": {"keep_sketch": True}}
+          "batch_norm": {"batch_size": 64}, "robust": {"keep_sketch": True},
+          # (a Dask fit is sketched: the in-memory one keeps its sketches too)
+          "quantile": {"keep_sketch": True}, "squashing": {"keep_sketch": True}}
+#: The power transform's lambda is the root of the likelihood's slope, found
+#: to its rounding noise, which the order of the sums (blocks, or pieces of a
+#: column) moves: a Dask fit agrees with the in-memory one to this.
+RTOL = {"power": 1e-8}
 #: Every method, and Scaler (which delegates) over a column, a streaming and a per-sample one.
 CASES = [(name, False) for name in SCALERS] + [
     (name, True) for name in ("minmax", "batch_norm", "group_norm")]
@@ -75,22 +81,22 @@ def fitted(est):
     return out
 
 
-def assert_same_fit(got, want):
+def assert_same_fit(got, want, rtol=1e-12):
     a, b = fitted(got), fitted(want)
     assert a.keys() == b.keys()
     for key, value in b.items():
         if isinstance(value, np.ndarray) and value.dtype.kind == "f":
-            np.testing.assert_allclose(a[key], value, rtol=1e-12, atol=0, err_msg=key)
+            np.testing.assert_allclose(a[key], value, rtol=rtol, atol=0, err_msg=key)
         else:
             np.testing.assert_array_equal(a[key], value, err_msg=key)
 
 
-def assert_close(got, want):
-    """Equal to 1e-12 of the magnitude of ``want``, NaN where it is NaN."""
+def assert_close(got, want, rtol=1e-12):
+    """Equal to ``rtol`` of the magnitude of ``want``, NaN where it is NaN."""
     got, want = np.asarray(got), np.asarray(want)
     assert got.dtype == want.dtype and got.shape == want.shape
     scale = np.nanmax(np.abs(want)) if np.isfinite(want).any() else 1.0
-    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * max(scale, 1.0))
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * max(scale, 1.0))
 
 
 def per_sample(est):
@@ -103,9 +109,10 @@ def test_array_fit_and_transforms_match_in_memory(client, name, wrapped):
     X = data(name)
     dX = da.from_array(X, chunks=(ROW_CHUNKS, (4, 2)))  # columns rechunked whole inside
     est, ref = make(name, wrapped).fit(dX), make(name, wrapped).fit(X)
-    assert_same_fit(est, ref)
+    rtol = RTOL.get(name, 1e-12)
+    assert_same_fit(est, ref, rtol)
     lazy, want = {"Y": est.transform(dX)}, {"Y": ref.transform(X)}
-    assert_close(est.transform(X), want["Y"])  # fitted on dask, applied in memory
+    assert_close(est.transform(X), want["Y"], rtol)  # fitted on dask, applied in memory
     if per_sample(est):  # also with the statistics in memory
         stats, want_stats = est.sample_stats(dX), ref.sample_stats(X)
         lazy["stats"] = stats if isinstance(stats, tuple) else (stats,)
@@ -123,7 +130,7 @@ def test_array_fit_and_transforms_match_in_memory(client, name, wrapped):
     (got,) = dask.compute(lazy)
     for key, value in want.items():
         for g, w in zip(*((v if isinstance(v, tuple) else (v,)) for v in (got[key], value))):
-            assert_close(g, w)
+            assert_close(g, w, rtol)
 
 
 @pytest.mark.parametrize("name", SCALERS)
@@ -131,7 +138,8 @@ def test_dataframe_keeps_names_index_and_partitions(client, name):
     frame = pd.DataFrame(data(name), columns=NAMES, index=np.arange(600) * 2)
     dframe = dd.from_pandas(frame, npartitions=4)
     est, ref = make(name, False).fit(dframe), make(name, False).fit(frame)
-    assert_same_fit(est, ref)
+    rtol = RTOL.get(name, 1e-12)
+    assert_same_fit(est, ref, rtol)
     assert list(est.feature_names_in_) == NAMES
     Y = est.transform(dframe)
     if per_sample(est):
@@ -146,12 +154,14 @@ def test_dataframe_keeps_names_index_and_partitions(client, name):
         assert lazy.npartitions == dframe.npartitions and lazy.divisions == dframe.divisions
     got, got_back = dask.compute(Y, back)
     pd.testing.assert_index_equal(got.index, frame.index)
-    assert_close(got.to_numpy(), ref.transform(frame))
+    assert_close(got.to_numpy(), ref.transform(frame), rtol)
     assert_close(got_back.to_numpy(), frame.to_numpy())
 
 
+# (batch norm folds batches with a momentum; the power transform's stream
+# interpolates lambda on its grid, within the tolerance tests/test_power.py states)
 @pytest.mark.parametrize("name", [n for n in SCALERS if hasattr(SCALERS[n], "partial_fit")
-                                  and n != "batch_norm"])
+                                  and n not in ("batch_norm", "power")])
 def test_partial_fit_over_dask_batches_is_fit_on_all_rows(client, name):
     X = data(name)
     est = make(name, False)

@@ -182,3 +182,9 @@ def test_partial_fit_relearns_when_the_dtype_narrows():
     scaler.partial_fit(np.array([[0.75]], dtype=np.float32))
     assert scaler.digits_[0] == 1
     assert np.abs(scaler.transform(x.astype(np.float32))).max() < 1
+
+
+def test_extremes_of_huge_values_beside_an_all_nan_column():
+    # Only the extremes are learned: a sum that would overflow is no error.
+    X = np.array([[1e308, np.nan], [9e307, np.nan]])
+    np.testing.assert_array_equal(MinMaxScaler().fit(X).data_min_, [9e307, np.nan])

@@ -19,6 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 import skscale
+from skscale._lambdas import LambdaStats
 from skscale._quantiles import Sketches
 from skscale import SCALERS, GroupNormScaler, LogScaler, Scaler, ZScoreScaler
 from skscale.io import InconsistentVersionWarning, load
@@ -92,7 +93,7 @@ def test_foreign_type_is_refused_and_listed(data, tmp_path):
 def test_trusted_types_name_the_classes_skscale_defines():
     expected = {f"{cls.__module__}.{cls.__qualname__}"
                 for cls in [*SCALERS.values(), Scaler, skscale.AutoScaler, skscale.ColumnStats,
-                            Sketches]}
+                            Sketches, LambdaStats]}
     assert set(skscale.io.trusted_types()) == expected
     assert all(name.startswith("skscale._") for name in expected)
 

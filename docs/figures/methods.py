@@ -8,7 +8,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from skscale import (BatchNormScaler, DecimalScaler, GroupNormScaler, LayerNormScaler,
-                     LogScaler, MinMaxScaler, RobustScaler, UnitNormScaler, ZScoreScaler)
+                     LogScaler, MaxAbsScaler, MinMaxScaler, PowerTransformer,
+                     QuantileTransformer, RobustScaler, SquashingScaler, UnitNormScaler,
+                     ZScoreScaler)
 
 RNG = np.random.default_rng(0)
 TRAIN = RNG.lognormal(3.0, 0.6, size=(200, 1))  # positive, right-skewed
@@ -53,6 +55,26 @@ def decimal():
 
 def log():
     return _column_map(LogScaler(), "LogScaler(): log1p, the shape changes")
+
+
+def maxabs():
+    train = TRAIN - 25.0  # (both signs: the largest magnitude maps to ±1)
+    return _column_map(MaxAbsScaler(), "MaxAbsScaler(): divide by max|x|", train)
+
+
+def power():
+    return _column_map(PowerTransformer(), "PowerTransformer(): Yeo-Johnson, then z-score")
+
+
+def quantile():
+    return _column_map(QuantileTransformer(n_quantiles=100),
+                       "QuantileTransformer(): the empirical distribution, to uniform")
+
+
+def squashing():
+    train = np.vstack([TRAIN, [[300.0], [420.0]]])  # two far outliers
+    return _column_map(SquashingScaler(), "SquashingScaler(): robust, then a soft clip to ±3",
+                       train)
 
 
 def batch_norm():
