@@ -192,22 +192,38 @@ def _label(est, j):
 
 def select_columns(est, idx):
     """A copy of the fitted column scaler ``est`` that knows only its columns
-    ``idx`` (in that order): every per-feature array it learned (its last
-    axis), its statistics and sketches, and its names, taken at ``idx``.
-    Its transforms of those columns are ``est``'s, bit for bit; ``est`` is
-    left as it is."""
+    ``idx`` (in that order), and its transforms of those columns are
+    ``est``'s, bit for bit; ``est`` is left as it is.
+
+    Its public arrays are taken at ``idx`` along the axes their class
+    documents as ``n_features`` (:func:`skscale._persist.documented_shapes`);
+    its private state (the map's parameters, the statistics, sketches) along
+    the last axis of every array that has one value per feature there.  A
+    method whose state holds more than that takes the rest in its own
+    ``_select_params``."""
+    from ._persist import documented_shapes
+
     n = est.n_features_in_
     params = est.get_params(deep=False)
+    shapes = documented_shapes(type(est))
     view = _copy.copy(est)
     for key, value in vars(est).items():
-        if key not in params:
-            view.__dict__[key] = _take(value, idx, n)
+        if key in params:
+            continue
+        if key in shapes and isinstance(value, np.ndarray):
+            dims = shapes[key]
+            if len(dims) == value.ndim:
+                axes = tuple(idx if d == "n" else slice(None) for d in dims)
+                view.__dict__[key] = value[axes]
+            continue
+        view.__dict__[key] = _take(value, idx, n)
     view.n_features_in_ = len(idx)
     view._select_params(est, idx)
     return view
 
 
 def _take(value, idx, n):
+    from ._lambdas import LambdaStats
     from ._quantiles import Sketches
 
     if isinstance(value, np.ndarray):
@@ -220,6 +236,10 @@ def _take(value, idx, n):
         taken = value.copy()
         taken.data = [value.data[i] for i in idx]
         return taken
+    if isinstance(value, LambdaStats):  # (its moments: columns on their third axis)
+        return dataclasses.replace(
+            value, c=value.c[idx], n=value.n[idx], S=value.S[idx], min=value.min[idx],
+            max=value.max[idx], moments=value.moments[:, :, idx])
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.replace(value, **{f.name: _take(getattr(value, f.name), idx, n)
                                              for f in dataclasses.fields(value)})

@@ -52,10 +52,13 @@ def classes():
 
 def _objects():
     """``{name: class}`` of the other objects fitted state may hold."""
-    from ._quantiles import Quantiles, Sketches
+    from ._lambdas import LambdaStats
+    from ._quantiles import Sketches
+    from ._ranks import Ranks
     from ._stats import ColumnStats
 
-    return {"ColumnStats": ColumnStats, "Sketches": Sketches, "Quantiles": Quantiles}
+    return {"ColumnStats": ColumnStats, "Sketches": Sketches, "Ranks": Ranks,
+            "LambdaStats": LambdaStats}
 
 
 def saved_state(est):

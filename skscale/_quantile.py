@@ -185,6 +185,10 @@ class QuantileTransformer(RankScaler):
                 " its values by a power of ten (e.g. with DecimalScaler) first.")
         return _maps.quantile_tables(self.quantiles_, self.references_)
 
+    def _select_params(self, full, idx):
+        # (the tables lay all columns end to end: built again for these)
+        self._map = _maps.quantile_tables(self.quantiles_, self.references_)
+
     def _device_map(self, inverse):
         return _device.quantile_on_device, {"tables": self._map,
                                             "normal": self.output_distribution == "normal"}

@@ -36,6 +36,18 @@ ACCURACY = {
     "zscore": {"ulps": 0, "why": "the same float64 operations"},
     "robust": {"ulps": 0, "why": "the same float64 operations"},
     "decimal": {"ulps": 0, "why": "the same float64 operations"},
+    "maxabs": {"ulps": 0, "why": "the same float64 operations"},
+    "squashing": {"ulps": 0, "why": "the same float64 operations (a square root is"
+                                    " correctly rounded everywhere)"},
+    "quantile": {"ulps": 0, "normal_ulps": 16, "floor": 0.0,
+                 "why": "uniform output: the same interpolation, each value's segment found"
+                        " by comparisons; normal output: the normal quantile by Wichura's"
+                        " AS 241 where transform takes scipy's ndtri"},
+    "power": {"ulps": 16, "floor": 1.0, "times": "a1",
+              "why": "log1p and expm1 from ONNX's Log and Exp (with the corrections of"
+                     " Goldberg and Kahan), relative to the output or 1, times the"
+                     " multiplier of the transform's exponential (at most 1000 where"
+                     " transform takes exp rather than expm1)"},
     "batch_norm": {"ulps": 0, "why": "the same float64 operations"},
     "log": {"ulps": 4, "floor": 0.0,
             "why": "log1p(a) as log(1 + a) * a / ((1 + a) - 1) (ONNX has no log1p), and"
@@ -280,6 +292,218 @@ def _log(g, est, x, dtype):
     return g.where(below, g.const(math.nan), z)  # (transform raises, or gives NaN)
 
 
+def _expm1(g, z):
+    """``expm1(z)`` from ONNX's ``Exp``: ``(u - 1) * z / log(u)`` with ``u =
+    exp(z)`` rounded (Kahan), ``z`` itself where ``u`` rounds to 1, -1
+    where it rounds to 0."""
+    one = g.const(1.0)
+    u = g.op("Exp", z)
+    d = g.op("Sub", u, one)
+    value = g.op("Div", g.op("Mul", d, z), g.op("Log", u))
+    value = g.where(g.op("IsInf", u), u, value)
+    value = g.where(g.op("Equal", u, g.const(0.0)), g.const(-1.0), value)
+    return g.where(g.op("Equal", u, one), z, value)
+
+
+def _soft_clip(g, est, x, dtype):
+    """Squashing: ``z / sqrt(1 + (z / B)**2)`` with ``z = (x - center) / scale``,
+    the operations of :func:`skscale._maps.soft_clip` in its order."""
+    from ._maps import _SOFT_CLIP_MAX
+
+    B = float(est.max_absolute_value)
+    center, scale = est.center_, est.scale_
+    special = ~(np.isfinite(scale) & np.isfinite(center))
+    z = g.op("Div", g.op("Sub", x, g.const(np.where(special, 0.0, center))),
+             g.const(np.where(special, 1.0, scale)))
+    z = _clip(g, z, -B * _SOFT_CLIP_MAX, B * _SOFT_CLIP_MAX)
+    t = g.op("Div", z, g.const(B))
+    t = g.op("Sqrt", g.op("Add", g.op("Mul", t, t), g.const(1.0)))
+    y = _clip(g, g.op("Div", z, t), -B, B)
+    if special.any():  # constant at fit: 0; no value at fit: NaN; infinities: the bounds
+        base = np.where(np.isinf(scale) & ~np.isnan(center), 0.0, np.nan)
+        odd = g.where(g.op("IsInf", x), g.op("Mul", g.op("Sign", x), g.const(B)),
+                      g.where(g.op("IsNaN", x), x, g.const(base)))
+        y = g.where(g.const(special[None, :], np.bool_), odd, y)
+    return y
+
+
+def _clip(g, y, lo, hi):
+    """``y`` clipped to ``[lo, hi]`` (constants), NaN passing through."""
+    lo, hi = g.const(lo), g.const(hi)
+    y = g.where(g.op("Less", y, lo), lo, y)
+    return g.where(g.op("Greater", y, hi), hi, y)
+
+
+#: Wichura's algorithm AS 241 (PPND16), Applied Statistics 37 (1988): the
+#: normal quantile to about 1e-16, from rational functions of ``q = u - 1/2``
+#: (``|q| <= 0.425``) and of ``r = sqrt(-log(min(u, 1 - u)))`` (``r <= 5``,
+#: which the transform's clip at ``u = 1e-7`` keeps to).  Coefficients of
+#: the numerator and denominator, highest degree first.
+_AS241 = {
+    "a": [2509.0809287301226727, 33430.575583588128105, 67265.770927008700853,
+          45921.953931549871457, 13731.693765509461125, 1971.5909503065514427,
+          133.14166789178437745, 3.387132872796366608],
+    "b": [5226.495278852854561, 28729.085735721942674, 39307.89580009271061,
+          21213.794301586595867, 5394.1960214247511077, 687.1870074920579083,
+          42.313330701600911252, 1.0],
+    "c": [7.7454501427834140764e-4, 0.0227238449892691845833, 0.24178072517745061177,
+          1.27045825245236838258, 3.64784832476320460504, 5.7694972214606914055,
+          4.6303378461565452959, 1.42343711074968357734],
+    "d": [1.05075007164441684324e-9, 5.475938084995344946e-4, 0.0151986665636164571966,
+          0.14810397642748007459, 0.68976733498510000455, 1.6763848301838038494,
+          2.05319162663775882187, 1.0],
+}
+
+
+def _horner(g, coefficients, r):
+    value = g.const(coefficients[0])
+    for c in coefficients[1:]:
+        value = g.op("Add", g.op("Mul", value, r), g.const(c))
+    return value
+
+
+def _normal_quantile(g, u):
+    """``Phi^-1(u)`` for ``u`` in ``[1e-7 - eps, 1 - (1e-7 - eps)]`` (AS 241)."""
+    half = g.const(0.5)
+    q = g.op("Sub", u, half)
+    r = g.op("Sub", g.const(0.180625), g.op("Mul", q, q))
+    central = g.op("Div", g.op("Mul", q, _horner(g, _AS241["a"], r)), _horner(g, _AS241["b"], r))
+    tail = g.op("Min", u, g.op("Sub", g.const(1.0), u))
+    r = g.op("Sub", g.op("Sqrt", g.op("Neg", g.op("Log", tail))), g.const(1.6))
+    value = g.op("Div", _horner(g, _AS241["c"], r), _horner(g, _AS241["d"], r))
+    value = g.where(g.op("Less", q, g.const(0.0)), g.op("Neg", value), value)
+    return g.where(g.op("LessOrEqual", g.op("Abs", q), g.const(0.425)), central, value)
+
+
+def _quantile(g, est, x, dtype):
+    """The quantile transform with the tables of :func:`skscale._maps.quantile_tables`:
+    ``j`` the last quantile at or below ``x`` (counted by comparisons), then
+    the same interpolation, in the same operations."""
+    from scipy.special import ndtri
+
+    from ._maps import BOUNDS_THRESHOLD
+
+    t = est._map
+    n, d = t["n"], est.n_features_in_
+    q = t["q"]  # (d, n)
+    zero, one = g.const(0.0), g.const(1.0)
+    column = g.const((np.arange(d) * n)[None, :], np.int64)
+    ahead = g.op("Cast", g.op("LessOrEqual", g.const(q[None]),
+                              g.op("Unsqueeze", x, g.const([2], np.int64))), to=_INT64)
+    count = g.op("ReduceSum", ahead, g.const([2], np.int64), keepdims=0)  # (N, d)
+    last = g.op("Sub", count, g.const(1, np.int64))
+    j = g.op("Add", g.op("Max", last, g.const(0, np.int64)), column)
+
+    def at(table, index=j):
+        return g.op("Gather", g.const(np.ravel(table)), index)
+
+    qj = at(q)
+    u = g.op("Add", at(np.tile(t["r"], d)),
+             g.op("Mul", g.op("Sub", x, qj), at(t["inv"])))
+    if t["ties"]:
+        u = g.where(g.op("Equal", x, qj), at(t["tie"]), u)
+    kinds = t["kind"]
+    if kinds.any():
+        u = g.where(g.const((kinds != 0)[None, :], np.bool_),
+                    _quantile_special(g, est, x, count, last, column), u)
+    u = g.where(g.op("Less", u, zero), zero, u)  # (below the first quantile; NaN stays)
+    if est.output_distribution != "normal":
+        return u
+    eps = float(np.spacing(1))
+    edge = BOUNDS_THRESHOLD - eps
+    low, high = float(ndtri(edge)), float(ndtri(1 - edge))
+    inside = _clip(g, u, edge, 1 - edge)
+    y = _normal_quantile(g, inside)
+    y = g.where(g.op("LessOrEqual", u, g.const(edge)), g.const(low), y)
+    return g.where(g.op("GreaterOrEqual", u, g.const(1 - edge)), g.const(high), y)
+
+
+def _quantile_special(g, est, x, count, last, column):
+    """The columns without a table (:func:`skscale._maps._special_column`):
+    constant, without values, or bisected."""
+    t = est._map
+    n = t["n"]
+    q, r = t["q"], t["r"]
+    d = q.shape[0]
+    kinds = t["kind"]
+    zero, one, half = g.const(0.0), g.const(1.0), g.const(0.5)
+    flat_q, flat_r = np.ravel(q), np.tile(r, d)
+
+    def at(table, index):
+        return g.op("Gather", g.const(table), index)
+
+    # kind 3: bisection (j clipped to n - 2), the interpolation by division
+    hi_j = max(n - 2, 0)
+    j = g.op("Add", g.op("Min", g.op("Max", last, g.const(0, np.int64)),
+                         g.const(hi_j, np.int64)), column)
+    j1 = g.op("Add", j, g.const(1 if n > 1 else 0, np.int64))
+    q0, q1, r0, r1 = at(flat_q, j), at(flat_q, j1), at(flat_r, j), at(flat_r, j1)
+    dq = g.op("Sub", q1, q0)
+    step = g.op("Sub", r1, r0)
+    positive = g.op("Greater", dq, zero)
+    frac = g.where(positive, g.op("Div", g.op("Sub", x, q0), g.where(positive, dq, one)), zero)
+    u = g.op("Add", r0, g.op("Mul", frac, step))
+    wide = g.op("Add", r0, g.op("Mul", g.op("Div", g.op("Sub", g.op("Div", x, g.const(2.0)),
+                                                        g.op("Div", q0, g.const(2.0))),
+                                            g.op("Sub", g.op("Div", q1, g.const(2.0)),
+                                                 g.op("Div", q0, g.const(2.0)))), step))
+    u = g.where(g.op("IsInf", dq), wide, u)
+    below = g.op("Cast", g.op("Less", g.const(q[None]),
+                              g.op("Unsqueeze", x, g.const([2], np.int64))), to=_INT64)
+    first = g.op("ReduceSum", below, g.const([2], np.int64), keepdims=0)  # searchsorted left
+    safe_last = g.op("Add", g.op("Max", last, g.const(0, np.int64)), column)
+    safe_first = g.op("Add", g.op("Min", first, g.const(n - 1, np.int64)), column)
+    tied = g.op("And", g.op("And", g.op("GreaterOrEqual", last, g.const(0, np.int64)),
+                            g.op("Less", first, g.const(n, np.int64))),
+                g.op("Equal", at(flat_q, safe_last), x))
+    u = g.where(tied, g.op("Mul", half, g.op("Add", at(flat_r, safe_first),
+                                             at(flat_r, safe_last))), u)
+    u = g.where(g.op("LessOrEqual", x, g.const(q[:, 0][None, :])), zero, u)
+    u = g.where(g.op("GreaterOrEqual", x, g.const(q[:, -1][None, :])), one, u)
+    u = _clip(g, u, 0.0, 1.0)
+    # kind 1: constant (0 at or below its value, 1 above; 0 with one quantile)
+    constant = g.op("Cast", g.op("Greater", x, g.const(q[:, -1][None, :])), to=_DOUBLE)
+    if n < 2:
+        constant = g.op("Mul", constant, zero)
+    u = g.where(g.const((kinds == 1)[None, :], np.bool_), constant, u)
+    u = g.where(g.const((kinds == 2)[None, :], np.bool_), g.const(np.nan), u)
+    return g.where(g.op("IsNaN", x), x, u)
+
+
+def _power(g, est, x, dtype):
+    """The power transform of :func:`skscale._maps.power`: on the side of
+    the reference point ``a1 * expm1(l1 * t) + b1`` (``exp`` then ``b1 -
+    a1`` where transform takes that path), ``t = log1p((x - c) * pc)``; on
+    the other ``a2 * expm1(l2 * u) + b2``, ``u = log1p|x|``."""
+    from ._maps import _EXP_SAFE
+
+    P = {k: np.asarray(v, np.float64) for k, v in est._map.items()}
+    box_cox = est.method == "box-cox"
+    known = np.isfinite(P["a1"])
+    fast = bool((np.abs(P["a1"][known]) <= _EXP_SAFE).all())
+    zero1, zero2 = P["l1"] == 0, P["l2"] == 0
+    row = lambda a: g.const(np.asarray(a, np.float64)[None, :])  # noqa: E731
+    t = _log1p(g, g.op("Mul", g.op("Sub", x, row(P["c"])), row(P["pc"])))
+    lt = g.op("Mul", t, row(np.where(zero1, 1.0, P["l1"])))
+    if fast:
+        y1 = g.op("Add", g.op("Mul", g.op("Exp", lt), row(P["a1"])), row(P["b1"] - P["a1"]))
+    else:
+        y1 = g.op("Add", g.op("Mul", _expm1(g, lt), row(P["a1"])), row(P["b1"]))
+    if zero1.any():
+        y1 = g.where(g.const(zero1[None, :], np.bool_),
+                     g.op("Add", g.op("Mul", t, row(P["a1"])), row(P["b1"])), y1)
+    if box_cox:  # (transform refuses values that are not positive)
+        return g.where(g.op("LessOrEqual", x, g.const(0.0)), g.const(np.nan), y1)
+    u = _log1p(g, g.op("Abs", x))
+    scaled = g.op("Mul", row(P["a2"]), _expm1(g, g.op("Mul", row(P["l2"]), u)))
+    if zero2.any():
+        scaled = g.where(g.const(zero2[None, :], np.bool_), g.op("Mul", row(P["a2"]), u),
+                         scaled)
+    y2 = g.op("Add", scaled, row(P["b2"]))
+    far = g.op("Less", g.op("Mul", x, row(P["sign"])), g.const(0.0))
+    return g.where(far, y2, y1)
+
+
 def _unit_norm(g, est, x, dtype):
     zero, one = g.const(0.0), g.const(1.0)
     x0 = g.nan_to(x, zero)
@@ -351,8 +575,13 @@ def _emitters():
     from ._scaler import Scaler
     from ._unit_norm import UnitNormScaler
 
+    from ._power import PowerTransformer
+    from ._quantile import QuantileTransformer
+    from ._squashing import SquashingScaler
+
     return {LogScaler: _log, UnitNormScaler: _unit_norm, _GroupStatsScaler: _group_stats,
-            AutoScaler: _auto, Scaler: _scaler}
+            AutoScaler: _auto, Scaler: _scaler, SquashingScaler: _soft_clip,
+            QuantileTransformer: _quantile, PowerTransformer: _power}
 
 
 _EMITTERS = _emitters()

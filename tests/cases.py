@@ -5,8 +5,9 @@ import numpy as np
 import pandas as pd
 
 from skscale import (SCALERS, AutoScaler, BatchNormScaler, DecimalScaler, GroupNormScaler,
-                     InstanceNormScaler, LayerNormScaler, LogScaler, MinMaxScaler, RobustScaler,
-                     Scaler, UnitNormScaler, ZScoreScaler)
+                     InstanceNormScaler, LayerNormScaler, LogScaler, MaxAbsScaler, MinMaxScaler,
+                     PowerTransformer, QuantileTransformer, RobustScaler, Scaler,
+                     SquashingScaler, UnitNormScaler, ZScoreScaler)
 
 NAMES = ["normal", "skewed", "binary", "pixels", "big", "small"]
 
@@ -22,6 +23,12 @@ VARIANTS = {
     "log_auto10": lambda: LogScaler(offset="auto", base=10),
     "log_split_nan": lambda: LogScaler(offset=1e-3, base=2, out_of_domain="nan"),
     "log_clip": lambda: LogScaler(offset="auto", out_of_domain="clip", base=3.0),
+    "maxabs_clip": lambda: MaxAbsScaler(clip=True),
+    "power_kept": lambda: PowerTransformer(keep_stats=True, standardize=False),
+    "quantile_normal": lambda: QuantileTransformer(output_distribution="normal", n_quantiles=50,
+                                                   keep_sketch=True),
+    "squashing_kept": lambda: SquashingScaler(2.0, quantile_range=(10.0, 90.0),
+                                              keep_sketch=True),
     "batch_norm_momentum": lambda: BatchNormScaler(momentum=0.1, batch_size=64, scale=2.0,
                                                    shift=np.arange(6.0)),
     "unit_norm_l1": lambda: UnitNormScaler("l1"),
@@ -32,8 +39,10 @@ VARIANTS = {
     "instance_norm_2": lambda: InstanceNormScaler(2, eps=0.0),
     "auto": lambda: AutoScaler(),
     "auto_rules": lambda: AutoScaler(rules={
-        "ordinary": "robust", "binary": ("minmax", {"clip": True}),
-        "heavy_tail": [("log", {"offset": "auto", "out_of_domain": "clip"}), "decimal"]}),
+        "ordinary": "squashing", "binary": ("minmax", {"clip": True}), "bounded": "maxabs",
+        "heavy_tail": [("log", {"offset": "auto", "out_of_domain": "clip"}), "quantile"]}),
+    "auto_power": lambda: AutoScaler(rules={
+        "ordinary": "power", "heavy_tail": ["robust", "decimal"]}),
     "scaler_robust": lambda: Scaler("robust"),
     "scaler_auto": lambda: Scaler("auto"),
 }

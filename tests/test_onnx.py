@@ -47,16 +47,24 @@ def _bound(est, X, want, dtype):
         for cols, chain in est.groups_:
             y, t = X[:, cols], np.zeros((len(X), len(cols)))
             for step in chain:
-                y = step.transform(y)
-                accuracy = skscale.onnx.ACCURACY[name_of(step)]
-                if accuracy["ulps"]:  # (as the first step: its input is exact)
-                    t = accuracy["ulps"] * _spacing(y, dtype, accuracy["floor"])
-                elif t.any():  # an affine map of an input off by t, rounded once
-                    t = t / np.abs(step._affine_map(False)[1]) + _spacing(y, dtype)
+                out = step.transform(y)
+                if t.any():  # every column map is monotone: an input off by t moves
+                    # the output at most as far as the ends of [y - t, y + t] do,
+                    # and the graph rounds once more
+                    lo, hi = (step.transform((y + s * t).astype(dtype)) for s in (-1, 1))
+                    t = np.fmax(np.abs(lo - out), np.abs(hi - out)) + _spacing(out, dtype)
+                t = np.nan_to_num(t + _bound(step, None, out, dtype))  # (and its own)
+                y = out
             tol[:, cols] = t
         return tol
     accuracy = skscale.onnx.ACCURACY[name_of(est)]
-    return accuracy["ulps"] * _spacing(want, dtype, accuracy.get("floor", 0.0))
+    ulps = accuracy["ulps"]
+    if getattr(est, "output_distribution", None) == "normal":
+        ulps = accuracy["normal_ulps"]
+    tol = ulps * _spacing(want, dtype, accuracy.get("floor", 0.0))
+    if accuracy.get("times"):  # (per unit of the map's multiplier, column by column)
+        tol = tol * np.maximum(1.0, np.abs(est._map[accuracy["times"]]))
+    return tol
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
