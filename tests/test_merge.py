@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cases import CASES, NAMES, frame, make, new_rows, train
-from skscale import (AutoScaler, BatchNormScaler, DecimalScaler, LogScaler, MinMaxScaler,
-                     RobustScaler, Scaler, UnitNormScaler, ZScoreScaler, merge)
+from skscale import (AutoScaler, BatchNormScaler, DecimalScaler, LogScaler, MaxAbsScaler,
+                     MinMaxScaler, PowerTransformer, QuantileTransformer, RobustScaler, Scaler,
+                     SquashingScaler, UnitNormScaler, ZScoreScaler, merge)
 from skscale._columns import ColumnScaler
 
 
@@ -33,7 +34,8 @@ def _splits(n, k, draw):
 @given(st.data())
 @pytest.mark.parametrize("make_scaler", [
     MinMaxScaler, lambda: MinMaxScaler(clip=True, feature_range=(-1, 1)), DecimalScaler,
-    lambda: LogScaler(offset="auto", base=10)], ids=["minmax", "minmax_clip", "decimal", "log"])
+    lambda: LogScaler(offset="auto", base=10), MaxAbsScaler, lambda: MaxAbsScaler(clip=True)],
+    ids=["minmax", "minmax_clip", "decimal", "log", "maxabs", "maxabs_clip"])
 def test_merged_extremes_are_those_of_one_fit_exactly(make_scaler, X, data):
     parts = _splits(len(X), data.draw(st.integers(2, 4)), data.draw)
     merged = merge([make_scaler().fit(X[p]) for p in parts])
@@ -71,6 +73,24 @@ def test_merged_quantiles_are_within_the_rank_error(X, data):
             lo = np.searchsorted(values, got, "left") / len(values)
             hi = np.searchsorted(values, got, "right") / len(values)
             assert lo - merged.rank_error_ <= q / 100 <= hi + merged.rank_error_
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.data())
+@pytest.mark.parametrize("make_scaler", [
+    lambda: QuantileTransformer(keep_sketch=True, n_quantiles=200),
+    lambda: QuantileTransformer(keep_sketch=True, output_distribution="normal"),
+    lambda: SquashingScaler(keep_sketch=True, quantile_range=(10.0, 90.0))],
+    ids=["quantile", "quantile_normal", "squashing"])
+def test_merged_rank_scalers_that_hold_every_value_are_one_fit(make_scaler, X, data):
+    # (sketches of fewer values than their size hold them all: exact)
+    parts = _splits(len(X), data.draw(st.integers(2, 4)), data.draw)
+    merged = merge([make_scaler().fit(X[p]) for p in parts])
+    whole = make_scaler().fit(X)
+    assert merged.rank_error_ == 0.0
+    np.testing.assert_array_equal(merged.quantiles_, whole.quantiles_)
+    Y = new_rows(X)
+    np.testing.assert_array_equal(merged.transform(Y), whole.transform(Y))
 
 
 def test_merged_sketches_that_hold_every_value_are_exact(X):
@@ -132,6 +152,11 @@ def test_merge_refuses_what_does_not_merge(X):
         merge([ZScoreScaler().fit(F), ZScoreScaler().fit(X)])
     with pytest.raises(ValueError, match="keep exact quantiles and no sketches"):
         merge([RobustScaler().fit(X), RobustScaler().fit(X)])
+    with pytest.raises(ValueError, match="PowerTransformers do not merge: each measures"):
+        merge([PowerTransformer(keep_stats=True).fit(X[:200]),
+               PowerTransformer(keep_stats=True).fit(X[200:])])
+    with pytest.raises(ValueError, match="QuantileTransformers fitted by fit keep exact"):
+        merge([QuantileTransformer().fit(X), QuantileTransformer().fit(X)])
     with pytest.raises(ValueError, match="AutoScaler chose each column's method"):
         merge([AutoScaler().fit(X), AutoScaler().fit(X)])
     with pytest.raises(ValueError, match="at least one"):
@@ -287,3 +312,82 @@ def test_every_column_scaler_has_a_constructor_from_known_parameters():
         if issubclass(cls, ColumnScaler):
             assert any(name.startswith("from_") and name != "from_dict" and name != "from_torch"
                        for name in cls.__dict__), cls.__name__
+
+
+def test_max_abs_power_quantile_and_squashing_from_known_parameters():
+    # oracles: scikit-learn's MaxAbsScaler, PowerTransformer and
+    # QuantileTransformer, and skrub's SquashingScaler, fitted on the rows
+    # whose parameters are given
+    import skrub
+    from sklearn import preprocessing as sk
+
+    X = train(n=400)
+    X = X[~np.isnan(X).any(axis=1)][:, [0, 1, 3]]  # (columns that every oracle takes)
+    Y = new_rows(X)
+    Y = Y[~np.isnan(Y).any(axis=1)]
+    ref = sk.MaxAbsScaler().fit(X)
+    est = MaxAbsScaler.from_max_abs(ref.max_abs_, feature_names=["a", "b", "c"])
+    np.testing.assert_array_equal(est.transform(pd.DataFrame(Y, columns=["a", "b", "c"])),
+                                  ref.transform(Y))
+    est = MaxAbsScaler.from_max_abs(np.abs(X[:100]).max(axis=0), n_samples=100)
+    est.partial_fit(X[100:])  # (later rows widen the extremes, as in one fit)
+    np.testing.assert_array_equal(est.max_abs_, ref.max_abs_)
+    assert est.n_samples_seen_ == len(X)
+    for method, Z in (("yeo-johnson", X - 20.0), ("box-cox", X + 1.0)):
+        ref = sk.PowerTransformer(method=method).fit(Z)
+        est = PowerTransformer.from_lambdas(ref.lambdas_, ref._scaler.mean_,
+                                            ref._scaler.scale_, method=method)
+        W = Y - 20.0 if method == "yeo-johnson" else Y + 1.0
+        np.testing.assert_allclose(est.transform(W), ref.transform(W), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(est.inverse_transform(est.transform(W)), W, rtol=1e-10)
+        raw = PowerTransformer.from_lambdas(ref.lambdas_, method=method, standardize=False)
+        plain = sk.PowerTransformer(method=method, standardize=False).fit(Z)
+        np.testing.assert_allclose(raw.transform(W), plain.transform(W), rtol=1e-12,
+                                   atol=1e-12)
+    for output in ("uniform", "normal"):
+        ref = sk.QuantileTransformer(n_quantiles=100, output_distribution=output).fit(X)
+        est = QuantileTransformer.from_quantiles(ref.quantiles_, output_distribution=output)
+        np.testing.assert_allclose(est.transform(Y), ref.transform(Y), rtol=1e-12, atol=1e-12)
+        assert est.n_quantiles == 100
+    ref = skrub.SquashingScaler(quantile_range=(10.0, 90.0)).fit(X)
+    lo, m, hi = np.percentile(X, [10, 50, 90], axis=0)
+    est = SquashingScaler.from_quantiles(m, lo, hi, data_min=X.min(axis=0),
+                                         data_max=X.max(axis=0), quantile_range=(10.0, 90.0))
+    np.testing.assert_allclose(est.transform(Y), ref.transform(Y), rtol=0, atol=1e-12)
+    # a binary column's quartiles coincide: the scale is then half the range
+    flat = np.array([[0.0]] + [[1.0]] * 7)
+    ref = skrub.SquashingScaler().fit(flat)
+    est = SquashingScaler.from_quantiles([1.0], [1.0], [1.0], data_min=[0.0], data_max=[1.0])
+    np.testing.assert_allclose(est.transform([[0.0], [3.0]]), ref.transform([[0.0], [3.0]]),
+                               rtol=0, atol=1e-12)
+
+
+def test_known_parameters_of_the_rank_and_power_methods_are_checked():
+    with pytest.raises(ValueError, match="max_abs must be at least 0"):
+        MaxAbsScaler.from_max_abs([1.0, -2.0])
+    with pytest.raises(ValueError, match="standardize=True needs the mean and std"):
+        PowerTransformer.from_lambdas([0.5])
+    with pytest.raises(ValueError, match="std has 2 values, but lambdas has 1"):
+        PowerTransformer.from_lambdas([0.5], [0.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="std must be at least 0"):
+        PowerTransformer.from_lambdas([0.5], [0.0], [-1.0])
+    with pytest.raises(ValueError, match="shape \\(n_quantiles, n_features\\)"):
+        QuantileTransformer.from_quantiles([0.0, 1.0])
+    with pytest.raises(ValueError, match="the quantiles of feature 1 must not decrease"):
+        QuantileTransformer.from_quantiles([[0.0, 1.0], [1.0, 0.0]])
+    with pytest.raises(ValueError, match="quantiles must be finite"):
+        QuantileTransformer.from_quantiles([[0.0], [np.inf]])
+    with pytest.raises(ValueError, match="n_quantiles=5, but quantiles holds 2"):
+        QuantileTransformer.from_quantiles([[0.0], [1.0]], n_quantiles=5)
+    with pytest.raises(ValueError, match="feature 0 must have data_min <= q_min <= median"):
+        SquashingScaler.from_quantiles([2.0], [3.0], [4.0])
+    with pytest.raises(ValueError, match="feature 0 has q_min == q_max.*give data_min"):
+        SquashingScaler.from_quantiles([1.0], [1.0], [1.0])
+    # what holds no statistics to add rows to says so, and merges refuse
+    X = train(n=50)
+    for est in (PowerTransformer.from_lambdas([1.0] * 6, standardize=False),
+                QuantileTransformer.from_quantiles(np.nanpercentile(X, [0, 50, 100], axis=0))):
+        with pytest.raises(ValueError, match="keeps? no"):
+            est.partial_fit(X)
+        with pytest.raises(ValueError):
+            merge([est, est])
