@@ -82,13 +82,43 @@ def _from_stats(est):
 def _clipping(est):
     """The input range outside which ``est``'s transform clips."""
     from ._log import LogScaler
+    from ._maxabs import MaxAbsScaler
     from ._minmax import MinMaxScaler
+    from ._quantile import QuantileTransformer
 
     if isinstance(est, MinMaxScaler) and est.clip:
         return {"clip_low": est.data_min_, "clip_high": est.data_max_}
+    if isinstance(est, MaxAbsScaler) and est.clip:
+        return {"clip_low": -est.max_abs_, "clip_high": est.max_abs_}
     if isinstance(est, LogScaler) and est._domain_policy() == "clip":
         return {"clip_low": est._low}
+    if isinstance(est, QuantileTransformer):  # (0 and 1 beyond the extreme quantiles)
+        return {"clip_low": est.quantiles_[0], "clip_high": est.quantiles_[-1]}
     return {}
+
+
+def _ranked(est):
+    """Quantile and squashing scaling: the count and extremes they rank."""
+    r = est._ranks
+    ref = _nothing(est.n_features_in_)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if est._n_rows:
+            ref["missing"] = 1.0 - r["count"] / est._n_rows
+    ref.update(min=r["min"], max=r["max"])
+    ref.update(_clipping(est))
+    return ref
+
+
+def _power(est):
+    """A power transform: the count (and, with its grid statistics, the
+    extremes) of the finite values."""
+    ref = _nothing(est.n_features_in_)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if est._n_rows:
+            ref["missing"] = 1.0 - est._state["n"] / est._n_rows
+    if est.stats_ is not None:
+        ref.update(min=est.stats_.min, max=est.stats_.max)
+    return ref
 
 
 def _robust(est):
@@ -138,8 +168,13 @@ def _references():
     from ._robust import RobustScaler
     from ._scaler import Scaler
 
+    from ._power import PowerTransformer
+    from ._quantile import QuantileTransformer
+    from ._squashing import SquashingScaler
+
     return {BatchNormScaler: _batch_norm, RobustScaler: _robust, ColumnScaler: _from_stats,
-            AutoScaler: _auto, Scaler: _scaler}
+            AutoScaler: _auto, Scaler: _scaler, QuantileTransformer: _ranked,
+            SquashingScaler: _ranked, PowerTransformer: _power}
 
 
 _REFERENCES = _references()

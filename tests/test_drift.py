@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from cases import NAMES, frame, make, new_rows, train
-from skscale import (AutoScaler, BatchNormScaler, LogScaler, MinMaxScaler, RobustScaler,
-                     Scaler, UnitNormScaler, ZScoreScaler)
+from skscale import (AutoScaler, BatchNormScaler, LogScaler, MaxAbsScaler, MinMaxScaler,
+                     PowerTransformer, QuantileTransformer, RobustScaler, Scaler,
+                     SquashingScaler, UnitNormScaler, ZScoreScaler)
 from skscale.cli import main
 
 
@@ -49,8 +50,11 @@ def _oracle(X_fit, X_new):
 
 @pytest.mark.parametrize("est", [AutoScaler(), Scaler("auto"), ZScoreScaler(), MinMaxScaler(),
                                  RobustScaler(keep_sketch=True), LogScaler(offset="auto"),
-                                 BatchNormScaler(batch_size=600)],
-                         ids=lambda e: type(e).__name__ + getattr(e, "method", ""))
+                                 BatchNormScaler(batch_size=600), MaxAbsScaler(),
+                                 QuantileTransformer(), SquashingScaler(), PowerTransformer(),
+                                 PowerTransformer(keep_stats=True)],
+                         ids=lambda e: type(e).__name__ + str(getattr(e, "method", ""))
+                         + ("_kept" if getattr(e, "keep_stats", False) else ""))
 def test_each_report_holds_what_its_method_learned(est):
     X = train()
     Y = new_rows(X) * 1.2
@@ -65,7 +69,13 @@ def test_each_report_holds_what_its_method_learned(est):
              "MinMaxScaler": ("below_min", "above_max"),
              "RobustScaler": ("missing_fit", "below_min", "above_max"),
              "LogScaler": ("below_min", "above_max"),
-             "BatchNormScaler": ("mean_fit", "std_fit", "mean_shift")}[type(est).__name__]
+             "BatchNormScaler": ("mean_fit", "std_fit", "mean_shift"),
+             "MaxAbsScaler": ("below_min", "above_max"),
+             "QuantileTransformer": ("missing_fit", "below_min", "above_max"),
+             "SquashingScaler": ("missing_fit", "below_min", "above_max"),
+             "PowerTransformer": ("missing_fit", *(("below_min", "above_max")
+                                                   if getattr(est, "keep_stats", 0) else ()))
+             }[type(est).__name__]
     for key in ("missing", "mean", *known):  # (of the new rows: always known)
         np.testing.assert_allclose(report[key], oracle[key], rtol=1e-12, err_msg=key)
     for key in set(oracle) - {"missing", "mean", *known}:
@@ -79,6 +89,19 @@ def test_where_the_method_clips_the_report_counts_it():
     np.testing.assert_allclose(report["clipped"], report["below_min"], rtol=0)
     assert (report["clipped"] > 0).all()
     assert ZScoreScaler().fit(X).check_drift(Y)["clipped"].isna().all()
+
+
+def test_max_abs_and_quantile_clipping_by_hand():
+    fit = [[-2.0], [1.0], [np.nan]]
+    new = [[-3.0], [1.5], [2.5], [0.0]]
+    r = MaxAbsScaler(clip=True).fit(fit).check_drift(new).iloc[0]
+    # max |x| = 2: -3 and 2.5 clip; below -2: one, above 1: two
+    assert r["clipped"] == 0.5 and r["below_min"] == 0.25 and r["above_max"] == 0.5
+    assert np.isnan(MaxAbsScaler().fit(fit).check_drift(new).iloc[0]["clipped"])
+    r = QuantileTransformer(n_quantiles=3).fit(fit).check_drift(new).iloc[0]
+    # beyond the extreme quantiles -2 and 1 the map is 0 or 1; 1 of 3 missing at fit
+    assert r["clipped"] == r["outside"] == 0.75
+    assert r["missing_fit"] == pytest.approx(1 / 3, rel=1e-15)
 
 
 def test_per_sample_scalers_have_no_reference():
