@@ -12,9 +12,11 @@ Each graph computes what ``transform`` computes, in float64 whatever the
 input type (a float32 input is cast to float64 first and the result
 rounded to float32 last, as skscale's kernels do), NaN passing through.
 The affine maps divide by the scale as skscale does (never multiply by
-its reciprocal) and are bit-identical to ``transform``; the logarithm and
-the per-sample statistics are computed with ONNX's own operators, within a
-stated bound of ``transform`` (:data:`ACCURACY`).  Where ``transform``
+its reciprocal) and are bit-identical to ``transform``, as are the
+squashing map and the quantile map with uniform output; the logarithm, the
+power transform, the normal quantile and the per-sample statistics are
+computed with ONNX's own operators, within a stated bound of ``transform``
+(:data:`ACCURACY`).  Where ``transform``
 raises (a value outside a logarithm's domain), the graph gives NaN.
 
 This module touches skl2onnx's registry of converters and nothing else;
@@ -43,11 +45,13 @@ ACCURACY = {
                  "why": "uniform output: the same interpolation, each value's segment found"
                         " by comparisons; normal output: the normal quantile by Wichura's"
                         " AS 241 where transform takes scipy's ndtri"},
-    "power": {"ulps": 16, "floor": 1.0, "times": "a1",
+    "power": {"ulps": 16, "floor": 1.0, "times": "a1", "exponent": True,
               "why": "log1p and expm1 from ONNX's Log and Exp (with the corrections of"
                      " Goldberg and Kahan), relative to the output or 1, times the"
                      " multiplier of the transform's exponential (at most 1000 where"
-                     " transform takes exp rather than expm1)"},
+                     " transform takes exp rather than expm1) and times the magnitude of"
+                     " its exponent, lambda times the logarithm, or 1 (the exponential's"
+                     " condition number: a rounding of the logarithm is multiplied by it)"},
     "batch_norm": {"ulps": 0, "why": "the same float64 operations"},
     "log": {"ulps": 4, "floor": 0.0,
             "why": "log1p(a) as log(1 + a) * a / ((1 + a) - 1) (ONNX has no log1p), and"
