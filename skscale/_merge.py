@@ -21,12 +21,15 @@ def merge(scalers):
     Each scaler was fitted (or ``partial_fit``) on other rows of the same
     columns, with the same method and parameters; the result is what one
     fit on all those rows gives: to rounding for means and variances,
-    exactly for minima and maxima (min-max, decimal and log scaling), and
-    within the sketches' rank error for quantiles (robust scaling, which
-    needs the sketches: fitted with ``partial_fit``, on Dask, or with
-    ``keep_sketch=True``).  Batch normalization's running statistics merge as
-    if the scalers' mini-batches had been taken in the order given.  The
-    merged scaler continues with ``partial_fit`` and merges again.
+    exactly for minima and maxima (min-max, max-abs, decimal and log
+    scaling), and within the sketches' rank error for quantiles (robust,
+    quantile and squashing scaling, which need the sketches: fitted with
+    ``partial_fit``, on Dask, or with ``keep_sketch=True``).  Batch
+    normalization's running statistics merge as if the scalers' mini-batches
+    had been taken in the order given.  The merged scaler continues with
+    ``partial_fit`` and merges again.  Power transforms do not merge (each
+    measures its moments from a point its own first rows chose): fit one on
+    the first part and ``partial_fit`` it on the others.
 
     Columns are matched by name where the scalers were fitted with names,
     in the first scaler's order; otherwise by position.  ``Scaler`` merges

@@ -222,7 +222,7 @@ class SquashingScaler(RankScaler):
         >>> from skscale import SquashingScaler
         >>> scaler = SquashingScaler.from_quantiles(median=[0.0], q_min=[-1.0], q_max=[1.0])
         >>> scaler.transform([[1.5]]).round(6)
-        array([[0.6]])
+        array([[0.727607]])
         """
         from ._columns import known_arrays
         from ._decimal import _rows
