@@ -6,7 +6,7 @@ class GalleryOrder:
     """The gallery in reading order: why scale at all, what each method does,
     how to choose, then the specialised methods, saving, and large data."""
 
-    ORDER = ["plot_convergence.py", "plot_batch_norm_layers.py", "plot_before_after.py",
+    ORDER = ["plot_convergence.py", "plot_batch_norm_layers.py", "plot_before_after.py", "plot_shape_changing.py",
              "plot_grid_search.py", "plot_auto_scaler.py", "plot_batch_norm_drift.py",
              "plot_image_norms.py", "plot_persistence.py", "plot_export.py",
              "plot_bigger_than_memory.py"]

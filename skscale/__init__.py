@@ -30,6 +30,7 @@ _HOMES = {
     "MinMaxScaler": "_minmax",
     "PowerTransformer": "_power",
     "QuantileTransformer": "_quantile",
+    "RMSNormScaler": "_rms_norm",
     "RobustScaler": "_robust",
     "Scaler": "_scaler",
     "SquashingScaler": "_squashing",

@@ -60,7 +60,10 @@ class Namespace:
         dtype = self.wide if dtype is None else dtype
         if not isinstance(a, (np.ndarray, np.generic, int, float)):
             return self.xp.astype(a, dtype)  # already here: never through numpy
-        return self.xp.asarray(np.asarray(a), dtype=dtype, device=self.device)
+        a = np.asarray(a)
+        if not a.flags.writeable:  # (torch would share, and warn of, read-only memory)
+            a = a.copy()
+        return self.xp.asarray(a, dtype=dtype, device=self.device)
 
 
 _FLOATS = {}
@@ -124,8 +127,30 @@ def numpy_dtype(dtype):
 
 
 def _device_arrays(est):
+    """The learned arrays of ``est`` that live outside numpy (its parameters
+    are what the user gave, and say nothing of where it was fitted)."""
+    params = set(type(est)._get_param_names())
     return {k: v for k, v in vars(est).items()
-            if not isinstance(v, (np.ndarray, np.generic)) and _compat().is_array_api_obj(v)}
+            if k not in params and not isinstance(v, (np.ndarray, np.generic))
+            and _compat().is_array_api_obj(v)}
+
+
+def host_value(value):
+    """A parameter given as an array of another library (a tensor, on any
+    device, a ``torch.nn.Parameter`` that requires grad) as a numpy copy;
+    anything else as it is."""
+    if value is None or isinstance(value, (np.ndarray, np.generic, int, float, str)):
+        return value
+    if _compat().is_array_api_obj(value):
+        return to_numpy(value)
+    return value
+
+
+def on_host(est):
+    """``est`` with its learned arrays of other namespaces as numpy copies."""
+    for key, value in _device_arrays(est).items():
+        est.__dict__[key] = to_numpy(value)
+    return est
 
 
 def on_device(est, ns):

@@ -328,6 +328,20 @@ class AutoScaler(BaseScaler):
                 out[:, cols] = y
         return out
 
+    def _traced(self, X, ns, view):
+        """:meth:`transform` of the tensor ``X`` (a torch module's forward):
+        each group's columns through its chain of estimators, put back in
+        order."""
+        xp, parts, order = ns.xp, [], []
+        for cols, chain in self.groups_:
+            y = xp.take(X, ns.asarray(cols, dtype=xp.int64), axis=1)
+            for est in chain:
+                y = est._traced(y, ns, None)
+            parts.append(y)
+            order.extend(int(c) for c in cols)
+        Y = xp.concat(parts, axis=1)
+        return xp.take(Y, ns.asarray(np.argsort(order), dtype=xp.int64), axis=1)
+
     @property
     def report_(self):
         check_is_fitted(self)

@@ -24,6 +24,11 @@ Nothing after the door asks again: each skeleton (:mod:`skscale._columns`,
 its own, whose entries live in those rooms.  A new kind of input is a new
 branch here and new entries in those tables.
 
+N-D input (images, sequences, tokens) is seen here as the 2-D rows of the
+method's layout (:data:`ND_LAYOUTS`, named by the estimator's
+``_nd_layout``), a :class:`View` that ``Input.output`` undoes; a method
+without a layout refuses it, with the reshape to use.
+
 The backend protocol
 --------------------
 What the rooms may call on an estimator (and nothing else):
@@ -34,11 +39,16 @@ What the rooms may call on an estimator (and nothing else):
 * ``_feature_names()`` -- the names errors give the columns (None: indices);
 * ``_stats_needed`` -- which :class:`~skscale._stats.ColumnStats` a column
   scaler learns from;
+* a per-sample scaler's ``_stats_names()`` (what :meth:`sample_stats` returns
+  per row, for the command line's columns);
 * the public methods (``transform``, ``inverse_transform``, ``sample_stats``,
   ``partial_fit``) and ``_normalize``, which a distributed backend runs on
   each block of rows with the fitted estimator;
 * batch normalization's ``batch_size`` and ``_n_full`` (how its rows make
-  mini-batches).
+  mini-batches);
+* ``_check_traceable()`` and ``_forward(X)``, which :mod:`skscale._torch_module`
+  calls: a tensor's transform in torch operations only (each skeleton's
+  ``_traced``).
 
 This module also holds what every estimator shares: tags, the failed-call
 rule (:func:`unchanged_on_error`) and the first-call validation of
@@ -46,13 +56,15 @@ rule (:func:`unchanged_on_error`) and the first-call validation of
 """
 
 import functools
+import math
 import warnings
 from contextlib import contextmanager
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
-from sklearn.utils.validation import _check_feature_names, _check_n_features, validate_data
+from sklearn.utils.validation import (_check_feature_names, _check_n_features, check_is_fitted,
+                                      validate_data)
 
 from . import _array_api, _dask, _frames
 from ._errors import (check_column_order, column_label, explain_bad_columns, explain_bad_values,
@@ -79,12 +91,14 @@ class Input:
         path reads as a view (``kind`` "dense" or "sparse"); else None.
     dtype : numpy dtype
         The float type of the arithmetic and of the output.
+    view : View or None
+        How an N-D input became the 2-D rows ``X``; None for 2-D input.
     """
 
-    __slots__ = ("kind", "X", "source", "ns", "dtype")
+    __slots__ = ("kind", "X", "source", "ns", "dtype", "view")
 
-    def __init__(self, kind, X, source, ns=None, dtype=None):
-        self.kind, self.X, self.source, self.ns = kind, X, source, ns
+    def __init__(self, kind, X, source, ns=None, dtype=None, view=None):
+        self.kind, self.X, self.source, self.ns, self.view = kind, X, source, ns, view
         self.dtype = _array_api.numpy_dtype(X.dtype) if dtype is None else dtype
 
     def back(self, result):
@@ -92,13 +106,110 @@ class Input:
         result (an array, or a tuple of them) as tensors again."""
         return self.ns.back(result) if self.ns is not None and self.ns.host else result
 
+    def shaped(self, result):
+        """A map's ``result`` (rows like ``X``) in the caller's shape and kind."""
+        if self.view is not None:
+            on_device = self.ns is not None and not self.ns.host
+            result = self.view.restore(result, self.ns.xp if on_device else np)
+        return self.back(result)
+
     def output(self, result, est):
         """A transform's ``result`` as the caller gets it: a frame of the
         input's kind where ``est``'s ``set_output`` asks for one (missing
-        values missing again), a CPU tensor's as a tensor, else itself."""
-        if self.kind == "dense":  # (a frame converted at the door; "frame" maps build theirs)
+        values missing again), a CPU tensor's as a tensor, an N-D input's
+        in its shape, else itself."""
+        if self.kind == "dense" and self.view is None:  # (a frame converted at the door)
             result = _frames.like(self.source, result, est)
-        return self.back(result)
+        return self.shaped(result)
+
+
+class View:
+    """An N-D array seen as the 2-D rows a method computes on, and back.
+
+    The input's axes are permuted by ``axes`` (None: as they are), then
+    reshaped to ``rows``.  ``channels`` is the number of channels of a
+    per-sample layout (else None), ``per_sample`` the number of rows that
+    one sample (the first axis) makes.  Numpy and array API namespaces
+    (torch's included) alike: ``xp`` is the namespace of the arrays.
+    """
+
+    __slots__ = ("shape", "axes", "rows", "channels", "per_sample")
+
+    def __init__(self, shape, axes, rows, channels=None, per_sample=1):
+        self.shape, self.axes, self.rows = shape, axes, rows
+        self.channels, self.per_sample = channels, per_sample
+
+    def of(self, X, xp=np):
+        if self.axes is not None:
+            X = _permute(xp, X, self.axes)
+        return xp.reshape(X, self.rows)
+
+    def restore(self, Y, xp=np):
+        if self.axes is None:
+            return xp.reshape(Y, self.shape)
+        Y = xp.reshape(Y, tuple(self.shape[a] for a in self.axes))
+        return _permute(xp, Y, tuple(int(i) for i in np.argsort(self.axes)))
+
+
+def _permute(xp, X, axes):
+    return xp.transpose(X, axes) if xp is np else xp.permute_dims(X, axes)
+
+
+def _channel_axis(est, shape):
+    axis = est.channel_axis
+    if not -len(shape) <= axis < len(shape) or axis % len(shape) == 0:
+        raise ValueError(
+            f"{type(est).__name__}: channel_axis={axis} is not a channel axis of X of shape"
+            f" {shape} (the first axis holds the samples).")
+    return axis % len(shape)
+
+
+def _per_channel(est, shape):
+    """Batch normalization: each channel over the batch and all positions,
+    ``(N, C, *S)`` as ``(N * prod(S), C)`` rows (the channel axis last)."""
+    c = _channel_axis(est, shape)
+    axes = (*(a for a in range(len(shape)) if a != c), c)
+    per = math.prod(shape[a] for a in axes[1:-1])
+    return View(shape, axes, (shape[0] * per, shape[c]), per_sample=per)
+
+
+def _per_sample(est, shape):
+    """Instance and group normalization: each sample, its channels in
+    order, ``(N, C, *S)`` as ``(N, C * prod(S))`` rows."""
+    c = _channel_axis(est, shape)
+    axes = None if c == 1 else (0, c, *(a for a in range(1, len(shape)) if a != c))
+    return View(shape, axes, (shape[0], math.prod(shape[1:])), channels=shape[c])
+
+
+def _trailing(est, shape):
+    """Layer and RMS normalization: over the trailing ``normalized_shape``
+    axes, ``(..., *D)`` as ``(-1, prod(D))`` rows (None: all axes but the
+    first, each sample)."""
+    if est.normalized_shape is None:
+        k = len(shape) - 1
+    else:
+        wanted = normalized_shape(est.normalized_shape)
+        k = len(wanted)
+        if k >= len(shape) or tuple(shape[-k:]) != wanted:
+            raise ValueError(
+                f"{type(est).__name__}: X of shape {shape} does not end with"
+                f" normalized_shape={wanted}, the axes each normalization runs over.")
+    return View(shape, None, (math.prod(shape[:-k]), math.prod(shape[-k:])),
+                per_sample=math.prod(shape[1:-k]))
+
+
+def normalized_shape(value):
+    """A ``normalized_shape`` parameter (an int or a sequence of them) as a tuple."""
+    return (int(value),) if np.ndim(value) == 0 else tuple(int(v) for v in value)
+
+
+#: layout -> the :class:`View` of N-D input of a shape: ``f(est, shape)``.
+#: An estimator names its layout in ``_nd_layout`` (None: 2-D input only).
+ND_LAYOUTS = {"per_channel": _per_channel, "per_sample": _per_sample, "trailing": _trailing}
+
+#: Estimators that take N-D input, for the refusal of the others.
+_ND_TAKERS = ("BatchNormScaler (per channel), InstanceNormScaler, GroupNormScaler (per"
+              " sample), LayerNormScaler and RMSNormScaler (over the trailing axes)")
 
 
 @contextmanager
@@ -141,6 +252,35 @@ def partial_fit_context(method):
 def has_callbacks(est):
     """Whether scikit-learn callbacks are set on ``est`` or propagated to it."""
     return "_skl_callbacks" in est.__dict__ or "_parent_callback_ctx" in est.__dict__
+
+
+def _caller():
+    """The ``stacklevel`` of a warning that names the first caller outside
+    skscale and scikit-learn (whose wrappers sit between)."""
+    import os
+    import sys
+
+    import sklearn
+
+    ours = (os.path.dirname(__file__), os.path.dirname(sklearn.__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(ours):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _detached(est, X):
+    """The tensor ``X``, which requires grad, outside autograd, said once
+    per call: the scaling is numpy (or device kernels), so no gradient
+    flows through it.  A CPU tensor is copied, so that no transform writes
+    into a leaf's memory behind autograd's back."""
+    warnings.warn(
+        f"{type(est).__name__} reads a tensor that requires grad detached: its result is"
+        " outside autograd, and no gradient flows through the scaling. For a"
+        " differentiable step, use the module that to_torch() returns; pass"
+        " X.detach() to silence this warning.", UserWarning, stacklevel=_caller())
+    X = X.detach()
+    return X.clone() if getattr(X.device, "type", None) == "cpu" else X
 
 
 class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -321,15 +461,23 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
             # cost: it matters for partial_fit and transform on small batches.
             return Input("dense", X, X)
         source = X
+        if getattr(X, "requires_grad", False) is True:
+            X = _detached(self, X)
+        view = None
+        if getattr(X, "ndim", 2) > 2:
+            view = self._view(X)
         if _dask.is_dask(X):  # its metadata here; each block is validated on its worker
             return Input("dask", X, source, dtype=_dask.validate(self, X, reset))
         ns = _array_api.namespace(X)
         if ns is not None and not ns.host:  # stays in its namespace, on its device
-            X = validate_data(self, X.detach() if hasattr(X, "detach") else X,
-                              reset=reset, dtype=ns.dtypes, ensure_all_finite=False)
-            return Input("device", X, source, ns)
+            X = X.detach() if hasattr(X, "detach") else X
+            X = X if view is None else view.of(X, ns.xp)
+            X = validate_data(self, X, reset=reset, dtype=ns.dtypes, ensure_all_finite=False)
+            return Input("device", X, source, ns, view=view)
         if ns is not None:  # a CPU tensor: the numpy path, on a view of it
             X = _array_api.host_view(X)
+        if view is not None:  # (a tensor without dispatch: numpy, as for 2-D ones)
+            X = view.of(np.asarray(X))
         _frames.refuse_non_numbers(X)
         frame = _frames.read(X) if columns else None
         if frame is not None:  # what validate_data checks of a frame, without converting it
@@ -339,7 +487,92 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
             _check_n_features(self, X, reset=reset)
             return Input("frame", frame, source)
         X = self._convert(X, reset, inverse)
-        return Input("sparse" if sp.issparse(X) else "dense", X, source, ns)
+        return Input("sparse" if sp.issparse(X) else "dense", X, source, ns, view=view)
+
+    #: How N-D input (images, sequences, tokens) becomes rows: a key of
+    #: :data:`ND_LAYOUTS`, or None for 2-D input only.
+    _nd_layout = None
+
+    def _view(self, X):
+        """The :class:`View` of the N-D input ``X``, or the refusal of a
+        method that takes 2-D input only, with the reshape to use."""
+        name = type(self).__name__
+        if _dask.is_dask(X):
+            raise ValueError(
+                f"{name} takes a Dask array of 2-D rows; got {X.ndim} dimensions. Reshape"
+                " it to the method's rows first (the user guide's 'Images, sequences and tokens').")
+        shape = tuple(X.shape)  # (a traced tensor's may be symbolic: never int() here)
+        if self._nd_layout is None:
+            raise ValueError(
+                f"{name} takes 2-D input (n_samples, n_features); got X of shape {shape}."
+                " One feature per value: X.reshape(len(X), -1); one feature per channel"
+                " (axis 1): X.swapaxes(1, -1).reshape(-1, X.shape[1]), and back with"
+                " Y.reshape(X.swapaxes(1, -1).shape).swapaxes(1, -1) (numpy arrays and"
+                f" torch tensors alike). N-D input is taken by {_ND_TAKERS}.")
+        return ND_LAYOUTS[self._nd_layout](self, shape)
+
+    def to_torch(self, module=None):
+        """This estimator's :meth:`transform` as a ``torch.nn.Module``.
+
+        Its forward takes what ``transform`` takes as a tensor (2-D, and the
+        N-D shapes of the methods that take them), on any device, and
+        returns what ``transform`` returns: the same dtype, computed in
+        float64, NaN passed through.  It is made of torch operations, so
+        gradients flow through it and ``torch.export.export`` accepts it.
+        Values that ``transform`` refuses with an error (an infinity, a value
+        outside a logarithm's domain) come out non-finite instead: a traced
+        graph cannot stop to name them.  It holds a copy of the estimator,
+        whose arrays are constants of the module (not buffers that
+        ``module.half()`` would round).
+
+        Parameters
+        ----------
+        module : None
+            Batch, layer, instance, group and RMS normalization can write
+            their parameters into a torch layer of their kind instead; the
+            other methods have none.
+
+        Returns
+        -------
+        module : torch.nn.Module
+
+        Examples
+        --------
+        >>> import numpy as np, torch
+        >>> from skscale import ZScoreScaler
+        >>> X = np.array([[1.0, 10.0], [2.0, 30.0], [3.0, 50.0]])
+        >>> scaler = ZScoreScaler().fit(X)
+        >>> module = scaler.to_torch()
+        >>> module(torch.from_numpy(X))
+        tensor([[-1.2247, -1.2247],
+                [ 0.0000,  0.0000],
+                [ 1.2247,  1.2247]], dtype=torch.float64)
+        >>> exported = torch.export.export(module, (torch.from_numpy(X),))
+        """
+        if module is not None:
+            raise TypeError(
+                f"{type(self).__name__}.to_torch() builds a module of its own and writes into"
+                " none: only batch, layer, instance, group and RMS normalization write their"
+                " parameters into a torch layer of their kind.")
+        from ._torch_module import ScalerModule
+
+        return ScalerModule(self)
+
+    def _check_traceable(self):
+        """Refuse what cannot become a module (an unfitted estimator)."""
+        check_is_fitted(self)
+
+    def _forward(self, X):
+        """:meth:`transform` of the tensor ``X`` in torch operations only:
+        the N-D view of the door, then the method's device kernel without
+        the checks that would leave a traced graph (``_traced``)."""
+        ns = _array_api.Namespace(X)
+        view = self._view(X) if X.ndim > 2 else None
+        Y = self._traced(X if view is None else view.of(X, ns.xp), ns, view)
+        return Y if view is None else view.restore(Y, ns.xp)
+
+    def _traced(self, X, ns, view):  # pragma: no cover - each skeleton has its own
+        raise NotImplementedError
 
     def _convert(self, X, reset, inverse):
         """``validate_data`` of anything but a device array, a dask collection

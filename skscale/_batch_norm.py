@@ -52,6 +52,15 @@ class BatchNormScaler(ColumnScaler):
     With ``momentum=None`` a constant feature maps to ``shift``: ``eps`` keeps
     the divisor positive.  With a fixed momentum the start values (mean 0,
     variance 1) fade as ``(1 - momentum)**steps``, and it approaches ``shift``.
+    N-D input is taken as torch's ``BatchNorm1d``/``2d``/``3d`` take it:
+    ``(N, C, L)``, ``(N, C, H, W)``, ``(N, C, D, H, W)``, each of the ``C``
+    channels (the axis ``channel_axis``) a feature, normalized over the batch
+    and all positions; the output has the input's shape.  Then
+    ``batch_size`` counts samples (mini-batches of ``batch_size * L`` values
+    per channel), ``n_features_in_`` is ``C``, and the running statistics are
+    per channel.  (``copy=False`` scales such input in place only where the
+    channels are its last axis: otherwise its rows are a copy.)
+
     A feature with ``scale = 0`` maps exactly to ``shift`` (as in torch):
     pruned networks zero gamma, so it is accepted, here as in the per-sample
     normalizations; :meth:`inverse_transform` refuses it, naming the features,
@@ -87,6 +96,17 @@ class BatchNormScaler(ColumnScaler):
         The learned offset beta (PyTorch's ``bias``).
     copy : bool, default=True
         False scales in place where the input is a writeable float array.
+    channel_axis : int, default=1
+        The axis of N-D input that holds the channels (torch's layout: 1;
+        channels-last images: -1).  2-D input is ``(n_samples, n_features)``
+        whatever its value.
+    warm_start : bool, default=False
+        False: :meth:`fit` starts the running statistics afresh.  True:
+        :meth:`fit` continues the training steps from the statistics it holds
+        (those of an earlier fit, or of a trained layer), as
+        :meth:`partial_fit` on each of its mini-batches would.
+        :meth:`from_torch` sets it, so that a scaler taken out of its
+        ``FrozenEstimator`` continues the layer's training in a pipeline.
 
     Attributes
     ----------
@@ -139,38 +159,62 @@ class BatchNormScaler(ColumnScaler):
         "scale": [Real, "array-like"],
         "shift": [Real, "array-like"],
         "copy": ["boolean"],
+        "channel_axis": [Integral],
+        "warm_start": ["boolean"],
     }
 
+    _nd_layout = "per_channel"
+
     def __init__(self, *, momentum=None, eps=1e-5, batch_size=256, scale=1.0,
-                 shift=0.0, copy=True):
+                 shift=0.0, copy=True, channel_axis=1, warm_start=False):
         self.momentum = momentum
         self.eps = eps
         self.batch_size = batch_size
         self.scale = scale
         self.shift = shift
         self.copy = copy
+        self.channel_axis = channel_axis
+        self.warm_start = warm_start
 
     @classmethod
-    def from_torch(cls, module, batch_size=256):
-        """A fitted scaler from a trained ``torch.nn.BatchNorm1d``.
+    def from_torch(cls, module, batch_size=256, *, frozen=True):
+        """A fitted scaler from a trained ``torch.nn.BatchNorm1d`` (``2d``, ``3d``).
 
         It holds the layer's running statistics, step counter, ``eps``,
         ``momentum``, and its weight and bias as ``scale`` and ``shift``, so
-        :meth:`transform` gives the layer's evaluation-mode output and
-        :meth:`partial_fit` continues its training steps.  For
-        ``BatchNorm2d``/``3d`` the features are the channels: reshape
-        ``(N, C, H, W)`` data to ``X.transpose(0, 2, 3, 1).reshape(-1, C)``.
+        :meth:`transform` gives the layer's evaluation-mode output, on the
+        layer's own input shapes (``(N, C)``, ``(N, C, L)``, ``(N, C, H,
+        W)``).
+
+        A trained layer stays trained: by default the scaler comes wrapped
+        in scikit-learn's ``FrozenEstimator``, whose ``fit`` does nothing, so
+        ``Pipeline.fit``, cross-validation and grid searches (whose clones
+        of it are itself) leave its statistics as the layer had them; every
+        other method is the scaler's.  To continue the layer's training
+        instead, take the scaler out, ``frozen.estimator``, or ask for it
+        unwrapped with ``frozen=False``: it has ``warm_start=True``, so its
+        ``fit`` in a pipeline, like :meth:`partial_fit`, continues the
+        training steps from the layer's statistics (a clone of it forgets
+        them, as any scikit-learn clone does).
+
+        An ``InstanceNorm1d``/``2d``/``3d`` with running statistics
+        (``track_running_stats=True``) computes this same per-channel map in
+        evaluation mode; it is taken too, frozen only, since instance
+        normalization updates its statistics differently.  Any other module
+        is refused, naming the estimator that represents it.
 
         Parameters
         ----------
-        module : torch.nn.BatchNorm1d
+        module : torch.nn.BatchNorm1d, BatchNorm2d or BatchNorm3d
             A layer with running statistics (``track_running_stats=True``).
         batch_size : int, default=256
             The scaler's ``batch_size`` for a later :meth:`fit`.
+        frozen : bool, default=True
+            Wrap the scaler in ``sklearn.frozen.FrozenEstimator``.
 
         Returns
         -------
-        scaler : BatchNormScaler
+        scaler : FrozenEstimator or BatchNormScaler
             Fitted.
 
         Examples
@@ -181,11 +225,22 @@ class BatchNormScaler(ColumnScaler):
         >>> _ = layer(torch.tensor([[1.0, 2.0], [3.0, 6.0]], dtype=torch.float64))
         >>> _ = layer.eval()
         >>> scaler = BatchNormScaler.from_torch(layer)
+        >>> scaler
+        FrozenEstimator(estimator=BatchNormScaler(momentum=0.1, scale=array([1., 1.]),
+                                                  shift=array([0., 0.]),
+                                                  warm_start=True))
         >>> X = np.array([[2.0, 4.0]])
         >>> bool(np.allclose(scaler.transform(X), layer(torch.from_numpy(X)).detach().numpy()))
         True
+        >>> from sklearn.pipeline import make_pipeline
+        >>> _ = make_pipeline(scaler).fit(X * 100)         # a no-op: still the layer's
+        >>> scaler.running_mean_
+        array([0.2, 0.4])
+        >>> batch = np.array([[10.0, 20.0], [30.0, 60.0]])
+        >>> scaler.estimator.partial_fit(batch).running_mean_   # training continues
+        array([2.18, 4.36])
         """
-        return _torch.batch_norm_from_torch(cls, module, batch_size)
+        return _torch.batch_norm_from_torch(cls, module, batch_size, frozen)
 
     @classmethod
     def from_stats(cls, running_mean, running_var, *, num_batches_tracked=1, n_samples=0,
@@ -246,10 +301,22 @@ class BatchNormScaler(ColumnScaler):
                         _rows(owner, n_samples))
         return est
 
-    def to_torch(self, module):
-        """Write the running statistics, step counter, ``eps``, ``momentum``,
-        ``scale`` and ``shift`` into a ``torch.nn.BatchNorm1d`` of as many
-        features (in its own dtype and device); returns ``module``.
+    def to_torch(self, module=None):
+        """This scaler as torch: a new module of its :meth:`transform`, or
+        its statistics written into a batch normalization layer.
+
+        Parameters
+        ----------
+        module : torch.nn.BatchNorm1d, BatchNorm2d or BatchNorm3d, default=None
+            None: return a new ``torch.nn.Module`` whose forward is
+            :meth:`transform` (see the user guide's "To torch").  A layer
+            of as many features: write the running statistics, step
+            counter, ``eps``, ``momentum``, ``scale`` and ``shift`` into it
+            (in its own dtype and device), and return it.
+
+        Returns
+        -------
+        module : torch.nn.Module
 
         Examples
         --------
@@ -260,6 +327,8 @@ class BatchNormScaler(ColumnScaler):
         >>> layer.running_mean.tolist(), int(layer.num_batches_tracked)
         ([0.2, 0.4], 1)
         """
+        if module is None:
+            return super().to_torch()
         check_is_fitted(self, "running_mean_")
         with _array_api.fitted_on_host(self, None):  # (read where they live)
             return _torch.batch_norm_to_torch(self, module)
@@ -298,18 +367,33 @@ class BatchNormScaler(ColumnScaler):
 
     def _reset(self):
         super()._reset()
-        for attr in ("running_mean_", "running_var_", "num_batches_tracked_"):
+        for attr in ("running_mean_", "running_var_", "num_batches_tracked_", "_inference_only"):
             self.__dict__.pop(attr, None)
+
+    def _warm(self):
+        """Whether :meth:`fit` continues from statistics held (``warm_start``)."""
+        return getattr(self, "warm_start", False) and hasattr(self, "running_mean_")
+
+    def _check_trainable(self):
+        source = getattr(self, "_inference_only", None)
+        if source is not None:
+            raise ValueError(
+                f"This scaler holds the running statistics of a torch {source}, which"
+                " instance normalization updates from each sample's own variance: batch"
+                " normalization's training steps would not continue them. Continue its"
+                " training in torch, or fit afresh with warm_start=False.")
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Reset, then take one training step per mini-batch of ``batch_size`` rows.
 
-        A trailing remainder of one row joins the previous mini-batch.
+        A trailing remainder of one row joins the previous mini-batch.  With
+        ``warm_start=True`` and statistics held, the steps continue from
+        them instead.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, ...)
             Training data, n_samples >= 2. NaN values are ignored.
         y : None
             Ignored.
@@ -319,39 +403,46 @@ class BatchNormScaler(ColumnScaler):
         self : object
             Fitted scaler.
         """
-        self._reset()  # (a fit that raises leaves the scaler unfitted)
+        warm = self._warm()
+        if warm:
+            self._check_trainable()
+        else:
+            self._reset()  # (a fit that raises leaves the scaler unfitted)
         with unchanged_on_error(self):
-            data = self._door(X, reset=True)
-            with _array_api.fitted_on_host(self, data.ns, "fit"):
+            data = self._door(X, reset=not warm)
+            with _array_api.fitted_on_host(self, data.ns, "update" if warm else "fit"):
                 d = self.n_features_in_
                 self._gamma_beta(d)  # a bad scale or shift fails before the work
                 n, steps = BATCH_STEPS[data.kind](self, data)
-                state = (np.zeros(d), np.ones(d), 0)
+                state = ((self.running_mean_, self.running_var_, self.num_batches_tracked_)
+                         if warm else (np.zeros(d), np.ones(d), 0))
                 for row0, stats in steps:
                     self._check_counts(stats, row0)
                     state = self._fold(state, stats)
-                self._keep_state(state, n)
+                self._keep_state(state, n + (self.n_samples_seen_ if warm else 0))
         return self
 
-    def _n_full(self, n):
-        """How many whole mini-batches of ``batch_size`` rows :meth:`fit` takes
-        from ``n`` rows; the rest, if any, is one more (of 2 rows or more)."""
+    def _n_full(self, n, size=None):
+        """How many whole mini-batches of ``size`` rows (default
+        ``batch_size``) :meth:`fit` takes from ``n`` rows; the rest, if any,
+        is one more (of 2 rows or more)."""
         _check_rows(n)
-        return whole_batches(n, self.batch_size)
+        return whole_batches(n, self.batch_size if size is None else size)
 
     def _stream_batches(self, blocks):
         """The training mini-batches of a stream of row blocks, as :meth:`fit`
         cuts its rows: one :meth:`partial_fit` each."""
         return minibatches(blocks, self.batch_size)
 
-    def _steps(self, X, ns=None):
+    def _steps(self, X, ns=None, per_sample=1):
         """``(n_samples, steps)``: ``steps`` yields the ``(first_row, stats)``
         of :meth:`fit`'s mini-batches of ``X`` in order, a stack of whole ones
         at a time; ``X`` is a numpy array, or one of the namespace ``ns``,
-        reduced on its device."""
-        n, bs = X.shape[0], self.batch_size
+        reduced on its device.  Each sample is ``per_sample`` rows of ``X``
+        (N-D input: its positions), and a mini-batch ``batch_size`` samples."""
+        n, bs = X.shape[0], self.batch_size * per_sample
         names = self._feature_names()
-        n_full = self._n_full(n)
+        n_full = self._n_full(n, bs)
         # The statistics of a group of batches (five float64 fields per
         # feature each) are held at a time: about _STATS_BYTES whatever
         # the size of X.
@@ -380,7 +471,7 @@ class BatchNormScaler(ColumnScaler):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, ...)
             One mini-batch, n_samples >= 2, each feature with at least 2
             non-NaN values.
         y : None
@@ -425,12 +516,13 @@ class BatchNormScaler(ColumnScaler):
         est = self if hasattr(self, "running_mean_") else clone(self)
         data = est._door(X, reset=est is not self)
         _array_api.check_same_namespace(self, data.ns, "normalize_batch")
-        return data.back(est._normalize(data, est._batch_stats(data, 0), copy))
+        return data.shaped(est._normalize(data, est._batch_stats(data, 0), copy))
 
     def _train_step(self, X, output):
         """One training step; also return the batch normalized by its own
         statistics unless ``output`` (the copy flag) is None."""
         first = not hasattr(self, "running_mean_")
+        self._check_trainable()
         with unchanged_on_error(self):
             data = self._door(X, reset=first)
             if output is not None:
@@ -444,7 +536,7 @@ class BatchNormScaler(ColumnScaler):
                          (self.running_mean_, self.running_var_, self.num_batches_tracked_))
                 self._keep_state(self._fold(state, stats),
                                  stats.n_rows + (0 if first else self.n_samples_seen_))
-        return None if y is None else data.back(y)
+        return None if y is None else data.shaped(y)
 
     def _batch_stats(self, data, row0):
         """Statistics of one training batch starting at row ``row0`` of the
@@ -496,7 +588,7 @@ class BatchNormScaler(ColumnScaler):
         """``scale`` and ``shift`` as float64 arrays of shape (n_features,)."""
         out = []
         for name in ("scale", "shift"):
-            v = np.asarray(getattr(self, name), dtype=np.float64)
+            v = np.asarray(_array_api.host_value(getattr(self, name)), dtype=np.float64)
             if v.ndim > 1 or (v.ndim == 1 and v.shape[0] != n_features):
                 raise ValueError(f"{name} must be a number or have one value per"
                                  f" feature ({n_features}); got shape {v.shape}.")
@@ -538,11 +630,16 @@ class BatchNormScaler(ColumnScaler):
 
 _STATS_BYTES = 1 << 20
 
+
+def _per_sample(data):
+    """Rows of ``data.X`` per sample: the positions of N-D input, else 1."""
+    return 1 if data.view is None else data.view.per_sample
+
 #: kind -> ``(n_samples, steps)`` of :meth:`BatchNormScaler.fit`: the statistics
 #: of its mini-batches in row order (see ``BatchNormScaler._steps``).
 BATCH_STEPS = {
-    "dense": lambda est, data: est._steps(data.X),
-    "device": lambda est, data: est._steps(data.X, data.ns),  # reduced on the device
+    "dense": lambda est, data: est._steps(data.X, per_sample=_per_sample(data)),
+    "device": lambda est, data: est._steps(data.X, data.ns, _per_sample(data)),  # on the device
     "dask": lambda est, data: _dask.batch_steps(est, data.X),  # on the workers, folded here
 }
 

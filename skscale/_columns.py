@@ -556,7 +556,7 @@ class ColumnScaler(BaseScaler):
             return inverse_of_columns(self, X, columns,
                                       lambda view, X: view.inverse_transform(X, copy))
         out, data = self._map_rows(X, copy, inverse=True)
-        return data.back(out)
+        return data.shaped(out)
 
     @classmethod
     def _from_known(cls, stats, feature_names, params):
@@ -603,6 +603,15 @@ class ColumnScaler(BaseScaler):
         with _array_api.fitted_on_host(self, data.ns):
             return COLUMN_MAPS[data.kind](self, data, copy, inverse,
                                           self._affine_map(inverse)), data
+
+    def _traced(self, X, ns, view):
+        """The map of :meth:`transform` on the tensor ``X`` (a torch module's
+        forward): the device kernel, with no fallback to the host."""
+        affine_map = self._affine_map(False)
+        if affine_map is not None:
+            return _device.affine_on_device(X, ns, *affine_map, fallback=None)
+        kernel, params = self._device_map(False)
+        return kernel(X, ns, inverse=False, fallback=None, **params)
 
     def _affine_map(self, inverse):
         """``(center, scale, shift, bounds)`` of :func:`~skscale._kernels.affine`

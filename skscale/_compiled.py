@@ -226,6 +226,23 @@ def log_loop(X, out, shift, log_base, bounds, n_threads):
     return int(bad.argmax()) if bad.any() else -1
 
 
+def power_loop(X, out, P, zero1, box_cox, bounds, n_threads):
+    """The near side of :func:`skscale._maps.power`'s forward map in one
+    compiled pass over the blocks of rows ``bounds[b]:bounds[b + 1]``
+    (``out`` may be ``X``), with its per-feature arrays ``P`` where every
+    ``|a1|`` allows ``exp`` for ``expm1`` (``P["fast"]``).  Returns the rows
+    left unwritten for the numpy kernel: those with a value on the far side
+    of the reference point, one the map refuses, an infinity or an
+    exponent beyond +-700."""
+    unusual = np.zeros(X.shape[0], dtype=np.uint8)
+    sign = np.zeros(X.shape[1]) if box_cox else np.ascontiguousarray(P["sign"])
+    args = [np.ascontiguousarray(P[k]) for k in ("c", "pc", "l1", "a1", "b1", "b1_fast")]
+    with _parallel(n_threads):
+        _load()._power_loop(X, out, *args, sign, np.ascontiguousarray(zero1), bool(box_cox),
+                            bounds, unusual)
+    return np.flatnonzero(unusual)
+
+
 def batch_stats_loop(X, bounds, moments, extremes, n_threads):
     """Statistics of each block of rows ``bounds[b]:bounds[b + 1]`` of a
     C-contiguous ``X``, stacked after a first, empty part: an array of shape

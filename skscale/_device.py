@@ -18,7 +18,7 @@ import math
 import numpy as np
 from sklearn import config_context
 
-from ._array_api import numpy_dtype, to_numpy
+from ._array_api import _compat, numpy_dtype, to_numpy
 from ._errors import check_overflow, raise_non_finite
 
 #: Rows reduced at a time in float32 on a device without float64: the
@@ -141,7 +141,11 @@ def affine_on_device(X, ns, center, scale, shift, bounds=None, *, inverse=False,
 def _checked(X, y, ns, fallback):
     """``y``, unless it holds a non-finite value where ``X`` is finite, or
     ``X`` an infinity: then ``fallback`` (the numpy path, on a host copy of
-    ``X``) runs to raise its error, naming the value."""
+    ``X``) runs to raise its error, naming the value.  Without a
+    ``fallback`` (a traced torch module, which cannot leave its graph),
+    ``y`` as it is."""
+    if fallback is None:
+        return y
     xp = ns.xp
     if bool(xp.any(xp.logical_and(xp.isfinite(X), xp.logical_not(xp.isfinite(y))))) or \
             bool(xp.any(xp.isinf(X))):
@@ -182,7 +186,7 @@ def unit_norm_on_device(X, ns, norm, host_call):
     """``(Y, norms)`` of :class:`~skscale.UnitNormScaler` on the device:
     each row divided by its l1, l2 or max norm of the non-NaN values (a zero
     row stays zero); ``host_call`` as in :func:`_rows_fallback`."""
-    if _needs_host(X, ns):
+    if host_call is not None and _needs_host(X, ns):
         return _rows_fallback(X, ns, host_call)
     xp = ns.xp
     x = xp.astype(X, ns.wide)
@@ -199,13 +203,16 @@ def unit_norm_on_device(X, ns, norm, host_call):
     return xp.astype(y, X.dtype), norms
 
 
-def group_norm_on_device(X, ns, n_groups, eps, gamma, beta, host_call):
+def group_norm_on_device(X, ns, n_groups, eps, gamma, beta, host_call, centered=True):
     """``(Y, (mean, std))`` of the group statistics scalers on the device:
     each (row, group) standardized by its mean and ``std = sqrt(var + eps)``
     of its non-NaN values (1 where that is 0), then ``* gamma + beta``;
     ``gamma`` and ``beta`` are None, a number, or one value per feature in
-    the ``(n_groups, size)`` view of a row, as the numpy kernel takes them."""
-    if _needs_host(X, ns):
+    the ``(n_groups, size)`` view of a row, as the numpy kernel takes them.
+    Not ``centered``: divided by ``sqrt(mean(x**2) + eps)``, with ``mean``
+    0 (RMS normalization).  ``host_call=None`` (a traced torch module)
+    leaves no row to the host."""
+    if host_call is not None and _needs_host(X, ns):
         return _rows_fallback(X, ns, host_call)
     xp = ns.xp
     n, d = X.shape
@@ -215,6 +222,12 @@ def group_norm_on_device(X, ns, n_groups, eps, gamma, beta, host_call):
     count = xp.sum(present, axis=2)
     safe = xp.where(count == 0, xp.ones_like(count), count)
     filled = xp.where(nan, xp.zeros_like(v), v)
+    nothing = xp.asarray(math.nan, dtype=ns.wide, device=ns.device)
+    if not centered:
+        mean = xp.zeros_like(count)
+        std = xp.sqrt(xp.sum(filled * filled, axis=2) / safe + eps)
+        std = xp.where(count == 0, nothing, xp.where(std == 0, xp.ones_like(std), std))
+        return _affine_groups(X, ns, v / std[..., None], gamma, beta), (mean, std)
     mean = xp.sum(filled, axis=2) / safe
     dev = xp.where(nan, xp.zeros_like(v), v - mean[..., None])
     resid = xp.sum(dev, axis=2)
@@ -225,16 +238,20 @@ def group_norm_on_device(X, ns, n_groups, eps, gamma, beta, host_call):
     constant = lo == hi  # exactly the value, spread exactly 0
     mean = xp.where(constant, lo, mean)
     var = xp.where(constant, xp.zeros_like(var), xp.clip(var, 0.0, None))
-    nothing = xp.asarray(math.nan, dtype=ns.wide, device=ns.device)
     mean = xp.where(count == 0, nothing, mean)
     std = xp.sqrt(var + eps)
     std = xp.where(count == 0, nothing, xp.where(std == 0, xp.ones_like(std), std))
-    y = (v - mean[..., None]) / std[..., None]
+    return _affine_groups(X, ns, (v - mean[..., None]) / std[..., None], gamma, beta), (mean, std)
+
+
+def _affine_groups(X, ns, y, gamma, beta):
+    """``y * gamma + beta`` of the standardized groups ``y``, as rows of
+    ``X``'s shape and dtype."""
     if gamma is not None:
         y = y * (ns.asarray(gamma) if not isinstance(gamma, float) else gamma)
     if beta is not None:
         y = y + (ns.asarray(beta) if not isinstance(beta, float) else beta)
-    return xp.astype(xp.reshape(y, (n, d)), X.dtype), (mean, std)
+    return ns.xp.astype(ns.xp.reshape(y, X.shape), X.dtype)
 
 
 def row_inverse_on_device(Y, ns, n_groups, scale, center=None, gamma=None, beta=None):
@@ -273,7 +290,7 @@ def soft_clip_on_device(X, ns, center, scale, bound, *, inverse, fallback):
     xp = ns.xp
     B = float(bound)
     x = xp.astype(X, ns.wide)
-    if inverse and bool(xp.any(xp.abs(x) > B)):
+    if inverse and fallback is not None and bool(xp.any(xp.abs(x) > B)):
         return _on_host(X, ns, fallback)
     constant = np.isinf(scale) & np.isfinite(center)
     empty = ~np.isfinite(center)
@@ -311,10 +328,16 @@ def quantile_on_device(X, ns, tables, normal, *, inverse, fallback):
     does not have: it takes the numpy path on a host copy, as do an
     infinity (which that path names) and a float32-only device (the gaps
     between neighbouring quantiles can be a few float32 ulps: interpolating
-    across them in float32 would lose the output's digits)."""
+    across them in float32 would lose the output's digits).  Without a
+    ``fallback`` (a traced torch module) nothing goes to the host: the normal
+    output takes torch's own quantile function."""
     xp = ns.xp
     x = xp.astype(X, ns.wide)
-    if normal or ns.wide != xp.float64 or bool(xp.any(xp.isinf(x))):
+    if fallback is None:
+        ndtri = _ndtri(xp) if normal and not inverse else None
+        if normal and ndtri is None:
+            raise NotImplementedError("the normal quantile map needs torch's special.ndtri")
+    elif normal or ns.wide != xp.float64 or bool(xp.any(xp.isinf(x))):
         return _on_host(X, ns, fallback)
     r = ns.asarray(tables["r"])
     n = tables["r"].size
@@ -346,7 +369,26 @@ def quantile_on_device(X, ns, tables, normal, *, inverse, fallback):
             u = xp.where(at, tie, u)
             u = xp.clip(xp.where(v <= q[0], 0.0, xp.where(v >= q[n - 1], 1.0, u)), 0.0, 1.0)
         cols.append(xp.where(xp.isnan(v), v, u))
-    return _checked(X, xp.astype(xp.stack(cols, axis=1), X.dtype), ns, fallback)
+    u = xp.stack(cols, axis=1)
+    if normal:  # (traced only: scikit-learn's margin, as skscale._maps)
+        from scipy.special import ndtri as host_ndtri
+
+        from ._maps import BOUNDS_THRESHOLD
+
+        margin = BOUNDS_THRESHOLD - np.spacing(1)
+        u = xp.clip(ndtri(xp.clip(u, 0.0, None)), float(host_ndtri(margin)),
+                    float(host_ndtri(1 - margin)))
+    return _checked(X, xp.astype(u, X.dtype), ns, fallback)
+
+
+def _ndtri(xp):
+    """The normal distribution's quantile function of ``xp``'s library,
+    where it has one (torch's), else None."""
+    if _compat().is_torch_namespace(xp):
+        import torch
+
+        return torch.special.ndtri
+    return None
 
 
 #: The per-feature arrays of :func:`skscale._maps.power`.
@@ -370,7 +412,7 @@ def power_on_device(X, ns, params, box_cox, *, inverse, fallback):
     l2 = ns.asarray(np.where(zero2 | np.isnan(P["l2"]), 1.0, P["l2"]))
     z1, z2 = ns.asarray(zero1, dtype=xp.bool), ns.asarray(zero2, dtype=xp.bool)
     x = xp.astype(X, ns.wide)
-    if box_cox and not inverse and bool(xp.any(x <= 0)):
+    if box_cox and not inverse and fallback is not None and bool(xp.any(x <= 0)):
         return _on_host(X, ns, fallback)
     zero = xp.zeros_like(x)
     if inverse:

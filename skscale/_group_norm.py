@@ -14,6 +14,7 @@ kernel :func:`~skscale._kernels.grouped`; the public classes only say how
 many groups and channels there are.
 """
 
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -22,6 +23,7 @@ from sklearn.utils._param_validation import Interval
 
 from . import _array_api, _blocks, _compiled, _device, _torch
 from ._blocks import block_bounds, scratch
+from ._base import normalized_shape
 from ._kernels import group_inverse, grouped, redo_rows, rescaling
 from ._rows import RowScaler
 
@@ -107,16 +109,45 @@ class _GroupStatsScaler(RowScaler):
     """
 
     _channel_word = "channel"  # how error messages name what gamma/beta index
+    #: Whether each group is centered on its mean (False: root mean square).
+    _centered = True
 
-    def _groups_and_channels(self, n_features):  # pragma: no cover - abstract
+    def _groups_and_channels(self, n_features, channels):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _layout(self, n_features):
+    def _channel_count(self, channels):
+        """``n_channels``, or the ``channels`` of N-D input where it is None;
+        a parameter that differs from them is refused."""
+        if channels is not None and self.n_channels not in (None, channels):
+            raise ValueError(
+                f"{type(self).__name__}: n_channels={self.n_channels}, but X has {channels}"
+                f" channels on its axis {self.channel_axis} (channel_axis).")
+        return self.n_channels if channels is None else channels
+
+    def _check_layout(self, channels):
+        if channels != self.n_channels_:
+            raise ValueError(
+                f"{type(self).__name__} was fitted on {self.n_channels_} channels; X has"
+                f" {channels} on its axis {self.channel_axis} (channel_axis).")
+
+    def _stats_names(self):
+        groups = range(self.n_groups_)
+        return [f"mean_{g}" for g in groups] + [f"std_{g}" for g in groups]
+
+    def _eps(self, dtype):
+        """The ``eps`` of the arithmetic for input of ``dtype``."""
+        return self.eps
+
+    def _moments(self, x):
+        """Center and mean square about it, per (row, group) of ``x``."""
+        return _group_moments(x)
+
+    def _layout(self, n_features, channels=None):
         """``(n_groups, n_channels, gamma, beta)`` for rows of ``n_features``
-        features, checked; ``gamma`` and ``beta`` as :meth:`_per_feature`
-        gives them."""
+        features (N-D input: of ``channels`` channels), checked; ``gamma``
+        and ``beta`` as :meth:`_per_feature` gives them."""
         name = type(self).__name__
-        n_groups, n_channels = self._groups_and_channels(n_features)
+        n_groups, n_channels = self._groups_and_channels(n_features, channels)
         if n_features % n_channels:
             raise ValueError(
                 f"{name}: n_features={n_features} is not a multiple of"
@@ -132,7 +163,8 @@ class _GroupStatsScaler(RowScaler):
         shape = (n_groups, n_features // n_groups)  # the kernel's view of a row
         return (n_groups, n_channels,
                 self._per_feature("scale", self.scale, n_channels, positions, shape, 1.0),
-                self._per_feature("shift", self.shift, n_channels, positions, shape, 0.0))
+                self._per_feature("shift", getattr(self, "shift", 0.0), n_channels, positions,
+                                  shape, 0.0))
 
     @property
     def n_groups_(self):
@@ -148,7 +180,7 @@ class _GroupStatsScaler(RowScaler):
         """``scale``/``shift`` as the kernel applies them: None when it is the
         neutral value (nothing to do), a float when scalar, else one value per
         channel repeated over its positions, shaped like a row's group view."""
-        value = np.asarray(value, dtype=np.float64)
+        value = np.asarray(_array_api.host_value(value), dtype=np.float64)
         if value.ndim == 0:
             if not np.isfinite(value):
                 raise ValueError(f"{param} must be finite; got {value}.")
@@ -163,36 +195,37 @@ class _GroupStatsScaler(RowScaler):
                              f" hold {value[bad].tolist()}.")
         return np.repeat(value, positions).reshape(shape)
 
-    def _stats(self, x):
+    def _stats(self, x, eps):
         """``(mean, std, k)`` per (row, group): the mean and divisor of the
         group's values times ``2**k``, with ``k = 0`` unless the divisor of
         the values themselves is tiny or overflows (see
         :func:`~skscale._kernels.rescaling`)."""
-        mean, std = _group_moments(x)
+        mean, std = self._moments(x)
         # The corrected variance can round a hair below 0 (never for a constant group).
         np.maximum(std, 0.0, out=std)
-        std += self.eps
+        std += eps
         np.sqrt(std, out=std)
         k = np.zeros(std.shape, dtype=np.int32)
-        redo, k_redo = rescaling(x, std, floor=np.sqrt(self.eps))
+        redo, k_redo = rescaling(x, std, floor=np.sqrt(eps))
         if k_redo.size:
-            m, v = _group_moments(np.ldexp(x[redo], k_redo[:, None])[:, None])
+            m, v = self._moments(np.ldexp(x[redo], k_redo[:, None])[:, None])
             m, v = m[:, 0], v[:, 0]
-            sd = np.sqrt(np.maximum(v, 0.0) + np.ldexp(self.eps, 2 * k_redo))
+            sd = np.sqrt(np.maximum(v, 0.0) + np.ldexp(eps, 2 * k_redo))
             # A constant group (var exactly 0) is taken as it is: its mean is
             # the constant, its divisor sqrt(eps).
             flat = v == 0
             mean[redo] = np.where(flat, np.ldexp(m, -k_redo), m)
-            std[redo] = np.where(flat, np.sqrt(self.eps), sd)
+            std[redo] = np.where(flat, np.sqrt(eps), sd)
             k[redo] = np.where(flat, 0, k_redo)
         std[std == 0] = 1.0  # eps = 0 and a constant group: 1 instead of 0/0, so it maps to beta
         return mean, std, k
 
     def _compute(self, X, out, keep_stats=True):
         n_groups, _, gamma, beta = self._fit_layout
+        eps = self._eps(X.dtype)
         # keep_stats=None: not kept, and the numpy kernel only (the compiled
-        # loop's leftover rows)
-        if out is not None and keep_stats is False and _compiled.wanted(X):
+        # loop's leftover rows); root mean squares have no compiled loop
+        if out is not None and keep_stats is False and self._centered and _compiled.wanted(X):
             def per_feature(value, neutral):  # None, a float, or (groups, size)
                 value = neutral if value is None else value
                 return np.ascontiguousarray(
@@ -201,7 +234,7 @@ class _GroupStatsScaler(RowScaler):
             n_threads = _blocks.n_threads()
             # It leaves rows with an unusual group (a tiny one among them) to numpy.
             left = _compiled.group_norm_loop(X, out, block_bounds(*X.shape),
-                                        n_groups, self.eps, per_feature(gamma, 1.0),
+                                        n_groups, eps, per_feature(gamma, 1.0),
                                         per_feature(beta, 0.0), n_threads)
             if left.size:
                 redo_rows(X, out, left, lambda x, y: self._compute(x, y, keep_stats=None),
@@ -223,19 +256,22 @@ class _GroupStatsScaler(RowScaler):
             if beta is not None:
                 np.add(y, beta, out=y)
 
-        out, stats = grouped(X, out, n_groups, self._stats, apply,
+        out, stats = grouped(X, out, n_groups, lambda x: self._stats(x, eps), apply,
                              keep_stats=keep_stats, feature_names=self._feature_names())
         if stats is not None:  # in the units of X
             mean, std, k = stats
             stats = np.ldexp(mean, -k), np.ldexp(std, -k)
         return out, stats
 
-    def _device_compute(self, X, ns):
+    def _device_compute(self, X, ns, host=True):
         """``(Y, (mean, std))`` of the device array ``X`` (rows the device
-        kernel leaves go through :meth:`_compute` on the host)."""
+        kernel leaves go through :meth:`_compute` on the host; none without
+        ``host``)."""
         n_groups, _, gamma, beta = self._fit_layout
-        return _device.group_norm_on_device(X, ns, n_groups, self.eps, gamma, beta,
-                                  lambda x: self._compute(x, np.empty_like(x)))
+        return _device.group_norm_on_device(
+            X, ns, n_groups, self._eps(X.dtype), gamma, beta,
+            (lambda x: self._compute(x, np.empty_like(x))) if host else None,
+            centered=self._centered)
 
     def _device_invert(self, X, sample_stats, ns):
         n_groups, _, gamma, beta = self._fit_layout
@@ -312,6 +348,23 @@ _AFFINE_PARAMS_DOC = """eps : float, default=1e-5
     shift : float or array-like of shape ({n}), default=0.0
         ``beta``, the bias of the torch layer: one number, or one per {what}."""
 
+_CHANNEL_AXIS_DOC = """channel_axis : int, default=1
+        The axis of N-D input that holds the channels (torch's layout: 1;
+        channels-last images: -1).  2-D input is ``(n_samples, n_features)``
+        whatever its value."""
+
+_NORMALIZED_SHAPE_DOC = """normalized_shape : int, tuple of int or None, default=None
+        The trailing axes of N-D input that each normalization runs over, as
+        torch's ``normalized_shape``: ``E`` normalizes each token of
+        ``(N, T, E)`` embeddings; ``(C, L)`` each sample of ``(N, C, L)``.
+        None: all axes but the first (each sample).  2-D input is
+        ``(n_samples, n_features)`` with ``n_features`` the product of
+        ``normalized_shape`` (its axes flattened) where it is given."""
+
+_ND_DOC = """
+    N-D input is taken as torch takes it, and keeps its shape: {how}
+"""
+
 _ATTRIBUTES_DOC = """n_groups_ : int
         Number of groups G each sample is split into.
     n_channels_ : int
@@ -337,7 +390,7 @@ class GroupNormScaler(_GroupStatsScaler):
     ``num_groups=1`` is layer normalization over the whole sample
     (:class:`LayerNormScaler` with per-channel ``gamma``); ``num_groups=C`` is
     instance normalization (:class:`InstanceNormScaler`).
-    {sample_stats}
+    {nd}{sample_stats}
     Parameters
     ----------
     num_groups : int, default=1
@@ -346,8 +399,10 @@ class GroupNormScaler(_GroupStatsScaler):
         estimator, as scikit-learn requires.
     n_channels : int, default=None
         Number of channels C; ``n_features`` must be a multiple of it.  None
-        makes every feature a channel (``L = 1``).
+        makes every feature a channel (``L = 1``), or, for N-D input, takes
+        the channels of its ``channel_axis``.
     {params}
+    {channel_axis}
 
     Attributes
     ----------
@@ -389,21 +444,27 @@ class GroupNormScaler(_GroupStatsScaler):
         "num_groups": [Interval(Integral, 1, None, closed="left")],
         "n_channels": [Interval(Integral, 1, None, closed="left"), None],
         **_AFFINE_CONSTRAINTS,
+        "channel_axis": [Integral],
     }
 
-    def __init__(self, num_groups=1, *, n_channels=None, eps=1e-5, scale=1.0, shift=0.0):
+    _nd_layout = "per_sample"
+
+    def __init__(self, num_groups=1, *, n_channels=None, eps=1e-5, scale=1.0, shift=0.0,
+                 channel_axis=1):
         self.num_groups = num_groups
         self.n_channels = n_channels
         self.eps = eps
         self.scale = scale
         self.shift = shift
+        self.channel_axis = channel_axis
 
     @classmethod
     def from_torch(cls, module):
         """The scaler of a trained ``torch.nn.GroupNorm``: its groups,
         channels, ``eps``, and weight and bias as ``scale`` and ``shift``.
-        Rows are ``(N, C, L)`` data flattened channel-major,
-        ``X.reshape(N, -1)``.
+        It takes the layer's input, ``(N, C, ...)``, or its rows flattened
+        channel-major, ``X.reshape(N, -1)``.  Any other module is refused,
+        naming the estimator that represents it.
 
         Examples
         --------
@@ -411,14 +472,22 @@ class GroupNormScaler(_GroupStatsScaler):
         >>> from skscale import GroupNormScaler
         >>> layer = torch.nn.GroupNorm(2, 4, dtype=torch.float64)
         >>> X = np.random.default_rng(0).normal(size=(3, 4, 5))          # (N, C, L)
-        >>> want = layer(torch.from_numpy(X)).detach().numpy().reshape(3, -1)
-        >>> bool(np.allclose(GroupNormScaler.from_torch(layer).transform(X.reshape(3, -1)), want))
+        >>> want = layer(torch.from_numpy(X)).detach().numpy()
+        >>> bool(np.allclose(GroupNormScaler.from_torch(layer).transform(X), want))
         True
         """
         return _torch.group_norm_from_torch(cls, module)
 
-    def _groups_and_channels(self, n_features):
-        return self.num_groups, n_features if self.n_channels is None else self.n_channels
+    def to_torch(self, module=None):
+        """A new module of :meth:`transform` (None), or ``eps``, ``scale`` and
+        ``shift`` written into a ``torch.nn.GroupNorm`` of the same groups
+        and channels (returned)."""
+        return super().to_torch() if module is None else \
+            _torch.per_sample_to_torch(self, module, "group_norm")
+
+    def _groups_and_channels(self, n_features, channels):
+        n_channels = self._channel_count(channels)
+        return self.num_groups, n_features if n_channels is None else n_channels
 
 
 class LayerNormScaler(_GroupStatsScaler):
@@ -432,9 +501,10 @@ class LayerNormScaler(_GroupStatsScaler):
     This equals ``torch.nn.LayerNorm(n_features, eps)`` with
     ``weight=scale`` and ``bias=shift``.  It is group normalization with one
     group and every feature its own channel.
-    {sample_stats}
+    {nd}{sample_stats}
     Parameters
     ----------
+    {normalized_shape}
     {params}
 
     Attributes
@@ -462,36 +532,54 @@ class LayerNormScaler(_GroupStatsScaler):
            [4., 4., 4.]])
     """
 
-    _parameter_constraints = dict(_AFFINE_CONSTRAINTS)
+    _parameter_constraints = {
+        "normalized_shape": [None, Interval(Integral, 1, None, closed="left"), tuple, list],
+        **_AFFINE_CONSTRAINTS,
+    }
     _channel_word = "feature"
+    _nd_layout = "trailing"
 
-    def __init__(self, *, eps=1e-5, scale=1.0, shift=0.0):
+    def __init__(self, normalized_shape=None, *, eps=1e-5, scale=1.0, shift=0.0):
+        self.normalized_shape = normalized_shape
         self.eps = eps
         self.scale = scale
         self.shift = shift
 
     @classmethod
     def from_torch(cls, module):
-        """The scaler of a trained ``torch.nn.LayerNorm``: its ``eps``, and
-        its weight and bias (flattened) as ``scale`` and ``shift``.  Rows are
-        the layer's ``normalized_shape`` flattened: ``LayerNorm((C, L))`` on
-        ``(N, C, L)`` is ``X.reshape(N, -1)``; a transformer's
-        ``LayerNorm(C)`` on ``(N, L, C)`` tokens is ``X.reshape(-1, C)``.
+        """The scaler of a trained ``torch.nn.LayerNorm``: its
+        ``normalized_shape``, its ``eps``, and its weight and bias
+        (flattened) as ``scale`` and ``shift``.  It takes the layer's input
+        (a transformer's ``LayerNorm(E)`` on ``(N, T, E)`` tokens normalizes
+        each token), or 2-D rows of the ``normalized_shape`` flattened.  Any
+        other module (an ``RMSNorm``, a ``GroupNorm``, a ``BatchNorm1d``) is
+        refused, naming the estimator that represents it.
 
         Examples
         --------
         >>> import numpy as np, torch
         >>> from skscale import LayerNormScaler
         >>> layer = torch.nn.LayerNorm(4, dtype=torch.float64)
-        >>> tokens = np.random.default_rng(0).normal(size=(2, 3, 4))     # (N, L, C)
+        >>> tokens = np.random.default_rng(0).normal(size=(2, 3, 4))     # (N, T, E)
         >>> want = layer(torch.from_numpy(tokens)).detach().numpy()
-        >>> got = LayerNormScaler.from_torch(layer).transform(tokens.reshape(-1, 4))
-        >>> bool(np.allclose(got.reshape(2, 3, 4), want))
+        >>> scaler = LayerNormScaler.from_torch(layer)
+        >>> scaler
+        LayerNormScaler(normalized_shape=(4,), scale=array([1., 1., 1., 1.]),
+                        shift=array([0., 0., 0., 0.]))
+        >>> bool(np.allclose(scaler.transform(tokens), want))
         True
         """
         return _torch.layer_norm_from_torch(cls, module)
 
-    def _groups_and_channels(self, n_features):
+    def to_torch(self, module=None):
+        """A new module of :meth:`transform` (None), or ``eps``, ``scale`` and
+        ``shift`` written into a ``torch.nn.LayerNorm`` of the same
+        ``normalized_shape`` (returned)."""
+        return super().to_torch() if module is None else \
+            _torch.per_sample_to_torch(self, module, "layer_norm")
+
+    def _groups_and_channels(self, n_features, channels):
+        check_normalized_size(self, n_features)
         return 1, n_features  # one group; gamma and beta per feature
 
 
@@ -509,16 +597,19 @@ class InstanceNormScaler(_GroupStatsScaler):
     ``InstanceNorm2d`` on the unflattened image) with ``weight=scale``,
     ``bias=shift``; the defaults ``scale=1``, ``shift=0`` are torch's
     ``affine=False``.  It is group normalization with one group per channel.
-    {sample_stats}
+    {nd}{sample_stats}
     Parameters
     ----------
-    n_channels : int, default=1
+    n_channels : int, default=None
         Number of channels C; ``n_features`` must be a multiple of it, with
         more than one position per channel (torch: "Expected more than 1
-        spatial element").  torch has no default; 1 (then this is layer
-        normalization of the whole sample) makes ``InstanceNormScaler()`` a
-        valid estimator, as scikit-learn requires.
+        spatial element").  None takes the channels of N-D input's
+        ``channel_axis``, and 1 for 2-D input (then this is layer
+        normalization of the whole sample): torch has no default, and
+        ``InstanceNormScaler()`` must be a valid estimator, as scikit-learn
+        requires.
     {params}
+    {channel_axis}
 
     Attributes
     ----------
@@ -547,36 +638,96 @@ class InstanceNormScaler(_GroupStatsScaler):
     """
 
     _parameter_constraints = {
-        "n_channels": [Interval(Integral, 1, None, closed="left")],
+        "n_channels": [Interval(Integral, 1, None, closed="left"), None],
         **_AFFINE_CONSTRAINTS,
+        "channel_axis": [Integral],
     }
 
-    def __init__(self, n_channels=1, *, eps=1e-5, scale=1.0, shift=0.0):
+    _nd_layout = "per_sample"
+
+    def __init__(self, n_channels=None, *, eps=1e-5, scale=1.0, shift=0.0, channel_axis=1):
         self.n_channels = n_channels
         self.eps = eps
         self.scale = scale
         self.shift = shift
+        self.channel_axis = channel_axis
 
-    def _groups_and_channels(self, n_features):
-        return self.n_channels, self.n_channels
+    @classmethod
+    def from_torch(cls, module):
+        """The scaler of a ``torch.nn.InstanceNorm1d`` (``2d``, ``3d``): its
+        channels, ``eps``, and weight and bias (where ``affine=True``) as
+        ``scale`` and ``shift``.  It takes the layer's input, ``(N, C, L)`` or
+        ``(N, C, H, W)``.
 
-    def _layout(self, n_features):
-        layout = super()._layout(n_features)
-        if n_features == self.n_channels:
+        A layer with running statistics (``track_running_stats=True``) in
+        evaluation mode normalizes each channel by those instead of each
+        sample by its own: it is refused here, and
+        :meth:`BatchNormScaler.from_torch` represents that map (in training
+        mode, the layer's output is this scaler's).  Any other module is
+        refused, naming the estimator that represents it.
+
+        Examples
+        --------
+        >>> import numpy as np, torch
+        >>> from skscale import InstanceNormScaler
+        >>> layer = torch.nn.InstanceNorm2d(3, affine=True, dtype=torch.float64)
+        >>> images = np.random.default_rng(0).normal(size=(2, 3, 4, 4))  # (N, C, H, W)
+        >>> want = layer(torch.from_numpy(images)).detach().numpy()
+        >>> bool(np.allclose(InstanceNormScaler.from_torch(layer).transform(images), want))
+        True
+        """
+        return _torch.instance_norm_from_torch(cls, module)
+
+    def to_torch(self, module=None):
+        """A new module of :meth:`transform` (None), or ``eps``, ``scale`` and
+        ``shift`` written into a ``torch.nn.InstanceNorm1d`` (``2d``, ``3d``)
+        of as many channels (returned)."""
+        return super().to_torch() if module is None else \
+            _torch.per_sample_to_torch(self, module, "instance_norm")
+
+    def _groups_and_channels(self, n_features, channels):
+        n_channels = self._channel_count(channels) or 1
+        return n_channels, n_channels
+
+    def _layout(self, n_features, channels=None):
+        layout = super()._layout(n_features, channels)
+        if n_features == layout[1]:
             raise ValueError(
                 f"InstanceNormScaler needs more than one position per channel (torch:"
                 f" 'Expected more than 1 spatial element'); n_features={n_features} with"
-                f" n_channels={self.n_channels} leaves one.")
+                f" n_channels={layout[1]} leaves one.")
         return layout
 
 
-def _fill_docs(cls, what, n):
+def check_normalized_size(est, n_features):
+    """Refuse rows of ``n_features`` that are not ``est.normalized_shape``
+    flattened."""
+    if est.normalized_shape is not None:
+        shape = normalized_shape(est.normalized_shape)
+        if math.prod(shape) != n_features:
+            raise ValueError(
+                f"{type(est).__name__}: normalized_shape={shape} holds {math.prod(shape)}"
+                f" values; X has {n_features} features (2-D input is taken as"
+                " normalized_shape flattened).")
+
+
+def fill_docs(cls, what, n, nd, params=_AFFINE_PARAMS_DOC, sample_stats=_SAMPLE_STATS_DOC):
     cls.__doc__ = cls.__doc__.format(
-        sample_stats=_SAMPLE_STATS_DOC.format(what=what),
-        params=_AFFINE_PARAMS_DOC.format(what=what, n=n),
-        attributes=_ATTRIBUTES_DOC)
+        sample_stats=sample_stats.format(what=what),
+        params=params.format(what=what, n=n),
+        attributes=_ATTRIBUTES_DOC, nd=_ND_DOC.format(how=nd),
+        channel_axis=_CHANNEL_AXIS_DOC, normalized_shape=_NORMALIZED_SHAPE_DOC)
 
 
-_fill_docs(GroupNormScaler, "channel", "n_channels,")
-_fill_docs(LayerNormScaler, "feature", "n_features,")
-_fill_docs(InstanceNormScaler, "channel", "n_channels,")
+_PER_SAMPLE = """``(N, C, L)``, ``(N, C, H, W)``
+    and so on are ``N`` samples of ``C`` channels (``channel_axis``), each
+    sample normalized with its channels in order."""
+_TRAILING = """each normalization runs over the
+    trailing ``normalized_shape`` axes: ``(N, T, E)`` tokens with
+    ``normalized_shape=E`` are normalized token by token, as a
+    transformer's layer does; ``normalized_shape=None`` normalizes each
+    sample over all its axes."""
+
+fill_docs(GroupNormScaler, "channel", "n_channels,", _PER_SAMPLE)
+fill_docs(LayerNormScaler, "feature", "n_features,", _TRAILING)
+fill_docs(InstanceNormScaler, "channel", "n_channels,", _PER_SAMPLE)

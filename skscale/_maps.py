@@ -19,8 +19,10 @@ import functools
 
 import numpy as np
 
-from ._blocks import PerFeature, fold, for_each_block, scratch, widen
+from . import _compiled
+from ._blocks import PerFeature, block_bounds, fold, for_each_block, n_threads, scratch, widen
 from ._errors import column_label, raise_non_finite
+from ._kernels import redo_rows
 
 #: ``|z / B|`` is clipped to this before it is squared: its square is
 #: finite, and the soft clip of anything larger rounds to ``±B`` anyway.
@@ -449,6 +451,28 @@ def power(X, out, p, *, inverse=False, box_cox=False, feature_names=None):
     zero1, zero2 = P["l1"] == 0, P["l2"] == 0
     l1 = np.where(zero1, 1.0, P["l1"])  # (columns at 0 are redone below)
     unknown = np.isnan(P["l1"])  # (no training value: NaN out)
+    if not inverse and P["fast"] and not unknown.any() and _compiled.wanted(X) \
+            and X.flags.c_contiguous:
+        # The compiled loop does the near side in one pass; the rows it
+        # leaves (the far side, what it refuses) take the numpy kernel below.
+        left = _compiled.power_loop(X, out, P, zero1, box_cox,
+                                    block_bounds(*X.shape), n_threads())
+        numpy_map = functools.partial(_power_numpy, P=P, zero1=zero1, zero2=zero2, l1=l1,
+                                      unknown=unknown, inverse=inverse, box_cox=box_cox,
+                                      feature_names=feature_names)
+        if left.size:
+            try:
+                redo_rows(X, out, left, numpy_map, feature_names)
+            except ValueError:  # (its row numbers count among the rows left: name X's)
+                numpy_map(X, np.empty_like(out))
+                raise
+        return out
+    return _power_numpy(X, out, P, zero1, zero2, l1, unknown, inverse, box_cox, feature_names)
+
+
+def _power_numpy(X, out, P, zero1, zero2, l1, unknown, inverse, box_cox, feature_names):
+    """:func:`power` by numpy operations on row blocks."""
+    d = X.shape[1]
 
     @np.errstate(invalid="ignore", over="ignore", divide="ignore")
     def run(x, work, rows, wide, y):

@@ -17,6 +17,7 @@ from ._maxabs import MaxAbsScaler
 from ._minmax import MinMaxScaler
 from ._power import PowerTransformer
 from ._quantile import QuantileTransformer
+from ._rms_norm import RMSNormScaler
 from ._robust import RobustScaler
 from ._squashing import SquashingScaler
 from ._unit_norm import UnitNormScaler
@@ -37,6 +38,7 @@ SCALERS = {
     "layer_norm": LayerNormScaler,
     "instance_norm": InstanceNormScaler,
     "group_norm": GroupNormScaler,
+    "rms_norm": RMSNormScaler,
     "batch_norm": BatchNormScaler,
 }
 
@@ -61,6 +63,8 @@ ALIASES = {
     "yeojohnson": "power", "boxcox": "power", "powertransform": "power",
     "quantiletransform": "quantile", "rankgauss": "quantile", "gaussrank": "quantile",
     "squash": "squashing", "softclip": "squashing",
+    "rmsnormalization": "rms_norm", "rootmeansquare": "rms_norm",
+    "rootmeansquarenorm": "rms_norm", "rmsnorm": "rms_norm",
 }
 
 

@@ -72,6 +72,10 @@ FIT_CHECK = {
 }
 
 
+def _channels(data):
+    return None if data.view is None else data.view.channels
+
+
 class RowScaler(BaseScaler):
     """Shared skeleton of the per-sample scalers.
 
@@ -124,13 +128,23 @@ class RowScaler(BaseScaler):
         """The door's :class:`~skscale._base.Input` of ``X``, as a first fit
         checks it, with its layout stored."""
         data = self._door(X, reset=True)
-        self._fit_layout = self._layout(data.X.shape[1])
+        self._fit_layout = self._layout(data.X.shape[1], _channels(data))
         return data
 
-    def _layout(self, n_features):
-        """What the parameters make of rows of ``n_features`` features,
-        checked (None: nothing for unit norm)."""
+    def _layout(self, n_features, channels=None):
+        """What the parameters make of rows of ``n_features`` features
+        (``channels``: the channel count of N-D input, or None), checked
+        (None: nothing for unit norm)."""
         return None
+
+    def _stats_names(self):
+        """Names of the arrays that :meth:`sample_stats` returns per row, in
+        order (the command line's statistics columns)."""
+        return ["norm"]
+
+    def _check_layout(self, channels):
+        """Refuse N-D input of ``channels`` channels that the fitted layout
+        does not have."""
 
     def _ready(self, X):
         """``(scaler, data)``: ``X`` through the door, and the scaler to compute
@@ -138,7 +152,10 @@ class RowScaler(BaseScaler):
         checked its parameters against ``X`` as a fit would (so ``self``
         stores nothing)."""
         if hasattr(self, "_fit_layout"):
-            return self, self._door(X, reset=False)
+            data = self._door(X, reset=False)
+            if _channels(data) is not None:
+                self._check_layout(_channels(data))
+            return self, data
         scaler = clone(self)
         scaler._validate_params()
         return scaler, scaler._fit_shape(X)
@@ -221,7 +238,23 @@ class RowScaler(BaseScaler):
                 " scaler.inverse_transform(X_new, sample_stats=stats).")
         scaler, data = self._ready(X)
         _array_api.check_same_namespace(self, data.ns, "inverse_transform")
-        return data.back(ROW_INVERSE[data.kind](scaler, data, sample_stats))
+        return data.shaped(ROW_INVERSE[data.kind](scaler, data, sample_stats))
+
+    def _check_traceable(self):
+        """A per-sample scaler becomes a module fitted or not."""
+
+    def _traced(self, X, ns, view):
+        """:meth:`transform` of the tensor ``X`` (a torch module's forward):
+        the device kernel, with no rows left to the host."""
+        channels = None if view is None else view.channels
+        scaler = self
+        if hasattr(self, "_fit_layout"):
+            if channels is not None:
+                self._check_layout(channels)
+        else:  # the layout of these rows, on a throwaway clone
+            scaler = clone(self)
+            scaler._fit_layout = scaler._layout(X.shape[1], channels)
+        return scaler._device_compute(X, ns, host=False)[0]
 
     def _output_for_rows(self, X, copy):
         # The grouped kernel reshapes row blocks, which needs C order.

@@ -220,6 +220,12 @@ class Scaler(BaseScaler):
         """Per-sample statistics of a per-sample method; see its ``sample_stats``."""
         return self._fitted().sample_stats(X)
 
+    def to_torch(self, module=None):
+        """The chosen method's ``to_torch``: a module of its transform, or
+        (where the method has a torch layer) its parameters written into
+        ``module``."""
+        return self._fitted().to_torch(module)
+
     def get_feature_names_out(self, input_features=None):
         """Output feature names: those of the chosen method's estimator."""
         return self._fitted().get_feature_names_out(input_features)

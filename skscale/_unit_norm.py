@@ -174,11 +174,12 @@ class UnitNormScaler(RowScaler):
                 " scales the row.")
         return out, norms
 
-    def _device_compute(self, X, ns):
+    def _device_compute(self, X, ns, host=True):
         """``(Y, norms)`` of the device array ``X`` (rows the device kernel
-        leaves go through :meth:`_compute` on the host)."""
-        return _device.unit_norm_on_device(X, ns, self.norm, lambda x: self._compute(
-            x, np.empty_like(x), keep_stats=True))
+        leaves go through :meth:`_compute` on the host; none without
+        ``host``)."""
+        return _device.unit_norm_on_device(X, ns, self.norm, (lambda x: self._compute(
+            x, np.empty_like(x), keep_stats=True)) if host else None)
 
     def _device_invert(self, X, norms, ns):
         if tuple(norms.shape) != (X.shape[0],):

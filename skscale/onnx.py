@@ -66,6 +66,11 @@ ACCURACY = {
                           " from their group's mean cancel)"},
     "instance_norm": {"ulps": 64, "floor": 1.0, "why": "as layer_norm"},
     "group_norm": {"ulps": 64, "floor": 1.0, "why": "as layer_norm"},
+    "rms_norm": {"ulps": 16, "floor": 0.0,
+                 "why": "the mean square summed in another order (its rounding grows with"
+                        " the number of features summed); rows whose squares"
+                        " overflow or underflow (values beyond about 1e154, or a root mean"
+                        " square below 2**-450) are not rescaled as transform rescales them"},
 }
 
 _REGISTERED = False
@@ -522,7 +527,8 @@ def _unit_norm(g, est, x, dtype):
 def _group_stats(g, est, x, dtype):
     """Layer, instance and group norm: per (row, group), the corrected
     two-pass mean and variance of the non-NaN values, then ``(x - mean) /
-    sqrt(var + eps) * gamma + beta``."""
+    sqrt(var + eps) * gamma + beta``; RMS norm (not centered): the mean of
+    the squares, then ``x / sqrt(ms + eps) * gamma``."""
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(est, "_fit_layout")
@@ -532,15 +538,20 @@ def _group_stats(g, est, x, dtype):
     v = g.op("Reshape", x, g.const([-1, n_groups, d // n_groups], np.int64))
     nan = g.op("IsNaN", v)
     count = g.reduce("ReduceSum", g.op("Cast", g.op("Not", nan), to=_DOUBLE), 2)
-    mean = g.op("Div", g.reduce("ReduceSum", g.where(nan, zero, v), 2), count)
-    dev = g.where(nan, zero, g.op("Sub", v, mean))
-    d_mean = g.op("Div", g.reduce("ReduceSum", dev, 2), count)
-    var = g.op("Sub", g.op("Div", g.reduce("ReduceSum", g.op("Mul", dev, dev), 2), count),
-               g.op("Mul", d_mean, d_mean))
-    mean = g.op("Add", mean, d_mean)
-    std = g.op("Sqrt", g.op("Add", g.op("Max", var, zero), g.const(float(est.eps))))
+    if est._centered:
+        mean = g.op("Div", g.reduce("ReduceSum", g.where(nan, zero, v), 2), count)
+        dev = g.where(nan, zero, g.op("Sub", v, mean))
+        d_mean = g.op("Div", g.reduce("ReduceSum", dev, 2), count)
+        var = g.op("Sub", g.op("Div", g.reduce("ReduceSum", g.op("Mul", dev, dev), 2), count),
+                   g.op("Mul", d_mean, d_mean))
+        mean = g.op("Add", mean, d_mean)
+    else:
+        known = g.where(nan, zero, v)
+        var = g.op("Div", g.reduce("ReduceSum", g.op("Mul", known, known), 2), count)
+    eps = float(est._eps(np.dtype(dtype)))  # (None: the input type's epsilon, as torch)
+    std = g.op("Sqrt", g.op("Add", g.op("Max", var, zero), g.const(eps)))
     std = g.where(g.op("Equal", std, zero), one, std)
-    y = g.op("Div", g.op("Sub", v, mean), std)
+    y = g.op("Div", g.op("Sub", v, mean) if est._centered else v, std)
     if gamma is not None:
         y = g.op("Mul", y, g.const(gamma))
     if beta is not None:

@@ -12,10 +12,16 @@ weights between frameworks, and as a float64 reference when testing an implement
   ``v``. :func:`weight_norm` gives the ``(g, v)`` that
   ``torch.nn.utils.parametrizations.weight_norm`` starts from; :func:`weight_from_norm`
   maps ``(g, v)`` back to ``w``, as the forward pass does.
+* :func:`fold_batch_norm` and :func:`fold_batch_norm_into` -- a batch normalization in
+  evaluation mode folded into the linear or convolution layer before it, for inference:
+  one layer that computes what the two computed.
 
 Weights follow the PyTorch layout: the output unit is axis 0, e.g. ``(out, in)`` for a
 linear layer and ``(out, in, kh, kw)`` for a 2-D convolution. All statistics are computed
 in float64; float32 and float64 input keep their dtype, other real input gives float64.
+Tensors (and the arrays of any array API library) give tensors, on their device and in
+their dtype; a tensor that requires grad is read detached, with a warning: the result is
+outside autograd.
 
 Examples
 --------
@@ -29,13 +35,51 @@ Examples
 True
 """
 
+import functools
 import math
 import numbers
+import warnings
 
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-__all__ = ["standardize_weights", "weight_norm", "weight_from_norm"]
+from . import _array_api
+
+__all__ = ["standardize_weights", "weight_norm", "weight_from_norm", "fold_batch_norm",
+           "fold_batch_norm_into"]
+
+
+def _foreign(a):
+    """Whether ``a`` is an array of another library than numpy (a tensor)."""
+    return not isinstance(a, (np.ndarray, np.generic)) and \
+        _array_api._compat().is_array_api_obj(a)
+
+
+def _tensors_back(func):
+    """``func`` of numpy arrays, for the arrays of any library: its arrays
+    read on the host (detached, with a warning, where they require grad), and
+    its results returned as arrays of the first one's library, device and
+    dtype."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        given = [a for a in (*args, *kwargs.values()) if _foreign(a)]
+        if not given:
+            return func(*args, **kwargs)
+        if any(getattr(a, "requires_grad", False) is True for a in given):
+            warnings.warn(f"{func.__name__} reads tensors that require grad detached: its"
+                          " result is outside autograd.", UserWarning, stacklevel=2)
+        result = func(*(_array_api.host_value(a) for a in args),
+                      **{k: _array_api.host_value(v) for k, v in kwargs.items()})
+        compat = _array_api._compat()
+        like = given[0]
+        xp, device = compat.array_namespace(like), compat.device(like)
+
+        def back(r):
+            return xp.astype(xp.asarray(np.ascontiguousarray(r), device=device), like.dtype)
+
+        return tuple(map(back, result)) if isinstance(result, tuple) else back(result)
+
+    return wrapper
 
 
 def _as_float64(a, name):
@@ -80,6 +124,7 @@ def _norm_axes(ndim, dim):
     return tuple(i for i in range(ndim) if i != dim)
 
 
+@_tensors_back
 def standardize_weights(W, *, ddof=1, eps=1e-5, eps_inside=False, axis=0):
     r"""Weight standardization: zero mean, unit standard deviation per output unit.
 
@@ -167,6 +212,7 @@ def standardize_weights(W, *, ddof=1, eps=1e-5, eps_inside=False, axis=0):
     return out.astype(out_dtype, copy=False)
 
 
+@_tensors_back
 def weight_norm(W, dim=0):
     r"""Weight-normalization decomposition ``W = g * v / ||v||`` at initialization.
 
@@ -227,6 +273,7 @@ def weight_norm(W, dim=0):
     return g.astype(out_dtype, copy=False), W64.astype(out_dtype)
 
 
+@_tensors_back
 def weight_from_norm(g, v, dim=0):
     r"""Weight from its weight-normalization parameters: ``w = g * v / ||v||``.
 
@@ -283,3 +330,128 @@ def weight_from_norm(g, v, dim=0):
     norm = _l2(v64, axes)
     unit = np.divide(v64, norm, out=np.zeros_like(v64), where=norm > 0)
     return (g64 * unit).astype(np.result_type(g_dtype, v_dtype), copy=False)
+
+
+@_tensors_back
+def fold_batch_norm(weight, bias, batch_norm, *, axis=0):
+    r"""Fold a batch normalization into the weights of the layer before it.
+
+    A linear or convolution layer ``z = W x + b`` followed by a batch
+    normalization in evaluation mode, ``y = (z - mean) / sqrt(var + eps) *
+    gamma + beta`` per output unit, is one layer of weights ``W' = W * s`` and
+    bias ``b' = (b - mean) * s + beta``, with ``s = gamma / sqrt(var + eps)``
+    per unit: the same output, one layer fewer at inference.  The folding is
+    computed in float64.
+
+    Parameters
+    ----------
+    weight : array_like of shape (out, ...)
+        The layer's weights, the output units along ``axis``: ``(out, in)``
+        for ``torch.nn.Linear``, ``(out, in, kh, kw)`` for ``Conv2d``.
+    bias : array_like of shape (out,) or None
+        The layer's bias (None: none, i.e. zeros).
+    batch_norm : BatchNormScaler or torch.nn.BatchNorm1d, 2d, 3d
+        A fitted :class:`~skscale.BatchNormScaler` (frozen or not), or a
+        trained torch batch normalization with running statistics, with one
+        feature per output unit.
+    axis : int, default=0
+        The axis of ``weight`` that indexes the output units (1 for a
+        ``ConvTranspose``).
+
+    Returns
+    -------
+    weight, bias : ndarray
+        The folded weights (``weight``'s shape) and bias (``(out,)``), in
+        ``weight``'s dtype for float32 and float64, else float64; tensors for
+        tensors, on their device.
+
+    See Also
+    --------
+    fold_batch_norm_into : The same, for torch layers: a new layer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skscale import BatchNormScaler
+    >>> from skscale.weights import fold_batch_norm
+    >>> W, b = np.array([[1.0, 2.0], [0.0, 1.0]]), np.array([0.5, -1.0])
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 3.0], [1.0, 1.0]])
+    >>> bn = BatchNormScaler().fit(X @ W.T + b)
+    >>> W2, b2 = fold_batch_norm(W, b, bn)
+    >>> bool(np.allclose(X @ W2.T + b2, bn.transform(X @ W.T + b)))
+    True
+    """
+    from . import _torch
+
+    W64, out_dtype = _as_float64(weight, "weight")
+    axis = _axis(axis, W64.ndim, "axis")
+    mean, var, eps, gamma, beta = _torch.batch_norm_values(batch_norm)
+    n = W64.shape[axis]
+    if mean.shape != (n,):
+        raise ValueError(f"The batch normalization has {mean.shape[0]} features; the weights"
+                         f" have {n} output units along axis {axis}.")
+    b64 = np.zeros(n) if bias is None else _as_float64(bias, "bias")[0]
+    if b64.shape != (n,):
+        raise ValueError(f"bias must hold one value per output unit ({n}); got shape"
+                         f" {b64.shape}.")
+    s = gamma / np.sqrt(var + eps)
+    shape = [1] * W64.ndim
+    shape[axis] = n
+    return ((W64 * s.reshape(shape)).astype(out_dtype, copy=False),
+            ((b64 - mean) * s + beta).astype(out_dtype, copy=False))
+
+
+def fold_batch_norm_into(layer, batch_norm):
+    """A copy of the torch ``layer`` with ``batch_norm`` folded into it.
+
+    ``fold_batch_norm_into(conv, bn)(x)`` is ``bn(conv(x))`` with ``bn`` in
+    evaluation mode (see :func:`fold_batch_norm`), computed in float64 and
+    stored in the layer's dtype, on its device.
+
+    Parameters
+    ----------
+    layer : torch.nn.Linear, Conv1d, Conv2d, Conv3d or ConvTranspose1d, 2d, 3d
+        The layer the batch normalization follows; a bias is added where it
+        has none.
+    batch_norm : BatchNormScaler or torch.nn.BatchNorm1d, 2d, 3d
+        As in :func:`fold_batch_norm`.
+
+    Returns
+    -------
+    layer : torch.nn.Module
+        A new layer (``layer`` is left as it was).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skscale.weights import fold_batch_norm_into
+    >>> _ = torch.manual_seed(0)
+    >>> conv = torch.nn.Conv2d(3, 4, 3, dtype=torch.float64)
+    >>> bn = torch.nn.BatchNorm2d(4, dtype=torch.float64)
+    >>> x = torch.randn(8, 3, 6, 6, dtype=torch.float64)
+    >>> _ = bn(conv(x)).detach(); _ = bn.eval()
+    >>> fused = fold_batch_norm_into(conv, bn)
+    >>> bool(torch.allclose(fused(x), bn(conv(x)), rtol=1e-12, atol=1e-12))
+    True
+    """
+    import copy
+
+    import torch
+
+    transposed = isinstance(layer, torch.nn.modules.conv._ConvTransposeNd)
+    if not isinstance(layer, (torch.nn.Linear, torch.nn.modules.conv._ConvNd)):
+        raise TypeError(f"fold_batch_norm_into folds into a torch.nn.Linear or a convolution;"
+                        f" got {layer!r}. fold_batch_norm folds into weight arrays.")
+    weight = layer.weight.detach()
+    bias = None if layer.bias is None else layer.bias.detach()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (a batch norm's parameters require grad)
+        W, b = fold_batch_norm(weight, bias, batch_norm, axis=1 if transposed else 0)
+    fused = copy.deepcopy(layer)
+    with torch.no_grad():
+        fused.weight.copy_(W)
+        if fused.bias is None:
+            fused.bias = torch.nn.Parameter(b.to(weight.dtype))
+        else:
+            fused.bias.copy_(b)
+    return fused

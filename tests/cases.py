@@ -6,7 +6,7 @@ import pandas as pd
 
 from skscale import (SCALERS, AutoScaler, BatchNormScaler, DecimalScaler, GroupNormScaler,
                      InstanceNormScaler, LayerNormScaler, LogScaler, MaxAbsScaler, MinMaxScaler,
-                     PowerTransformer, QuantileTransformer, RobustScaler, Scaler,
+                     PowerTransformer, QuantileTransformer, RMSNormScaler, RobustScaler, Scaler,
                      SquashingScaler, UnitNormScaler, ZScoreScaler)
 
 NAMES = ["normal", "skewed", "binary", "pixels", "big", "small"]
@@ -37,6 +37,7 @@ VARIANTS = {
     "group_norm_affine": lambda: GroupNormScaler(2, n_channels=2, scale=[1.0, 3.0],
                                                  shift=[0.0, -2.0]),
     "instance_norm_2": lambda: InstanceNormScaler(2, eps=0.0),
+    "rms_norm_scale": lambda: RMSNormScaler(eps=1e-6, scale=np.linspace(0.5, 2.0, 6)),
     "auto": lambda: AutoScaler(),
     "auto_rules": lambda: AutoScaler(rules={
         "ordinary": "squashing", "binary": ("minmax", {"clip": True}), "bounded": "maxabs",

@@ -55,12 +55,13 @@ PARAMS = {"minmax": {}, "zscore": {}, "decimal": {}, "log": {}, "maxabs": {},
           "quantile": {"keep_sketch": True}, "squashing": {"keep_sketch": True},
           "unit_norm": {},
           "layer_norm": {}, "instance_norm": {"n_channels": 4},
-          "group_norm": {"num_groups": 2, "n_channels": 4}, "batch_norm": {}}
-GROUPS = {"unit_norm": 1, "layer_norm": 1, "instance_norm": 4, "group_norm": 2}
+          "group_norm": {"num_groups": 2, "n_channels": 4}, "rms_norm": {"eps": 1e-5},
+          "batch_norm": {}}
+GROUPS = {"unit_norm": 1, "layer_norm": 1, "instance_norm": 4, "group_norm": 2, "rms_norm": 1}
 ROW = set(GROUPS)
 METHODS = list(PARAMS)
 CALLS = ("fit", "partial_fit", "transform", "inverse_transform")
-EPS = Decimal(1e-5)  # the default eps of batch, layer, instance and group norm
+EPS = Decimal(1e-5)  # the default eps of batch, layer, instance and group norm (RMS: set)
 
 N, D = 20, 8
 NAMES = [f"f{j}" for j in range(D)]
@@ -220,7 +221,7 @@ class Case:
         return self.default
 
 
-ROWS = "unit_norm layer_norm instance_norm group_norm"
+ROWS = "unit_norm layer_norm instance_norm group_norm rms_norm"
 NAMES_CALLS = ("partial_fit", "transform", "inverse_transform")
 # The squashing scaler's output lies in (-3, 3): the inverse of values beyond
 # (most inputs here) is an error; infinities are values it maps to ±3.
@@ -546,10 +547,13 @@ def oracle(method, batches, X, inverse=False, stats=None, lambdas=None):
                     xs = r[g * size:(g + 1) * size]
                     vals = [x for x in xs if x is not None]
                     if inverse:
-                        center, scale = ((0, Decimal(stats[i])) if method == "unit_norm" else
+                        center, scale = ((0, Decimal(stats[i])) if method in _ONE_STAT else
                                          (Decimal(stats[0][i, g]), Decimal(stats[1][i, g])))
                     elif method == "unit_norm":
                         center, scale = 0, sum((v * v for v in vals), Decimal(0)).sqrt() or 1
+                    elif method == "rms_norm":
+                        center, scale = 0, (sum((v * v for v in vals), Decimal(0)) / len(vals)
+                                            + EPS).sqrt()
                     elif vals:
                         mean, var = _mean_var(vals)
                         center, scale = mean, (var + EPS).sqrt()
@@ -564,9 +568,13 @@ def oracle(method, batches, X, inverse=False, stats=None, lambdas=None):
         return np.array([[_float(v) for v in r] for r in out], float).reshape(X.shape)
 
 
+#: Per-sample methods whose sample_stats is one number per row.
+_ONE_STAT = ("unit_norm", "rms_norm")
+
+
 def made_up_stats(method, n):
     """``sample_stats`` for inverting ``n`` rows (the values do not matter)."""
-    if method == "unit_norm":
+    if method in _ONE_STAT:
         return 1.0 + np.arange(n)
     g = GROUPS[method]
     mean = 0.5 * np.arange(n * g).reshape(n, g)

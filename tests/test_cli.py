@@ -40,6 +40,7 @@ PARAMS = {  # parameters that suit 8 columns
     "layer_norm": {"eps": 1e-3},
     "instance_norm": {"n_channels": 4},
     "group_norm": {"num_groups": 2, "n_channels": 4},
+    "rms_norm": {"eps": 1e-6},
     # 64-row mini-batches straddle the 1000-row chunks
     "batch_norm": {"batch_size": 64, "momentum": 0.1},
     "maxabs": {"clip": True},
@@ -50,7 +51,7 @@ PARAMS = {  # parameters that suit 8 columns
 # A stream's lambda comes from the grid statistics: within the streamed
 # tolerance of the in-memory fit (tests/test_power.py), not to rounding.
 RTOL = {"power": 1e-4}
-PER_SAMPLE = {"unit_norm", "layer_norm", "instance_norm", "group_norm"}
+PER_SAMPLE = {"unit_norm", "layer_norm", "instance_norm", "group_norm", "rms_norm"}
 # What ``info`` must show per column: the fitted attributes of shape (n_features,)
 INFO = {"minmax": ["data_max_", "data_min_", "data_range_", "min_", "scale_"],
         "zscore": ["mean_", "n_samples_seen_", "scale_", "var_"],  # NaN-aware counts

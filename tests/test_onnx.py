@@ -175,11 +175,16 @@ def test_a_row_of_zeros_stays_zero_in_the_unit_norm_graph():
 def test_a_column_transformer_of_skscale_scalers_then_a_model_runs_in_onnx_runtime():
     X, y = load_breast_cancer(return_X_y=True)
     columns = ColumnTransformer([
-        ("zscore", ZScoreScaler(), list(range(0, 10))),
-        ("log", LogScaler(offset="auto"), list(range(10, 20))),
-        ("robust", RobustScaler(), list(range(20, 25))),
-        ("minmax", MinMaxScaler(clip=True), [25, 26]),
-        ("auto", AutoScaler(), [27, 28, 29]),
+        ("zscore", ZScoreScaler(), list(range(0, 6))),
+        ("log", LogScaler(offset="auto"), list(range(6, 12))),
+        ("robust", RobustScaler(), list(range(12, 15))),
+        ("minmax", MinMaxScaler(clip=True), [15, 16]),
+        ("maxabs", skscale.MaxAbsScaler(), [17, 18]),
+        ("power", skscale.PowerTransformer(), [19, 20]),
+        ("quantile", skscale.QuantileTransformer(output_distribution="normal"), [21, 22]),
+        ("squashing", skscale.SquashingScaler(), [23, 24]),
+        ("auto", AutoScaler(), [25, 26, 27]),
+        ("rms", skscale.RMSNormScaler(), [28, 29]),
     ])
     pipe = Pipeline([("scale", columns), ("model", LogisticRegression(max_iter=5000))])
     pipe.fit(X, y)

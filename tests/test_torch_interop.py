@@ -39,7 +39,7 @@ def test_batch_norm_from_torch_is_the_layer_in_eval_mode(momentum):
 @pytest.mark.parametrize("momentum", [0.1, None])
 def test_batch_norm_training_continues_as_the_layer_does(momentum):
     layer = _trained_batch_norm(momentum).train()
-    scaler = BatchNormScaler.from_torch(layer)
+    scaler = BatchNormScaler.from_torch(layer, frozen=False)
     batch = np.random.default_rng(2).normal(size=(16, 3))
     with torch.no_grad():
         want = layer(torch.from_numpy(batch)).numpy()

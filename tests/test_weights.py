@@ -318,3 +318,87 @@ def test_scalar_rejected():
         weight_norm(3.0)
     with pytest.raises(ValueError, match="at least 1 dimension"):
         weight_from_norm(1.0, 3.0, dim=None)
+
+
+# ------------------------------------------------------------ tensors in, out
+
+
+def test_tensors_in_tensors_out_in_their_dtype():
+    W = make_weights((5, 3, 2, 2))
+    for dtype in (torch.float64, torch.float32, torch.float16):
+        t = torch.from_numpy(W).to(dtype)
+        got = standardize_weights(t)
+        assert isinstance(got, torch.Tensor) and got.dtype == dtype and got.device == t.device
+        assert_allclose(got.double().numpy(), standardize_weights(t.double().numpy()),
+                        rtol=1e-3 if dtype == torch.float16 else 1e-6)
+        g, v = weight_norm(t)
+        assert g.dtype == v.dtype == dtype and g.shape == (5, 1, 1, 1)
+        w = weight_from_norm(g, v)
+        assert isinstance(w, torch.Tensor) and w.dtype == dtype
+    # a layer's parameter: read detached, and said so
+    layer = torch.nn.Linear(3, 4, dtype=torch.float64)
+    with pytest.warns(UserWarning, match="require grad detached"):
+        g, v = weight_norm(layer.weight)
+    assert not g.requires_grad
+    want = torch_parametrized(layer.weight.detach().numpy(), 0).parametrizations.weight.original0
+    assert_allclose(as_np(g), as_np(want), rtol=RTOL)
+
+
+# ------------------------------------------------------- batch norm folding
+
+def _trained_bn(cls, n, shape):
+    torch.manual_seed(3)
+    bn = cls(n, dtype=torch.float64)
+    with torch.no_grad():
+        for _ in range(4):
+            bn(torch.randn(*shape, dtype=torch.float64) * 3 + 1)
+        bn.weight.uniform_(0.5, 1.5)
+        bn.bias.uniform_(-1, 1)
+    return bn.eval()
+
+
+@pytest.mark.parametrize("kind", ["linear", "conv2d", "conv1d-no-bias", "convtranspose2d"])
+def test_folding_a_batch_norm_gives_the_unfolded_networks_output(kind):
+    from skscale import BatchNormScaler
+    from skscale.weights import fold_batch_norm, fold_batch_norm_into
+
+    torch.manual_seed(1)
+    f64 = torch.float64
+    layer, bn, x = {
+        "linear": lambda: (torch.nn.Linear(5, 4, dtype=f64),
+                           _trained_bn(torch.nn.BatchNorm1d, 4, (16, 4)),
+                           torch.randn(9, 5, dtype=f64)),
+        "conv2d": lambda: (torch.nn.Conv2d(3, 4, 3, dtype=f64),
+                           _trained_bn(torch.nn.BatchNorm2d, 4, (8, 4, 5, 5)),
+                           torch.randn(6, 3, 7, 7, dtype=f64)),
+        "conv1d-no-bias": lambda: (torch.nn.Conv1d(3, 4, 3, bias=False, dtype=f64),
+                                   _trained_bn(torch.nn.BatchNorm1d, 4, (8, 4, 5)),
+                                   torch.randn(6, 3, 9, dtype=f64)),
+        "convtranspose2d": lambda: (torch.nn.ConvTranspose2d(3, 4, 2, dtype=f64),
+                                    _trained_bn(torch.nn.BatchNorm2d, 4, (8, 4, 5, 5)),
+                                    torch.randn(6, 3, 4, 4, dtype=f64)),
+    }[kind]()
+    with torch.no_grad():
+        want = bn(layer(x))
+        for folded_with in (bn, BatchNormScaler.from_torch(bn)):
+            fused = fold_batch_norm_into(layer, folded_with)
+            torch.testing.assert_close(fused(x), want, rtol=1e-12, atol=1e-12)
+    # the arrays' form, numpy in and out
+    if kind == "linear":
+        W, b = fold_batch_norm(layer.weight.detach().numpy(), layer.bias.detach().numpy(), bn)
+        assert isinstance(W, np.ndarray)
+        assert_allclose(x.numpy() @ W.T + b, want.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_folding_refuses_what_it_cannot_fold():
+    from skscale.weights import fold_batch_norm, fold_batch_norm_into
+
+    with pytest.raises(ValueError, match="4 features; the weights have 3 output units"):
+        fold_batch_norm(np.ones((3, 2)), None, _trained_bn(torch.nn.BatchNorm1d, 4, (8, 4)))
+    with pytest.raises(ValueError, match="no running statistics"):
+        fold_batch_norm(np.ones((3, 2)), None,
+                        torch.nn.BatchNorm1d(3, track_running_stats=False))
+    with pytest.raises(TypeError, match="BatchNormScaler or a torch"):
+        fold_batch_norm(np.ones((3, 2)), None, torch.nn.LayerNorm(3))
+    with pytest.raises(TypeError, match="Linear or a convolution"):
+        fold_batch_norm_into(torch.nn.LayerNorm(3), torch.nn.BatchNorm1d(3))

@@ -192,10 +192,7 @@ def is_per_sample(est):
 
 def stats_columns(est):
     """Names of the per-sample statistics columns of ``transform --keep-stats``."""
-    if not hasattr(est, "n_groups_"):  # unit norm: one norm per row
-        return [f"{STATS_PREFIX}norm"]
-    groups = range(est.n_groups_)
-    return [f"{STATS_PREFIX}mean_{g}" for g in groups] + [f"{STATS_PREFIX}std_{g}" for g in groups]
+    return [f"{STATS_PREFIX}{name}" for name in est._stats_names()]
 
 
 def sample_stats_arrays(est, F):
