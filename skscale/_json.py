@@ -9,7 +9,8 @@ fitted state is made of these types and its class is in the registry.
 
 The fitted state is every public attribute ending in ``_`` and the private
 ones its class declares in ``_learned`` (less :data:`_NOT_SAVED`, which are
-caches or say where the arrays lived).  Floats are written in the shortest
+caches or say where the arrays lived, and less what the class declares in
+``_rebuilt``: derived from the rest, which its ``_restored`` builds again).  Floats are written in the shortest
 form that reads back to the same bits (``repr``), NaN and infinities as the
 strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``, so a round trip is
 exact.  :func:`from_dict` runs no code from the data: it builds only the
@@ -64,6 +65,7 @@ def _objects():
 def saved_state(est):
     """The names of ``est``'s fitted attributes that a model file holds."""
     private = set(getattr(type(est), "_learned", ())) - _NOT_SAVED
+    private -= set(getattr(type(est), "_rebuilt", ()))
     return [k for k in vars(est)
             if (k.endswith("_") and not k.startswith("_")) or k in private
             or k == "_sklearn_output_config"]

@@ -248,6 +248,24 @@ class QuantileTransformer(RankScaler):
         # (the tables lay all columns end to end: built again for these)
         self._map = _maps.quantile_tables(self.quantiles_, self.references_)
 
+    #: The interpolation tables follow from ``quantiles_`` and ``references_``
+    #: (ten times their size): a JSON model holds those, and the tables are
+    #: built again on loading.
+    _rebuilt = ("_map",)
+
+    def _restored(self):
+        from ._persist import DamagedState
+
+        if not hasattr(self, "quantiles_"):
+            return
+        q, r = getattr(self, "quantiles_", None), getattr(self, "references_", None)
+        if not (isinstance(q, np.ndarray) and isinstance(r, np.ndarray) and q.ndim == 2
+                and r.ndim == 1 and q.shape[0] == r.size and r.size >= 1):
+            raise DamagedState(
+                f"damaged {type(self).__name__}: quantiles_ of shape {np.shape(q)} do not"
+                f" go with references_ of shape {np.shape(r)}")
+        self._map = _maps.quantile_tables(q, r)
+
     def _device_map(self, inverse):
         return _device.quantile_on_device, {"tables": self._map,
                                             "normal": self.output_distribution == "normal"}

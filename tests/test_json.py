@@ -224,6 +224,18 @@ def test_damaged_files_are_refused_naming_what_is_wrong(model):
     _refused(bad, "cannot be read")
 
 
+def test_a_quantile_model_holds_its_quantiles_and_not_the_tables_built_from_them(data):
+    X, Y, _ = data
+    est = make("quantile").fit(X)
+    model = est.to_dict()
+    assert "_map" not in model["fitted"] and "quantiles_" in model["fitted"]
+    loaded = type(est).from_dict(json.loads(json.dumps(model)))
+    assert _equal(loaded.transform(Y), est.transform(Y))
+    bad = copy.deepcopy(model)
+    bad["fitted"]["quantiles_"]["ndarray"].update(shape=[2, 6], data=[0.0] * 12)
+    _refused(bad, "quantiles_", type(est))
+
+
 def test_sketches_are_checked_against_their_digest():
     data = RobustScaler(sketch_size=16).partial_fit(train()).to_dict()
     state = data["fitted"]["sketches_"]["object"]["state"]
