@@ -680,7 +680,8 @@ class RankScaler(ColumnScaler):
                 _quantiles._datasketches()  # (raises, saying how to install it)
             raise ValueError(
                 f"This {type(self).__name__} was fitted by fit with keep_sketch="
-                f"{self.keep_sketch!r}: its exact quantiles keep no sketch to add rows to."
+                f"{self.keep_sketch!r}, or built from known quantiles: its exact quantiles"
+                " keep no sketch to add rows to."
                 " Fit with keep_sketch=True (it needs DataSketches: pip install"
                 " datasketches), or call partial_fit for every batch.")
         keep = self._keeps_sketch() if fit else True

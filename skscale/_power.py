@@ -260,8 +260,9 @@ class PowerTransformer(ColumnScaler):
         if prior is _NO_STATISTICS:
             raise ValueError(
                 f"This {type(self).__name__} was fitted by fit, which finds the exact"
-                " lambdas from all rows at once and keeps no statistics to add rows to."
-                " Fit with keep_stats=True, or call partial_fit for every batch.")
+                " lambdas from all rows at once, or built by from_lambdas, and keeps no"
+                " statistics to add rows to. Fit with keep_stats=True, or call partial_fit"
+                " for every batch.")
         if first:
             self._method = self.method
         elif self.method != self._method:

@@ -385,9 +385,12 @@ def test_known_parameters_of_the_rank_and_power_methods_are_checked():
         SquashingScaler.from_quantiles([1.0], [1.0], [1.0])
     # what holds no statistics to add rows to says so, and merges refuse
     X = train(n=50)
-    for est in (PowerTransformer.from_lambdas([1.0] * 6, standardize=False),
-                QuantileTransformer.from_quantiles(np.nanpercentile(X, [0, 50, 100], axis=0))):
-        with pytest.raises(ValueError, match="keeps? no"):
+    for est, why in ((PowerTransformer.from_lambdas([1.0] * 6, standardize=False),
+                      "built by from_lambdas, and keeps no statistics"),
+                     (QuantileTransformer.from_quantiles(
+                         np.nanpercentile(X, [0, 50, 100], axis=0)),
+                      "built from known quantiles: its exact quantiles keep no sketch")):
+        with pytest.raises(ValueError, match=why):
             est.partial_fit(X)
         with pytest.raises(ValueError):
             merge([est, est])
