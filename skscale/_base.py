@@ -15,6 +15,8 @@ kind        what ``Input.X`` holds, and the room that computes on it
             (:class:`skscale._frames.Columns`): :mod:`skscale._frames`,
             :func:`skscale._kernels.affine_columns`
 ``dask``    a dask array or DataFrame, its metadata checked: :mod:`skscale._dask`
+``spark``   a Spark DataFrame, its schema checked (the scaled columns found by
+            name, the others passed through): :mod:`skscale._spark`
 ``device``  an array of another namespace, on its device:
             :mod:`skscale._device`
 ==========  =================================================================
@@ -35,7 +37,7 @@ What the rooms may call on an estimator (and nothing else):
 
 * ``_validate(X, reset=False, columns=False)`` -- the door's checks and
   conversion of one block of rows (Dask blocks, Spark batches), returning
-  the in-memory data;
+  the in-memory data (a Spark batch's is checked by its schema first);
 * ``_feature_names()`` -- the names errors give the columns (None: indices);
 * ``_stats_needed`` -- which :class:`~skscale._stats.ColumnStats` a column
   scaler learns from;
@@ -66,7 +68,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from sklearn.utils.validation import (_check_feature_names, _check_n_features, check_is_fitted,
                                       validate_data)
 
-from . import _array_api, _dask, _frames
+from . import _array_api, _dask, _frames, _spark
 from ._errors import (check_column_order, column_label, explain_bad_columns, explain_bad_values,
                       sparse_column)
 from ._persist import VersionStampMixin
@@ -79,7 +81,7 @@ class Input:
 
     Attributes
     ----------
-    kind : {"dense", "sparse", "frame", "dask", "device"}
+    kind : {"dense", "sparse", "frame", "dask", "spark", "device"}
         See the module's table.
     X : object
         The validated input, in the form its kind's room computes on.
@@ -468,6 +470,8 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
             view = self._view(X)
         if _dask.is_dask(X):  # its metadata here; each block is validated on its worker
             return Input("dask", X, source, dtype=_dask.validate(self, X, reset))
+        if _spark.is_spark(X):  # its schema here; the executors read the rows
+            return Input("spark", X, source, dtype=_spark.validate(self, X, reset))
         ns = _array_api.namespace(X)
         if ns is not None and not ns.host:  # stays in its namespace, on its device
             X = X.detach() if hasattr(X, "detach") else X

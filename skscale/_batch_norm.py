@@ -7,7 +7,7 @@ from sklearn.base import _fit_context, clone
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from . import _array_api, _dask, _torch
+from . import _array_api, _dask, _spark, _torch
 from ._base import partial_fit_context, unchanged_on_error
 from ._columns import COLUMN_MAPS, COLUMN_STATS, ColumnScaler
 from ._errors import named_column
@@ -641,6 +641,7 @@ BATCH_STEPS = {
     "dense": lambda est, data: est._steps(data.X, per_sample=_per_sample(data)),
     "device": lambda est, data: est._steps(data.X, data.ns, _per_sample(data)),  # on the device
     "dask": lambda est, data: _dask.batch_steps(est, data.X),  # on the workers, folded here
+    "spark": lambda est, data: _spark.batch_steps(est, data.X),  # on the executors, folded here
 }
 
 

@@ -26,7 +26,7 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from . import _array_api, _dask, _device, _quantiles, _ranks
+from . import _array_api, _dask, _device, _quantiles, _ranks, _spark
 from ._base import (_FLOATS, BaseScaler, Input, has_callbacks, partial_fit_context,
                     unchanged_on_error)
 from ._kernels import affine, affine_columns
@@ -57,6 +57,7 @@ COLUMN_STATS = {
     "frame": lambda est, data, w, prior: ColumnStats.from_columns(  # (no weights: see fit)
         data.X, est._feature_names(), est._stats_needed, prior),
     "dask": lambda est, data, w, prior: _dask.merged_stats(est, data.X, w, prior=prior),
+    "spark": lambda est, data, w, prior: _spark.merged_stats(est, data.X, w, prior=prior),
     "device": lambda est, data, w, prior: ColumnStats.from_device(
         data.X, data.ns, _weights(w, data), est._feature_names(), prior),
 }
@@ -79,6 +80,8 @@ QUANTILES = {
     "dense": _host_ranks, "sparse": _host_ranks, "frame": _host_ranks,
     "dask": lambda est, data, q, exact, prior, keep_sketch: _ranks.from_sketches(
         _dask.merged_sketches(est, data.X, est.sketch_size), q, median=True, prior=prior),
+    "spark": lambda est, data, q, exact, prior, keep_sketch: _ranks.from_sketches(
+        _spark.merged_sketches(est, data.X, est.sketch_size), q, median=True, prior=prior),
     "device": lambda est, data, q, exact, prior, keep_sketch: _host_ranks(  # ranks: host
         est, Input("dense", _array_api.to_numpy(data.X), data.source), q, exact, prior,
         keep_sketch),
@@ -147,6 +150,8 @@ COLUMN_MAPS = {
     "sparse": _map_sparse,
     "frame": _map_frame,
     "dask": lambda est, data, copy, inverse, affine_map: _dask.map_rows(  # lazily, per block
+        est, data.X, _map_block, inverse, affine_map, validated=True),
+    "spark": lambda est, data, copy, inverse, affine_map: _spark.map_rows(  # lazily, per batch
         est, data.X, _map_block, inverse, affine_map, validated=True),
     "device": _map_device,
 }

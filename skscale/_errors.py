@@ -6,6 +6,8 @@ the statistics core, the kernels on any backend).  This module raises; it
 computes nothing but where the first bad value is.
 """
 
+import re
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -141,3 +143,31 @@ def named_column(est, j):
     """Column ``j`` of ``est``'s input as an error message names it: by its
     name where fit saw names, else by its index."""
     return column_label(j, getattr(est, "feature_names_in_", None))
+
+
+#: "row 5", "Row 5", "rows 5..9": how the messages here name rows.
+_ROWS = re.compile(r"\b([Rr]ows? )(\d+)(?:\.\.(\d+))?")
+
+
+def shift_rows(message, offset):
+    """``message`` (one of this module's) with each row number it names
+    counted ``offset`` rows further: an error found in a block of rows,
+    numbered from the start of what holds the block (a Spark partition)."""
+    if not offset:
+        return message
+
+    def shifted(m):
+        end = f"..{int(m.group(3)) + offset}" if m.group(3) else ""
+        return f"{m.group(1)}{int(m.group(2)) + offset}{end}"
+
+    return _ROWS.sub(shifted, message)
+
+
+def spark_columns_refused(bad):
+    """Refuse the Spark columns ``bad`` (``(name, type)`` pairs) that hold no numbers."""
+    listed = ", ".join(f"{name!r} ({kind})" for name, kind in bad)
+    raise ValueError(
+        f"Column{'s' if len(bad) > 1 else ''} {listed} of the Spark DataFrame"
+        f" hold{'' if len(bad) > 1 else 's'} no numbers; skscale scales numbers only. Fit on"
+        " the numeric columns, e.g. scaler.fit(df.select(cols)); the transforms then scale"
+        " those columns of any frame and pass the others through.")

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
-from . import _array_api, _dask, _device, _lambdas, _maps, _quantiles, _ranks
+from . import _array_api, _dask, _device, _lambdas, _maps, _quantiles, _ranks, _spark
 from ._columns import ColumnScaler
 from ._errors import named_column
 
@@ -358,10 +358,13 @@ class PowerTransformer(ColumnScaler):
             self._n_rows = self.stats_.n_rows
             self._learn_from_stats()
 
-    def _update_dask(self, X, exact, first):
+    def _update_distributed(self, X, exact, first, engine):
+        """The learning from a distributed input ``X``: statistics from its
+        ``engine`` (:mod:`skscale._dask` or :mod:`skscale._spark`), which
+        both offer ``merged_stats`` and ``reduce``."""
         if first:
             # One pass for the extremes (the references, and the bounds)...
-            ext = _dask.merged_stats(self, X, what=("moments", "extremes"))
+            ext = engine.merged_stats(self, X, what=("moments", "extremes"))
             self._c = np.where(ext.count > 0, ext.mean,
                                1.0 if self.method == "box-cox" else 0.0)
             if self.method == "box-cox" and (ext.min <= 0).any():
@@ -371,7 +374,7 @@ class PowerTransformer(ColumnScaler):
                     f" holds {ext.min[j]:.17g}. Use method='yeo-johnson' for data with zeros"
                     " or negative values.")
         if not exact or self.keep_stats:
-            stats = _dask.reduce(self, X, _grid_block, _merge_stats, self._c,
+            stats = engine.reduce(self, X, _grid_block, _merge_stats, self._c,
                                  self._search_dtype)
             self.stats_ = stats if first else self.stats_.merge(stats)
         else:
@@ -379,8 +382,8 @@ class PowerTransformer(ColumnScaler):
         if exact:
             # ...then the same search as in memory, each step one pass on the workers.
             frames = [_lambdas.Frame.at(self.method, c) for c in self._c]
-            S = _dask.reduce(self, X, _log_sum_block, np.add)
-            lam, moments = self._solve(_dask_evaluate(self, X, frames), frames, ext.count, S,
+            S = engine.reduce(self, X, _log_sum_block, np.add)
+            lam, moments = self._solve(_evaluate(self, X, frames, engine), frames, ext.count, S,
                                        ext.min, ext.max)
             self._state = {"lambdas": lam, "n": moments[0], "mean": moments[1],
                            "m2": moments[2], "c": self._c.copy()}
@@ -563,11 +566,11 @@ def _merge_moments(a, b):
     return out
 
 
-def _dask_evaluate(est, X, frames):
+def _evaluate(est, X, frames, engine):
     """``evaluate`` of :func:`skscale._lambdas.solve` on a Dask collection:
     one pass on the workers per step, the moments merged in a tree."""
     def evaluate(lam, active):
-        return _dask.reduce(est, X, _moments_block, _merge_moments, frames, lam, active)
+        return engine.reduce(est, X, _moments_block, _merge_moments, frames, lam, active)
     return evaluate
 
 
@@ -580,7 +583,9 @@ _NO_STATISTICS = object()
 LAMBDAS = {
     "dense": lambda est, data, exact, first: est._update_memory(data.X, exact, first),
     "frame": lambda est, data, exact, first: est._update_memory(data.X, exact, first),
-    "dask": lambda est, data, exact, first: est._update_dask(data.X, exact, first),
+    "dask": lambda est, data, exact, first: est._update_distributed(data.X, exact, first, _dask),
+    "spark": lambda est, data, exact, first: est._update_distributed(
+        data.X, exact, first, _spark),
     "device": lambda est, data, exact, first: est._update_memory(  # (the likelihood: host)
         _array_api.to_numpy(data.X), exact, first),
 }

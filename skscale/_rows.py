@@ -13,7 +13,7 @@ below say which of them runs.
 import numpy as np
 from sklearn.base import _fit_context, clone
 
-from . import _array_api, _dask
+from . import _array_api, _dask, _spark
 from ._base import BaseScaler, unchanged_on_error
 from ._kernels import check_finite
 
@@ -35,6 +35,7 @@ ROW_TRANSFORM = {
     "dense": _transform_dense,
     "sparse": _transform_sparse,
     "dask": lambda est, data, copy: _dask.map_rows(est, data.X, "transform", True),  # lazily
+    "spark": lambda est, data, copy: _spark.map_rows(est, data.X, "transform"),  # lazily
     "device": lambda est, data, copy: est._device_compute(data.X, data.ns)[0],
 }
 
@@ -43,6 +44,7 @@ ROW_STATS = {
     "dense": lambda est, data: est._compute(data.X, None)[1],
     "sparse": lambda est, data: est._compute_sparse(data.X, None)[1],
     "dask": lambda est, data: _dask.sample_stats(est, data.X),  # lazily
+    "spark": lambda est, data: _spark.sample_stats(est, data.X),  # lazily, as added columns
     "device": lambda est, data: est._device_compute(data.X, data.ns)[1],
 }
 
@@ -51,6 +53,8 @@ ROW_INVERSE = {
     "dense": lambda est, data, stats: est._invert(data.X, stats),
     "sparse": lambda est, data, stats: est._invert_sparse(data.X, stats),
     "dask": lambda est, data, stats: _dask.map_rows(  # each block with its rows of stats
+        est, data.X, "inverse_transform", sample_stats=stats),
+    "spark": lambda est, data, stats: _spark.map_rows(  # stats: the names of X's columns
         est, data.X, "inverse_transform", sample_stats=stats),
     "device": lambda est, data, stats: est._device_invert(data.X, stats, data.ns),
 }
@@ -68,6 +72,7 @@ FIT_CHECK = {
     "dense": lambda est, data: check_finite(data.X, est._feature_names()),
     "sparse": lambda est, data: None,  # (the door refuses a sparse infinity)
     "dask": lambda est, data: None,  # (the metadata only)
+    "spark": lambda est, data: None,  # (the schema only)
     "device": _check_device,
 }
 
@@ -128,7 +133,7 @@ class RowScaler(BaseScaler):
         """The door's :class:`~skscale._base.Input` of ``X``, as a first fit
         checks it, with its layout stored."""
         data = self._door(X, reset=True)
-        self._fit_layout = self._layout(data.X.shape[1], _channels(data))
+        self._fit_layout = self._layout(self.n_features_in_, _channels(data))
         return data
 
     def _layout(self, n_features, channels=None):

