@@ -7,17 +7,18 @@ its type (``{"ndarray": ...}``, ``{"tuple": ...}``, ...).  Nothing here knows
 a method: a new estimator is saved and loaded for free, as long as its
 fitted state is made of these types and its class is in the registry.
 
-The fitted state is every public attribute ending in ``_`` and the private
-ones its class declares in ``_learned`` (less :data:`_NOT_SAVED`, which are
-caches or say where the arrays lived, and less what the class declares in
-``_rebuilt``: derived from the rest, which its ``_restored`` builds again).  Floats are written in the shortest
-form that reads back to the same bits (``repr``), NaN and infinities as the
-strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``, so a round trip is
-exact.  :func:`from_dict` runs no code from the data: it builds only the
-registered classes, through their ``__init__`` (which stores parameters)
-and ``__setstate__`` (sketches check their digest), and checks the result
-with :func:`skscale._persist.check_fitted`.  ``docs/persistence.md`` writes
-the schema down.  This module touches nothing but the estimators it is given.
+The fitted state is every public attribute ending in ``_`` and the private ones
+its class declares in ``_learned`` (less :data:`_NOT_SAVED`, which are caches
+or say where the arrays lived, and less what the class declares in
+``_rebuilt``: derived from the rest, which its ``_restored`` builds again).
+Floats are written in the shortest form that reads back to the same bits
+(``repr``), NaN and infinities as the strings ``"NaN"``, ``"Infinity"`` and
+``"-Infinity"``, so a round trip is exact.  :func:`from_dict` runs no code from
+the data: it builds only the registered classes, through their ``__init__``
+(which stores parameters) and ``__setstate__`` (sketches check their digest),
+and checks the result with :func:`skscale._persist.check_fitted`.
+``docs/persistence.md`` writes the schema down.  This module touches nothing
+but the estimators it is given.
 """
 
 import base64

@@ -63,13 +63,22 @@ def test_merged_moments_are_those_of_one_fit_to_rounding(X, data):
 
 @settings(max_examples=10, deadline=None)
 @given(st.data())
-def test_merged_quantiles_are_within_the_rank_error(X, data):
+@pytest.mark.parametrize("make_scaler", [
+    lambda: RobustScaler(sketch_size=32),
+    lambda: QuantileTransformer(sketch_size=32, n_quantiles=9),
+    lambda: SquashingScaler(sketch_size=32, quantile_range=(10.0, 90.0))],
+    ids=["robust", "quantile", "squashing"])
+def test_merged_quantiles_are_within_the_rank_error(make_scaler, X, data):
     parts = _splits(len(X), data.draw(st.integers(2, 4)), data.draw)
-    merged = merge([RobustScaler(sketch_size=32).partial_fit(X[p]) for p in parts])
+    merged = merge([make_scaler().partial_fit(X[p]) for p in parts])
     assert merged.rank_error_ > 0  # (the sketches compacted: not exact)
+    if isinstance(merged, QuantileTransformer):
+        percents = 100 * merged.references_
+    else:
+        percents = merged.quantile_range
     for j in range(X.shape[1]):
         values = np.sort(X[~np.isnan(X[:, j]), j])
-        for q, got in zip((25, 75), merged.quantiles_[:, j]):
+        for q, got in zip(percents, merged.quantiles_[:, j]):
             lo = np.searchsorted(values, got, "left") / len(values)
             hi = np.searchsorted(values, got, "right") / len(values)
             assert lo - merged.rank_error_ <= q / 100 <= hi + merged.rank_error_
