@@ -233,30 +233,9 @@ def per_sample_to_torch(est, module, kind):
     return module
 
 
-def _shape(value):
-    """A ``normalized_shape`` as a tuple of ints."""
-    return (int(value),) if np.ndim(value) == 0 else tuple(int(v) for v in value)
-
-
-def batch_norm_values(batch_norm):
-    """``(mean, var, eps, gamma, beta)`` in float64 of a fitted
-    :class:`~skscale.BatchNormScaler` (frozen or not) or of a torch batch
+def batch_norm_layer_values(batch_norm):
+    """``(mean, var, eps, gamma, beta)`` in float64 of a torch batch
     normalization with running statistics: its evaluation-mode map."""
-    from sklearn.frozen import FrozenEstimator
-    from sklearn.utils.validation import check_is_fitted
-
-    from . import _array_api
-    from ._batch_norm import BatchNormScaler
-
-    if isinstance(batch_norm, FrozenEstimator):
-        batch_norm = batch_norm.estimator
-    if isinstance(batch_norm, BatchNormScaler):
-        check_is_fitted(batch_norm, "running_mean_")
-        with _array_api.fitted_on_host(batch_norm, None):
-            gamma, beta = batch_norm._gamma_beta(batch_norm.n_features_in_)
-            return (np.asarray(batch_norm.running_mean_, dtype=np.float64),
-                    np.asarray(batch_norm.running_var_, dtype=np.float64),
-                    float(batch_norm.eps), np.array(gamma), np.array(beta))
     if _kind(batch_norm) not in ("batch_norm", "instance_norm"):
         raise TypeError(f"batch_norm must be a fitted BatchNormScaler or a torch"
                         f" BatchNorm1d, 2d or 3d; got {batch_norm!r}.")
@@ -267,3 +246,9 @@ def batch_norm_values(batch_norm):
     scale, shift = _affine(batch_norm)
     return (mean, var, float(batch_norm.eps), np.broadcast_to(scale, mean.shape),
             np.broadcast_to(shift, mean.shape))
+
+
+def _shape(value):
+    """A ``normalized_shape`` as a tuple of ints."""
+    return (int(value),) if np.ndim(value) == 0 else tuple(int(v) for v in value)
+

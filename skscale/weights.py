@@ -381,11 +381,9 @@ def fold_batch_norm(weight, bias, batch_norm, *, axis=0):
     >>> bool(np.allclose(X @ W2.T + b2, bn.transform(X @ W.T + b)))
     True
     """
-    from . import _torch
-
     W64, out_dtype = _as_float64(weight, "weight")
     axis = _axis(axis, W64.ndim, "axis")
-    mean, var, eps, gamma, beta = _torch.batch_norm_values(batch_norm)
+    mean, var, eps, gamma, beta = _batch_norm_values(batch_norm)
     n = W64.shape[axis]
     if mean.shape != (n,):
         raise ValueError(f"The batch normalization has {mean.shape[0]} features; the weights"
@@ -455,3 +453,25 @@ def fold_batch_norm_into(layer, batch_norm):
         else:
             fused.bias.copy_(b)
     return fused
+
+
+def _batch_norm_values(batch_norm):
+    """``(mean, var, eps, gamma, beta)`` in float64 of a fitted
+    :class:`~skscale.BatchNormScaler` (frozen or not) or of a torch batch
+    normalization with running statistics: its evaluation-mode map."""
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.utils.validation import check_is_fitted
+
+    from . import _torch
+    from ._batch_norm import BatchNormScaler
+
+    if isinstance(batch_norm, FrozenEstimator):
+        batch_norm = batch_norm.estimator
+    if isinstance(batch_norm, BatchNormScaler):
+        check_is_fitted(batch_norm, "running_mean_")
+        with _array_api.fitted_on_host(batch_norm, None):
+            gamma, beta = batch_norm._gamma_beta(batch_norm.n_features_in_)
+            return (np.asarray(batch_norm.running_mean_, dtype=np.float64),
+                    np.asarray(batch_norm.running_var_, dtype=np.float64),
+                    float(batch_norm.eps), np.array(gamma), np.array(beta))
+    return _torch.batch_norm_layer_values(batch_norm)
