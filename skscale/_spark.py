@@ -238,7 +238,7 @@ def _summaries(est, X, names, dtype, summarize, whole=False, parts=False, locate
                 "error": pa.array([error], pa.string())})
 
     selected = _as_floats(X.select(*[_quoted(n) for n in names]), names)
-    found = sorted(selected.mapInArrow(run, _SUMMARY).collect(), key=lambda r: r.part)
+    found = sorted(_map_in_arrow(selected, run, _SUMMARY).collect(), key=lambda r: r.part)
     for r in found:
         if r.error is not None:
             raise ValueError((_where(r.part) if located else "") + r.error)
@@ -604,7 +604,37 @@ def _map(est, X, names, dtype, schema, run, appended=()):
                 row0 += batch.num_rows
                 yield pa.RecordBatch.from_arrays(out, schema=arrow)
 
-    return X.mapInArrow(apply, schema)
+    return _map_in_arrow(X, apply, schema)
+
+
+def _map_in_arrow(X, fn, schema):
+    """``X.mapInArrow(fn, schema)`` for any column names: ``fn`` sees the
+    batches, and the result has the columns of ``schema`` (a ``StructType``,
+    or DDL text of plain names), under their own names.
+
+    pyspark 3.5 passes a DataFrame's columns to ``mapInArrow`` by name, and
+    reads a dot in a name as a field of a struct: the columns travel under
+    positional names instead, renamed back on each side."""
+    from pyspark.sql import types as T
+
+    names = list(X.columns)
+    out_names = None if isinstance(schema, str) else [f.name for f in schema.fields]
+    if out_names is not None:
+        travel = [f"_{j}" for j in range(len(out_names))]
+        schema = T.StructType([T.StructField(t, f.dataType, f.nullable)
+                               for t, f in zip(travel, schema.fields)])
+
+    def run(batches):
+        import pyarrow as pa
+
+        inside = (pa.RecordBatch.from_arrays(b.columns, names=names) for b in batches)
+        for out in fn(inside):
+            yield out if out_names is None else pa.RecordBatch.from_arrays(out.columns,
+                                                                            names=travel)
+
+    positional = X.toDF(*[f"_{j}" for j in range(len(names))])
+    out = positional.mapInArrow(run, schema)
+    return out if out_names is None else out.toDF(*out_names)
 
 
 # --------------------------------------------------------------------------

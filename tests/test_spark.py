@@ -265,3 +265,28 @@ def test_moments_far_from_the_first_row_and_constants(spark):
     ref = ZScoreScaler().fit(pd.DataFrame(data, columns=["x", "y"]).astype(np.float64))
     np.testing.assert_allclose(est.var_[0], ref.var_[0], rtol=1e-12)
     assert est.mean_[1] == 0.1 and est.var_[1] == 0.0 and est.scale_[1] == 1.0
+
+
+@pytest.mark.parametrize("name", ["zscore", "robust", "quantile", "unit_norm", "batch_norm"])
+def test_column_names_with_dots_backticks_and_spaces(spark, name):
+    # pyspark reads a dot in a column name as a struct's field unless quoted:
+    # names are taken literally everywhere, in the scaled columns and in the
+    # columns passed through.
+    rng = np.random.default_rng(2)
+    values = rng.normal(size=(60, 3)) * [1, 10, 100] + [0, 5, -3]
+    data = [(float(a), float(b), float(c), f"r.{i}") for i, (a, b, c) in enumerate(values)]
+    df = spark.createDataFrame(spark.sparkContext.parallelize(data, 3),
+                               "`a.b` double, `we``ird` double, `s p` double, `id.x` string")
+    scaled = ["a.b", "we`ird"]
+    params = {"batch_norm": {"batch_size": 16}}.get(name, {})
+    est = SCALERS[name](**params).fit(df.select(*[F.col(f"`{c.replace('`', '``')}`")
+                                                  for c in scaled]))
+    ref = SCALERS[name](**params).fit(values[:, :2])
+    out = est.transform(df)
+    assert out.columns == df.columns
+    got = np.array([[r[c] for c in scaled] for r in out.collect()])
+    assert_close(got, ref.transform(values[:, :2]))
+    assert [r["id.x"] for r in out.collect()] == [f"r.{i}" for i in range(60)]
+    if not hasattr(est, "sample_stats"):
+        back = np.array([[r[c] for c in scaled] for r in est.inverse_transform(out).collect()])
+        assert_close(back, values[:, :2])
