@@ -197,7 +197,7 @@ def g_l(lam, t, e=None):
     return out
 
 
-def _branch_moments(v, branch, raw=False):
+def _branch_moments(v, branch, raw=False, compiled=False):
     """``(n, mean, M2, mean_l, C)`` per lambda of ``delta`` over the values
     ``v`` of one branch (shape ``(len(lam),)`` each).
 
@@ -207,12 +207,20 @@ def _branch_moments(v, branch, raw=False):
     follow exactly.  Where ``|l v| < 1e-3`` for a whole row, ``g_l`` comes
     from its series (the difference would cancel there); elsewhere the
     difference loses about ``eps / |l v|`` of the small terms only, which
-    weigh nothing in the sums.
+    weigh nothing in the sums.  With ``compiled`` (and one lambda), the
+    compiled loop of :func:`skscale._compiled.power_moments_loop` does it
+    in one read of ``v``.
     """
     l, alpha, alpha_l, l_l, beta, beta_l = (np.asarray(a, np.float64) for a in branch)
     G = l.size
     if v.size == 0:
         return [np.zeros(G) for _ in range(5)]
+    if compiled and G == 1:
+        from . import _compiled
+
+        series = abs(float(l[0])) * float(np.abs(v).max()) < _SERIES
+        got = [np.array([a]) for a in _compiled.power_moments_loop(v, l[0], series)]
+        return got if raw else _affine(got, branch)
     lc = l[:, None]
     zero = l == 0
     with np.errstate(divide="ignore"):
@@ -285,7 +293,7 @@ def _combine(parts):
     return [n, mean, m2, mean_l, cm]
 
 
-def moments(frame, split, lam, by_branch=False):
+def moments(frame, split, lam, by_branch=False, compiled=False):
     """``(n, mean, M2, mean_l, C)`` of ``delta`` over the values that
     ``split = frame.split(x)`` holds, for each of the lambdas ``lam``:
     their count, the mean and sum of squared deviations of ``delta``, the
@@ -294,7 +302,8 @@ def moments(frame, split, lam, by_branch=False):
     rounding whatever the offset of the data.  With ``by_branch``, the
     moments of ``g`` and ``g_l`` (before the affine map of each side, see
     :class:`Frame`) of the values on the side of the reference point and of
-    the others, apart (shape ``(2, 5, len(lam))``)."""
+    the others, apart (shape ``(2, 5, len(lam))``).  ``compiled``: by the
+    compiled loop, for one lambda (see :func:`_branch_moments`)."""
     lam = np.atleast_1d(np.asarray(lam, np.float64))
     if lam.size == 0:
         return np.zeros((2, 5, 0)) if by_branch else [np.zeros(0) for _ in range(5)]
@@ -302,9 +311,9 @@ def moments(frame, split, lam, by_branch=False):
     # treats as out of reach)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         near, far = frame.branches(lam)
-        parts = [_branch_moments(split[0], near, by_branch)]
+        parts = [_branch_moments(split[0], near, by_branch, compiled)]
         if far is not None and split[1].size:
-            parts.append(_branch_moments(split[1], far, by_branch))
+            parts.append(_branch_moments(split[1], far, by_branch, compiled))
         if by_branch:
             empty = [np.zeros(lam.size) for _ in range(5)]
             return np.array([parts[0], parts[1] if len(parts) > 1 else empty])
@@ -485,7 +494,7 @@ def solve(evaluate, frames, S, lo, hi, active, tol=1e-10, max_passes=100, start=
 SAMPLE = 1 << 12
 
 
-def warm_start(frames, splits, lo, hi, active):
+def warm_start(frames, splits, lo, hi, active, compiled=False):
     """``(start, curvature)`` for :func:`solve` over columns in memory (their
     :meth:`Frame.split`), or ``(None, None)`` where they are too short to
     gain: the root of the likelihood's slope on every ``k``-th value of each
@@ -501,7 +510,7 @@ def warm_start(frames, splits, lo, hi, active):
     n = np.array([t.size + u.size for t, u in sub], dtype=np.float64)
     active = active & (n > 0)
     S = np.array([log_sum(f.method, None, f, sp) for f, sp in zip(frames, sub)])
-    evaluate = in_memory(frames, sub)
+    evaluate = in_memory(frames, sub, compiled)
     lam, _ = solve(evaluate, frames, S, lo, hi, active, tol=1e-6)
     h = 1e-3 * np.maximum(1.0, np.abs(lam))
     lam_lo, lam_hi = np.maximum(lam - h, lo), np.minimum(lam + h, hi)
@@ -568,16 +577,17 @@ def _hermite_roots(x1, x2, h1, h2, d1, d2, target):
         return x1 + s * w
 
 
-def in_memory(frames, splits):
+def in_memory(frames, splits, compiled=False):
     """``evaluate`` of :func:`solve` over columns held in memory (their
-    :meth:`Frame.split`), columns on threads."""
+    :meth:`Frame.split`), columns on threads (each by the compiled loop
+    with ``compiled``)."""
     def evaluate(lam, active):
         out = np.full((5, len(frames)), np.nan)
         cols = np.flatnonzero(active)
 
         def one(k):
             j = cols[k]
-            return j, moments(frames[j], splits[j], [lam[j]])
+            return j, moments(frames[j], splits[j], [lam[j]], compiled=compiled)
 
         for j, got in _on_threads(len(cols), one):
             out[:, j] = [v[0] for v in got]

@@ -6,7 +6,8 @@ import warnings
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
-from . import _array_api, _dask, _device, _lambdas, _maps, _quantiles, _ranks, _spark
+from . import _array_api, _compiled, _dask, _device, _lambdas, _maps, _quantiles, _ranks, \
+    _spark
 from ._columns import ColumnScaler
 from ._errors import named_column
 
@@ -253,6 +254,8 @@ class PowerTransformer(ColumnScaler):
             self._c = np.zeros(d)
         parts, lam, moments = [], np.full(d, np.nan), np.full((5, d), np.nan)
         keep = not exact or self.keep_stats
+        # (the compiled moments where the whole input is worth them)
+        compiled = exact and isinstance(X, np.ndarray) and _compiled.wanted(X)
         for cols, values in self._column_groups(X):
             if first:
                 self._c[cols] = self._references(values)
@@ -268,8 +271,8 @@ class PowerTransformer(ColumnScaler):
                 lo = np.array([x.min() if x.size else np.nan for x in values])
                 hi = np.array([x.max() if x.size else np.nan for x in values])
                 lam[cols], moments[:, cols] = self._solve(
-                    _lambdas.in_memory(frames, splits), frames, n, S, lo, hi, first=cols[0],
-                    splits=splits)
+                    _lambdas.in_memory(frames, splits, compiled), frames, n, S, lo, hi,
+                    first=cols[0], splits=splits, compiled=compiled)
         stats = _lambdas.LambdaStats.side_by_side(parts) if keep else None
         self.stats_ = stats if first or stats is None else self.stats_.merge(stats)
         if exact:
@@ -314,7 +317,7 @@ class PowerTransformer(ColumnScaler):
             self._n_rows = self.stats_.n_rows
             self._learn_from_stats()
 
-    def _solve(self, evaluate, frames, n, S, lo, hi, first=0, splits=None):
+    def _solve(self, evaluate, frames, n, S, lo, hi, first=0, splits=None, compiled=False):
         """``(lambdas, moments)`` of the columns of ``frames`` (the first
         being column ``first``), from their ``evaluate`` passes (started
         from a subsample of their ``splits``, when in memory)."""
@@ -325,7 +328,7 @@ class PowerTransformer(ColumnScaler):
         bounds = bounds.reshape(-1, 2)
         self._check_bounds(bounds, lo, hi, first)
         start, curvature = (None, None) if splits is None else _lambdas.warm_start(
-            frames, splits, bounds[:, 0], bounds[:, 1], active)
+            frames, splits, bounds[:, 0], bounds[:, 1], active, compiled)
         lam, moments = _lambdas.solve(evaluate, frames, S, bounds[:, 0], bounds[:, 1],
                                       active, start=start, curvature=curvature)
         lam = np.where(n > 0, lam, np.nan)
