@@ -232,6 +232,27 @@ def unchanged_on_error(est, deep=False):
         raise
 
 
+def _set_output_wrapped(method):
+    """Whether ``method`` is scikit-learn's ``set_output`` wrapper (its code
+    is the one that wraps ``TransformerMixin.fit_transform``)."""
+    return getattr(method, "__code__", None) is TransformerMixin.fit_transform.__code__
+
+
+def _lazy_as_they_are(wrapped):
+    """``wrapped`` (scikit-learn's ``set_output`` wrapper of a transform),
+    except for Dask and Spark input: their lazy results come back as they
+    are, never collected into a pandas or polars frame in memory."""
+    inner = wrapped.__wrapped__
+
+    @functools.wraps(inner)
+    def method(self, X, *args, **kwargs):
+        if _dask.is_dask(X) or _spark.is_spark(X):
+            return inner(self, X, *args, **kwargs)
+        return wrapped(self, X, *args, **kwargs)
+
+    return method
+
+
 def partial_fit_context(method):
     """scikit-learn's ``_fit_context`` for the first call of ``partial_fit``.
 
@@ -287,6 +308,13 @@ def _detached(est, X):
 
 class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """The door, tags and conventions common to all skscale estimators."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)  # (scikit-learn wraps transform for set_output)
+        for name in ("transform", "fit_transform"):
+            method = cls.__dict__.get(name)
+            if _set_output_wrapped(method):
+                setattr(cls, name, _lazy_as_they_are(method))
 
     #: Parameters under which ``fit`` keeps what a later ``partial_fit`` needs
     #: to carry on where that is not the default (a robust fit's sketches).
@@ -634,3 +662,7 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
         if not copy and X.flags.writeable:
             return X
         return np.empty(X.shape, dtype=X.dtype)
+
+
+# BaseScaler's own fit_transform is TransformerMixin's, wrapped for set_output.
+BaseScaler.fit_transform = _lazy_as_they_are(TransformerMixin.fit_transform)
