@@ -8,6 +8,7 @@ method and parameters share one estimator of that method, which does all the
 work: this module decides and routes, and holds no method's arithmetic.
 """
 
+import copy
 import re
 from numbers import Real
 
@@ -19,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _frames
 from ._base import BaseScaler, partial_fit_context, unchanged_on_error
+from ._columns import inverse_of_columns, select_columns
 from ._errors import column_label
 from ._profile import Profile, skew_after_log
 from ._registry import SCALERS, column_methods
@@ -145,6 +147,8 @@ class AutoScaler(BaseScaler):
         "outlier_spread": [Interval(Real, 1, None, closed="left")],
     }
 
+    _learned = ("_report",)
+
     def __init__(self, *, model=None, rules=None, bounds=None, sparse_zeros=0.5, skew=0.3,
                  outlier_spread=2.0):
         self.model = model
@@ -158,6 +162,28 @@ class AutoScaler(BaseScaler):
         tags = super().__sklearn_tags__()
         tags.array_api_support = False  # (numpy, pandas and polars only)
         return tags
+
+    def _restored(self):
+        """A loaded model's groups must route every column once, each to
+        column estimators of as many features."""
+        from ._columns import ColumnScaler
+        from ._persist import DamagedState
+
+        if not hasattr(self, "groups_"):
+            return
+        n, seen = self.n_features_in_, []
+        for group in self.groups_:
+            cols, chain = group if isinstance(group, tuple) and len(group) == 2 else (None, None)
+            if not (isinstance(cols, np.ndarray) and cols.dtype.kind in "iu" and cols.ndim == 1
+                    and isinstance(chain, list)
+                    and all(isinstance(e, ColumnScaler) and getattr(e, "n_features_in_", None)
+                            == len(cols) for e in chain)):
+                raise DamagedState("damaged AutoScaler: each of groups_ must be an array of"
+                                   " column indices and column estimators fitted on as many")
+            seen += cols.tolist()
+        if sorted(seen) != list(range(n)) or len(getattr(self, "_report", ())) != n:
+            raise DamagedState(f"damaged AutoScaler: groups_ and its report must cover its {n}"
+                               " columns once each")
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -254,20 +280,47 @@ class AutoScaler(BaseScaler):
         """
         return _frames.like(X, self._run(X, inverse=False), self)
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X, columns=None):
         """Map scaled data back to the original units, column by column.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Scaled data.
+            Scaled data; with ``columns``, only those columns, of shape
+            (n_samples, len(columns)), or (n_samples,) for one.
+        columns : list of str or int, str or int, default=None
+            Map back only these columns (names where fit saw names, or
+            indices), in this order.
 
         Returns
         -------
         X_original : ndarray of shape (n_samples, n_features)
-            Data in the original units.
+            Data in the original units; with ``columns``, of the shape of
+            ``X``.
         """
+        if columns is not None:
+            check_is_fitted(self)
+            return inverse_of_columns(self, X, columns,
+                                      lambda view, X: view._run(X, inverse=True))
         return self._run(X, inverse=True)
+
+    def _columns_view(self, idx):
+        """This scaler restricted to its columns ``idx`` (in that order): each
+        group's columns among them, with its estimators restricted alike."""
+        view = copy.copy(self)
+        names = self._feature_names()
+        where = {int(j): i for i, j in enumerate(idx)}
+        groups = []
+        for cols, chain in self.groups_:
+            local = [k for k, j in enumerate(cols) if int(j) in where]
+            if local:
+                groups.append((np.array([where[int(cols[k])] for k in local]),
+                               [select_columns(est, np.array(local)) for est in chain]))
+        view.groups_ = groups
+        view.n_features_in_ = len(idx)
+        if names is not None:
+            view.feature_names_in_ = names[idx]
+        return view
 
     def _run(self, X, inverse):
         check_is_fitted(self)

@@ -142,6 +142,85 @@ class PowerTransformer(ColumnScaler):
 
     _X_doc = "array-like"
 
+    @classmethod
+    def from_lambdas(cls, lambdas, mean=None, std=None, *, feature_names=None, n_samples=None,
+                     **params):
+        """A fitted transformer from known lambdas (and, to standardize, the
+        mean and standard deviation of the transformed training data).
+
+        ``y = (psi_l(x) - mean) / std`` (or ``psi_l(x)`` with
+        ``standardize=False``), as scikit-learn's ``PowerTransformer`` with
+        ``lambdas_ = lambdas`` and its standardizer's ``mean_`` and
+        ``scale_``.  The transformer holds no grid statistics, so it
+        neither continues with :meth:`partial_fit` nor merges.
+
+        Parameters
+        ----------
+        lambdas : float or array-like of shape (n_features,)
+            The lambda of each feature.
+        mean, std : float or array-like of shape (n_features,), default=None
+            The mean and standard deviation of ``psi_l(x)`` over the
+            training data; needed with ``standardize=True`` (a ``std`` of 0
+            is taken as 1).
+        feature_names : list of str, default=None
+            The names of the features (``feature_names_in_``).
+        n_samples : int, default=None
+            The number of rows behind them, if known (else 0).
+        **params : dict
+            Other parameters (``method``, ``standardize``).
+
+        Returns
+        -------
+        transformer : PowerTransformer
+            Fitted.
+
+        Examples
+        --------
+        >>> from skscale import PowerTransformer
+        >>> pt = PowerTransformer.from_lambdas([0.0], standardize=False)
+        >>> pt.transform([[1.718281828459045]]).round(12)
+        array([[1.]])
+        """
+        from ._columns import known_arrays
+        from ._decimal import _rows
+
+        owner = f"{cls.__name__}.from_lambdas"
+        est = cls(**params)
+        est._validate_params()
+        known = {"lambdas": lambdas}
+        if est.standardize:
+            if mean is None or std is None:
+                raise ValueError(f"{owner}: standardize=True needs the mean and std of the"
+                                 " transformed training data (or pass standardize=False).")
+            known.update(mean=mean, std=std)
+        given, names = known_arrays(owner, feature_names, **known)
+        if est.standardize and (given["std"] < 0).any():
+            raise ValueError(f"{owner}: std must be at least 0.")
+        lam = given["lambdas"]
+        d = lam.size
+        n_rows = _rows(owner, n_samples)
+        # Measured from c = 0 (Box-Cox: 1), where psi is 0 and its slope 1:
+        # the transformed values themselves.
+        c = np.full(d, 1.0 if est.method == "box-cox" else 0.0)
+        n = np.full(d, float(max(n_rows, 1)))
+        mean_ = given.get("mean", np.zeros(d))
+        m2 = given["std"] ** 2 * n if est.standardize else n.copy()
+        est.n_features_in_ = d
+        if names is not None:
+            est.feature_names_in_ = names
+        est._method, est._search_dtype, est._c, est.stats_ = est.method, "float64", c, None
+        est._state = {"lambdas": lam, "n": n, "mean": mean_, "m2": m2, "c": c.copy()}
+        est._n_rows = n_rows
+        est._store(None, np.dtype(np.float64), None)
+        return est
+
+    @classmethod
+    def _merged(cls, parts):
+        raise ValueError(
+            f"{cls.__name__}s do not merge: each measures its statistics from the mean of its"
+            " own first rows, and statistics measured from other points do not combine. Fit"
+            " one on the first part and partial_fit it on the others.")
+
     def fit(self, X, y=None):
         """Find the lambda of each feature by maximum likelihood, exactly.
 
@@ -183,8 +262,9 @@ class PowerTransformer(ColumnScaler):
         if prior is _NO_STATISTICS:
             raise ValueError(
                 f"This {type(self).__name__} was fitted by fit, which finds the exact"
-                " lambdas from all rows at once and keeps no statistics to add rows to."
-                " Fit with keep_stats=True, or call partial_fit for every batch.")
+                " lambdas from all rows at once, or built by from_lambdas, and keeps no"
+                " statistics to add rows to. Fit with keep_stats=True, or call partial_fit"
+                " for every batch.")
         if first:
             self._method = self.method
         elif self.method != self._method:
