@@ -130,6 +130,18 @@ def test_the_power_transform_is_within_its_bound_far_into_the_tails(method, stan
     est = skscale.PowerTransformer(method=method, standardize=standardize).fit(X[:2000])
     x = X[2000:].astype(dtype)
     x[rng.random(x.shape) < 0.02] = np.nan
+    if dtype == np.float32:
+        # rows whose transform is beyond float32's range: an error naming the
+        # column and row (the graph would give inf); the others are compared
+        with np.errstate(over="ignore"):
+            beyond = ~np.isfinite(est.transform(x.astype(np.float64)).astype(dtype))
+        beyond &= ~np.isnan(x)
+        if beyond.any():
+            i, j = np.argwhere(beyond)[0]
+            with pytest.raises(ValueError, match=fr"olumn {j} at row 0: .* beyond the range"
+                                                 " of float32"):
+                est.transform(x[i:i + 1])
+            x = x[~beyond.any(axis=1)]
     want = est.transform(x)
     got, = _run(skl2onnx.to_onnx(est, x[:1]), x)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
