@@ -8,7 +8,8 @@ class GalleryOrder:
 
     ORDER = ["plot_convergence.py", "plot_batch_norm_layers.py", "plot_before_after.py", "plot_shape_changing.py",
              "plot_grid_search.py", "plot_auto_scaler.py", "plot_batch_norm_drift.py",
-             "plot_image_norms.py", "plot_persistence.py", "plot_bigger_than_memory.py"]
+             "plot_image_norms.py", "plot_persistence.py", "plot_export.py",
+             "plot_bigger_than_memory.py"]
 
     def __init__(self, src_dir):
         self.src_dir = src_dir

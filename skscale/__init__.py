@@ -37,6 +37,7 @@ _HOMES = {
     "UnitNormScaler": "_unit_norm",
     "ZScoreScaler": "_zscore",
     "config_context": "_config",
+    "merge": "_merge",
     "get_config": "_config",
     "io": None,
     "set_config": "_config",

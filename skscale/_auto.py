@@ -10,6 +10,8 @@ same method and parameters share one estimator of that method, which does all
 the work: this module decides and routes, and holds no method's arithmetic.
 """
 
+import copy
+import copy
 import re
 import warnings
 from numbers import Integral, Real
@@ -23,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _array_api, _frames
 from ._base import BaseScaler, partial_fit_context, unchanged_on_error
+from ._columns import inverse_of_columns, select_columns
 from ._diagnose import Diagnosis, kind_of, shape_of, shared_range
 from ._errors import column_label, raise_non_finite
 from ._profile import Profile
@@ -189,6 +192,8 @@ class AutoScaler(BaseScaler):
         "random_state": [Interval(Integral, 0, None, closed="left")],
     }
 
+    _learned = ("_report",)
+
     def __init__(self, *, model=None, rules=None, bounds=None, sparse_zeros=0.5, shape=0.3,
                  far_out=0.01, sample_size=100_000, random_state=0):
         self.model = model
@@ -219,6 +224,28 @@ class AutoScaler(BaseScaler):
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "groups_") or hasattr(self, "_pending")
+
+    def _restored(self):
+        """A loaded model's groups must route every column once, each to
+        column estimators of as many features."""
+        from ._columns import ColumnScaler
+        from ._persist import DamagedState
+
+        if not hasattr(self, "groups_"):
+            return
+        n, seen = self.n_features_in_, []
+        for group in self.groups_:
+            cols, chain = group if isinstance(group, tuple) and len(group) == 2 else (None, None)
+            if not (isinstance(cols, np.ndarray) and cols.dtype.kind in "iu" and cols.ndim == 1
+                    and isinstance(chain, list)
+                    and all(isinstance(e, ColumnScaler) and getattr(e, "n_features_in_", None)
+                            == len(cols) for e in chain)):
+                raise DamagedState("damaged AutoScaler: each of groups_ must be an array of"
+                                   " column indices and column estimators fitted on as many")
+            seen += cols.tolist()
+        if sorted(seen) != list(range(n)) or len(getattr(self, "_report", ())) != n:
+            raise DamagedState(f"damaged AutoScaler: groups_ and its report must cover its {n}"
+                               " columns once each")
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -387,20 +414,66 @@ class AutoScaler(BaseScaler):
         """
         return self._run(X, inverse=False)
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X, columns=None):
         """Map scaled data back to the original units, column by column.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Scaled data.
+            Scaled data; with ``columns``, only those columns, of shape
+            (n_samples, len(columns)), or (n_samples,) for one.
+        columns : list of str or int, str or int, default=None
+            Map back only these columns (names where fit saw names, or
+            indices), in this order.
 
         Returns
         -------
         X_original : ndarray of shape (n_samples, n_features)
-            Data in the original units.
+            Data in the original units; with ``columns``, of the shape of
+            ``X``.
         """
+        if columns is not None:
+            check_is_fitted(self)
+            self._settle()
+            return inverse_of_columns(self, X, columns,
+                                      lambda view, X: view._run(X, inverse=True))
         return self._run(X, inverse=True)
+
+    # (each of these reads the chosen methods: a decision pending since partial_fit is made
+    # first, as transform makes it)
+    def to_dict(self):
+        self._settle()
+        return super().to_dict()
+
+    def to_torch(self, module=None):
+        self._settle()
+        return super().to_torch(module)
+
+    def check_drift(self, X):
+        self._settle()
+        return super().check_drift(X)
+
+    to_dict.__doc__ = BaseScaler.to_dict.__doc__
+    to_torch.__doc__ = BaseScaler.to_torch.__doc__
+    check_drift.__doc__ = BaseScaler.check_drift.__doc__
+
+    def _columns_view(self, idx):
+        """This scaler restricted to its columns ``idx`` (in that order): each
+        group's columns among them, with its estimators restricted alike."""
+        view = copy.copy(self)
+        names = self._feature_names()
+        where = {int(j): i for i, j in enumerate(idx)}
+        groups = []
+        for cols, chain in self.groups_:
+            local = [k for k, j in enumerate(cols) if int(j) in where]
+            if local:
+                groups.append((np.array([where[int(cols[k])] for k in local]),
+                               [select_columns(est, np.array(local)) for est in chain]))
+        view.groups_ = groups
+        view.n_features_in_ = len(idx)
+        if names is not None:
+            view.feature_names_in_ = names[idx]
+        return view
 
     def _run(self, X, inverse):
         check_is_fitted(self)

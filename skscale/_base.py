@@ -232,6 +232,27 @@ def unchanged_on_error(est, deep=False):
         raise
 
 
+def _set_output_wrapped(method):
+    """Whether ``method`` is scikit-learn's ``set_output`` wrapper (its code
+    is the one that wraps ``TransformerMixin.fit_transform``)."""
+    return getattr(method, "__code__", None) is TransformerMixin.fit_transform.__code__
+
+
+def _lazy_as_they_are(wrapped):
+    """``wrapped`` (scikit-learn's ``set_output`` wrapper of a transform),
+    except for Dask and Spark input: their lazy results come back as they
+    are, never collected into a pandas or polars frame in memory."""
+    inner = wrapped.__wrapped__
+
+    @functools.wraps(inner)
+    def method(self, X, *args, **kwargs):
+        if _dask.is_dask(X) or _spark.is_spark(X):
+            return inner(self, X, *args, **kwargs)
+        return wrapped(self, X, *args, **kwargs)
+
+    return method
+
+
 def partial_fit_context(method):
     """scikit-learn's ``_fit_context`` for the first call of ``partial_fit``.
 
@@ -288,6 +309,13 @@ def _detached(est, X):
 class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """The door, tags and conventions common to all skscale estimators."""
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)  # (scikit-learn wraps transform for set_output)
+        for name in ("transform", "fit_transform"):
+            method = cls.__dict__.get(name)
+            if _set_output_wrapped(method):
+                setattr(cls, name, _lazy_as_they_are(method))
+
     #: Parameters under which ``fit`` keeps what a later ``partial_fit`` needs
     #: to carry on where that is not the default (a robust fit's sketches).
     _resumable_params = {}
@@ -295,6 +323,137 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
     #: What a method's refusal of sparse input raises (scikit-learn's type for
     #: the same mistake: TypeError where dense data is required).
     _sparse_error = TypeError
+
+    #: Private attributes that fit learns, which a saved model carries
+    #: (public ones end in "_").
+    _learned = ()
+
+    def to_dict(self):
+        """This estimator as plain JSON data: the ``skscale-model`` schema.
+
+        The dict holds the class, the parameters and everything fit learned
+        (feature names, the fitted arrays, the statistics behind them and
+        any quantile sketches, as base64), so that :meth:`from_dict` gives
+        back an estimator whose transforms are bit-identical and which
+        continues with ``partial_fit`` and merges as this one would.
+        ``docs/persistence.md`` describes the schema.
+
+        Returns
+        -------
+        data : dict
+            Only JSON types: :func:`json.dumps` writes it as it is.
+
+        See Also
+        --------
+        skscale.io.dump_json : the same, written to a file.
+
+        Examples
+        --------
+        >>> from skscale import ZScoreScaler
+        >>> scaler = ZScoreScaler().fit([[1.0], [3.0]])
+        >>> data = scaler.to_dict()
+        >>> data["class"], data["fitted"]["mean_"]
+        ('ZScoreScaler', {'ndarray': {'dtype': 'float64', 'shape': [1], 'data': [2.0]}})
+        >>> ZScoreScaler.from_dict(data).transform([[5.0]])
+        array([[3.]])
+        """
+        from . import _json
+
+        return _json.to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data):
+        """The estimator that :meth:`to_dict` described, fitted as it was.
+
+        Nothing in ``data`` runs as code: only skscale's estimator classes
+        are built, and the fitted arrays are checked as a loaded pickle's
+        are (one value per feature where the class documents so).
+
+        Parameters
+        ----------
+        data : dict
+            What :meth:`to_dict` returned (or :func:`json.loads` of it).
+
+        Returns
+        -------
+        estimator : instance of this class (or of a subclass)
+
+        Raises
+        ------
+        ValueError
+            Where ``data`` is not a skscale model, holds a class this
+            version does not know (or one that is not this class), has a
+            schema version this version does not read, or is damaged.
+
+        Examples
+        --------
+        >>> from skscale import MinMaxScaler
+        >>> data = MinMaxScaler().fit([[0.0], [4.0]]).to_dict()
+        >>> MinMaxScaler.from_dict(data).transform([[1.0]])
+        array([[0.25]])
+        """
+        from . import _json
+
+        return _json.from_dict(data, expected=cls)
+
+    def check_drift(self, X):
+        """How new data stands against the data this scaler was fitted on.
+
+        One row per column: the share of its values outside the training
+        range, the share the transform clips, its share of missing values
+        against training's, and how far its mean moved, in training
+        standard deviations.  Each is set against what the scaler learned
+        of the column; what its method did not learn is NaN (z-score keeps
+        no range, min-max and log scaling no mean, robust scaling no mean
+        and a range only with its sketches; batch normalization's reference
+        is its running mean and variance).  :class:`AutoScaler` measured
+        everything at fit.  ``skscale check`` does the same for a file, in
+        a stream.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            New data, with the columns of fit (in memory).
+
+        Returns
+        -------
+        report : pandas.DataFrame
+            One row per column:
+
+            - ``column``: its name (or index);
+            - ``rows``: the number of rows of ``X``;
+            - ``missing``, ``missing_fit``: its share of NaN in ``X`` and at fit;
+            - ``below_min``, ``above_max``, ``outside``: the share of its
+              non-NaN values below the training minimum, above the training
+              maximum, and either;
+            - ``clipped``: the share the transform clips (NaN where the
+              method does not clip);
+            - ``mean``, ``mean_fit``, ``std_fit``: its mean in ``X``, and
+              the training mean and standard deviation;
+            - ``mean_shift``: ``(mean - mean_fit) / std_fit``.
+
+        Raises
+        ------
+        TypeError
+            For a per-sample scaler, which learns nothing of the columns.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skscale import MinMaxScaler
+        >>> scaler = MinMaxScaler(clip=True).fit([[0.0], [10.0]])
+        >>> report = scaler.check_drift([[5.0], [12.0], [np.nan], [-1.0]])
+        >>> report[["column", "missing", "below_min", "above_max", "clipped"]]
+          column  missing  below_min  above_max   clipped
+        0      0     0.25   0.333333   0.333333  0.666667
+        """
+        from . import _drift
+
+        return _drift.check_drift(self, X)
+
+    def _restored(self):
+        """Rebuild what a model file does not hold, after its state is set
+        (nothing to rebuild here)."""
 
     def _accepts_sparse(self):
         """Whether this instance, with its current parameters, keeps zeros at
@@ -503,3 +662,7 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
         if not copy and X.flags.writeable:
             return X
         return np.empty(X.shape, dtype=X.dtype)
+
+
+# BaseScaler's own fit_transform is TransformerMixin's, wrapped for set_output.
+BaseScaler.fit_transform = _lazy_as_they_are(TransformerMixin.fit_transform)

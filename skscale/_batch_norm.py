@@ -242,6 +242,65 @@ class BatchNormScaler(ColumnScaler):
         """
         return _torch.batch_norm_from_torch(cls, module, batch_size, frozen)
 
+    @classmethod
+    def from_stats(cls, running_mean, running_var, *, num_batches_tracked=1, n_samples=0,
+                   feature_names=None, **params):
+        """A fitted scaler from known running statistics.
+
+        :meth:`transform` is inference with them, and :meth:`partial_fit`
+        continues the training steps from them (:meth:`from_torch` reads
+        them, and the rest, from a ``torch.nn.BatchNorm1d``).
+
+        Parameters
+        ----------
+        running_mean : float or array-like of shape (n_features,)
+            The running mean of each feature.
+        running_var : float or array-like of shape (n_features,)
+            Its running (unbiased) variance, at least 0.
+        num_batches_tracked : int, default=1
+            The training steps behind them, at least 1 (with
+            ``momentum=None`` they weigh them against later steps).
+        n_samples : int, default=0
+            The rows behind them, if known.
+        feature_names : list of str, default=None
+            The names of the features (``feature_names_in_``).
+        **params : dict
+            Other parameters of the scaler (``momentum``, ``eps``, ``scale``,
+            ``shift``, ...).
+
+        Returns
+        -------
+        scaler : BatchNormScaler
+            Fitted.
+
+        Examples
+        --------
+        >>> from skscale import BatchNormScaler
+        >>> bn = BatchNormScaler.from_stats(running_mean=[4.0], running_var=[4.0])
+        >>> bn.transform([[6.0]]).round(6)
+        array([[0.999999]])
+        """
+        from ._columns import known_arrays
+        from ._decimal import _rows
+
+        owner = f"{cls.__name__}.from_stats"
+        given, names = known_arrays(owner, feature_names, running_mean=running_mean,
+                                    running_var=running_var)
+        if (given["running_var"] < 0).any():
+            raise ValueError(f"{owner}: running_var must be at least 0.")
+        steps = _rows(owner, num_batches_tracked)
+        if steps < 1:
+            raise ValueError(f"{owner}: num_batches_tracked must be at least 1; got {steps}.")
+        est = cls(**params)
+        est._validate_params()
+        est.n_features_in_ = len(given["running_mean"])
+        if names is not None:
+            est.feature_names_in_ = names
+        est._gamma_beta(est.n_features_in_)  # (a scale or shift of another length fails here)
+        est._keep_state((given["running_mean"], given["running_var"], steps),
+                        _rows(owner, n_samples))
+        return est
+
     def to_torch(self, module=None):
         """This scaler as torch: a new module of its :meth:`transform`, or
         its statistics written into a batch normalization layer.
@@ -273,6 +332,38 @@ class BatchNormScaler(ColumnScaler):
         check_is_fitted(self, "running_mean_")
         with _array_api.fitted_on_host(self, None):  # (read where they live)
             return _torch.batch_norm_to_torch(self, module)
+
+    @classmethod
+    def _merged(cls, parts):
+        """The running statistics of the parts' training steps taken in the
+        order given: each part's steps folded onto the state the earlier
+        parts left, as :meth:`_fold` would have (the start values, mean 0
+        and variance 1, are replaced by that state)."""
+        from ._merge import fresh_like
+
+        est = fresh_like(parts[0])
+        mean, var, steps = parts[0].running_mean_, parts[0].running_var_, \
+            parts[0].num_batches_tracked_
+        for p in parts[1:]:
+            k = p.num_batches_tracked_
+            if est.momentum is None:  # cumulative average: a weighted mean of the two
+                w = k / (steps + k)
+                mean = (1.0 - w) * mean + w * p.running_mean_
+                var = (1.0 - w) * var + w * p.running_var_
+            else:  # r_k = a r_0 + (what the steps add), with a = (1 - f)**k
+                a = (1.0 - float(est.momentum)) ** k
+                mean = a * mean + (p.running_mean_ - a * 0.0)
+                var = a * var + (p.running_var_ - a * 1.0)
+            steps += k
+        est._keep_state((mean, var, steps), sum(p.n_samples_seen_ for p in parts))
+        return est
+
+    def _select_params(self, full, idx):
+        # (a per-feature scale or shift is one value per column)
+        for name in ("scale", "shift"):
+            value = getattr(full, name)
+            if np.ndim(value) == 1:
+                setattr(self, name, np.asarray(value)[idx])
 
     def _reset(self):
         super()._reset()

@@ -17,6 +17,9 @@ its kind's room: :data:`COLUMN_STATS` and :data:`QUANTILES` for learning,
 :data:`COLUMN_MAPS` for mapping.  This module holds no method's arithmetic.
 """
 
+import copy as _copy
+import dataclasses
+import numbers
 import types
 
 import numpy as np
@@ -152,6 +155,175 @@ COLUMN_MAPS = {
         est, data.X, _map_block, inverse, affine_map, validated=True),
     "device": _map_device,
 }
+
+
+# ------------------------------------------------------------------ columns
+
+def column_indices(est, columns):
+    """The indices of ``columns`` (names where fit saw names, or indices)
+    among ``est``'s features, in the order given; a ``ValueError`` names
+    any that is not one of them, or is given twice."""
+    names = getattr(est, "feature_names_in_", None)
+    n = est.n_features_in_
+    if isinstance(columns, (str, numbers.Integral)):
+        columns = [columns]
+    columns = list(columns)
+    if not columns:
+        raise ValueError("columns names no column; give at least one name or index.")
+    idx = []
+    for c in columns:
+        if isinstance(c, str):
+            if names is None or c not in list(names):
+                known = ("it was fitted without column names: give indices" if names is None
+                         else "its columns are " + ", ".join(map(repr, names)))
+                raise ValueError(f"columns names {c!r}, which is not a column of this"
+                                 f" {type(est).__name__}; {known}.")
+            idx.append(list(names).index(c))
+        elif isinstance(c, numbers.Integral) and not isinstance(c, bool) and -n <= c < n:
+            idx.append(int(c) % n)
+        else:
+            raise ValueError(f"columns holds {c!r}, which is neither a column name nor an"
+                             f" index of this {type(est).__name__}'s {n} columns.")
+    twice = [c for i, c in enumerate(idx) if c in idx[:i]]
+    if twice:
+        raise ValueError(f"columns names column {_label(est, twice[0])} twice.")
+    return np.array(idx, dtype=np.intp)
+
+
+def _label(est, j):
+    names = getattr(est, "feature_names_in_", None)
+    return repr(names[j]) if names is not None else str(j)
+
+
+def select_columns(est, idx):
+    """A copy of the fitted column scaler ``est`` that knows only its columns
+    ``idx`` (in that order), and its transforms of those columns are
+    ``est``'s, bit for bit; ``est`` is left as it is.
+
+    Its public arrays are taken at ``idx`` along the axes their class
+    documents as ``n_features`` (:func:`skscale._persist.documented_shapes`);
+    its private state (the map's parameters, the statistics, sketches) along
+    the last axis of every array that has one value per feature there.  A
+    method whose state holds more than that takes the rest in its own
+    ``_select_params``."""
+    from ._persist import documented_shapes
+
+    n = est.n_features_in_
+    params = est.get_params(deep=False)
+    shapes = documented_shapes(type(est))
+    view = _copy.copy(est)
+    for key, value in vars(est).items():
+        if key in params:
+            continue
+        if key in shapes and isinstance(value, np.ndarray):
+            dims = shapes[key]
+            if len(dims) == value.ndim:
+                axes = tuple(idx if d == "n" else slice(None) for d in dims)
+                view.__dict__[key] = value[axes]
+            continue
+        view.__dict__[key] = _take(value, idx, n)
+    view.n_features_in_ = len(idx)
+    view._select_params(est, idx)
+    return view
+
+
+def _take(value, idx, n):
+    from ._lambdas import LambdaStats
+    from ._quantiles import Sketches
+
+    if isinstance(value, np.ndarray):
+        return value[..., idx] if value.ndim and value.shape[-1] == n else value
+    if isinstance(value, tuple):
+        return tuple(_take(v, idx, n) for v in value)
+    if isinstance(value, dict):  # (a rank scaler's statistics, held as plain data)
+        return {k: _take(v, idx, n) for k, v in value.items()}
+    if isinstance(value, Sketches):
+        taken = value.copy()
+        taken.data = [value.data[i] for i in idx]
+        return taken
+    if isinstance(value, LambdaStats):  # (its moments: columns on their third axis)
+        return dataclasses.replace(
+            value, c=value.c[idx], n=value.n[idx], S=value.S[idx], min=value.min[idx],
+            max=value.max[idx], moments=value.moments[:, :, idx])
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{f.name: _take(getattr(value, f.name), idx, n)
+                                             for f in dataclasses.fields(value)})
+    return value
+
+
+def inverse_of_columns(est, X, columns, invert):
+    """``invert(view, X2)`` of the columns ``columns`` of ``X``, ``(n,)`` for
+    one column or ``(n, k)``: the rows given in those columns alone, mapped
+    back by a copy of ``est`` that knows only them (:func:`select_columns`)."""
+    idx = column_indices(est, columns)
+    one = getattr(X, "ndim", None) == 1 or (
+        not hasattr(X, "shape") and np.ndim(X) == 1)
+    if one:
+        if len(idx) != 1:
+            raise ValueError(f"X is one column of values, but columns names {len(idx)}"
+                             " columns: pass an array of shape (n_samples, "
+                             f"{len(idx)}).")
+        X = np.asarray(X).reshape(-1, 1)
+    out = invert(est._columns_view(idx), X)
+    return out.reshape(-1) if one else out
+
+
+# ------------------------------------------------------- known parameters
+
+def known_arrays(owner, feature_names=None, **given):
+    """The per-feature numbers a user gives a ``from_*`` constructor, checked:
+    ``(arrays, feature_names)`` with every array float64 of shape
+    ``(n_features,)`` (a single number stands for every feature) and the
+    names an object array of as many distinct strings, or None.  A
+    ``ValueError`` names the argument and what is wrong with it."""
+    arrays, n = {}, None
+    for name, value in given.items():
+        try:
+            a = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{owner}: {name} must be numbers, one per feature; got"
+                             f" {value!r}.") from None
+        if a.ndim > 1:
+            raise ValueError(f"{owner}: {name} must be one number per feature (a 1-D array);"
+                             f" got shape {a.shape}.")
+        if a.ndim == 1:
+            if n is not None and a.shape[0] != n[1]:
+                raise ValueError(f"{owner}: {name} has {a.shape[0]} values, but {n[0]} has"
+                                 f" {n[1]}: give one per feature.")
+            n = n or (name, a.shape[0])
+        bad = ~np.isfinite(np.atleast_1d(a))
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{owner}: {name} must be finite; got {np.atleast_1d(a)[j]} for"
+                             f" feature {j}.")
+        arrays[name] = a
+    if feature_names is not None:
+        names = list(feature_names) if not isinstance(feature_names, str) else [feature_names]
+        if not all(isinstance(c, str) for c in names) or len(set(names)) != len(names):
+            raise ValueError(f"{owner}: feature_names must be distinct strings; got"
+                             f" {feature_names!r}.")
+        if n is not None and len(names) != n[1]:
+            raise ValueError(f"{owner}: feature_names names {len(names)} features, but {n[0]}"
+                             f" has {n[1]} values.")
+        n = n or ("feature_names", len(names))
+        feature_names = np.array(names, dtype=object)
+    if n is not None and n[1] == 0:
+        raise ValueError(f"{owner}: {n[0]} holds no feature.")
+    d = 1 if n is None else n[1]
+    return {k: np.broadcast_to(a, (d,)).copy() for k, a in arrays.items()}, feature_names
+
+
+def counts(owner, n_samples, d, at_least=0):
+    """``n_samples`` (a number, or one per feature) as float64 counts of
+    shape ``(d,)`` and the number of rows, checked: at least ``at_least``
+    plus one, and whole."""
+    a = np.broadcast_to(np.asarray(n_samples, dtype=np.float64), (d,)) \
+        if np.ndim(n_samples) == 0 else np.asarray(n_samples, dtype=np.float64)
+    if a.shape != (d,) or not np.isfinite(a).all() or (a != np.round(a)).any() \
+            or (a <= at_least).any():
+        raise ValueError(f"{owner}: n_samples must be a whole number of values above"
+                         f" {at_least} (or one per feature, {d}); got {n_samples!r}.")
+    return a.copy(), int(a.max())
 
 
 # ----------------------------------------------------------------- skeleton
@@ -363,23 +535,69 @@ class ColumnScaler(BaseScaler):
         out, data = self._map_rows(X, copy, inverse=False)
         return data.output(out, self)
 
-    def inverse_transform(self, X, copy=None):
+    def inverse_transform(self, X, copy=None, columns=None):
         """Map scaled data back to the original units.
 
         Parameters
         ----------
         X : array-like or sparse matrix of shape (n_samples, n_features)
-            Scaled data.
+            Scaled data; with ``columns``, only those columns, of shape
+            (n_samples, len(columns)), or (n_samples,) for one.
         copy : bool, default=None
             As in :meth:`transform`.
+        columns : list of str or int, str or int, default=None
+            Map back only these columns (names where fit saw names, or
+            indices), in this order: a model's predicted target alone,
+            say.  They come back as the same columns of the full inverse.
 
         Returns
         -------
         X_original : ndarray or sparse matrix of shape (n_samples, n_features)
-            Data in the original units.
+            Data in the original units; with ``columns``, of the shape of
+            ``X``.
         """
+        if columns is not None:
+            check_is_fitted(self)
+            return inverse_of_columns(self, X, columns,
+                                      lambda view, X: view.inverse_transform(X, copy))
         out, data = self._map_rows(X, copy, inverse=True)
         return data.shaped(out)
+
+    @classmethod
+    def _from_known(cls, stats, feature_names, params):
+        """A scaler of ``params`` fitted as if its statistics so far were
+        ``stats`` (of ``stats``' columns, named ``feature_names`` or not)."""
+        est = cls(**params)
+        est._validate_params()
+        est.n_features_in_ = len(stats.count)
+        if feature_names is not None:
+            est.feature_names_in_ = feature_names
+        est._store(stats, np.dtype(np.float64), None)
+        return est
+
+    @classmethod
+    def _merged(cls, parts):
+        """One scaler from fitted ``parts`` of this class, equal parameters and
+        the same columns in the same order (see :func:`skscale.merge`): their
+        statistics combined, the parameters learned from them."""
+        from ._merge import fresh_like, narrowest_dtype
+
+        est = fresh_like(parts[0])
+        est._store(est._combined([p._statistics_so_far() for p in parts]),
+                   narrowest_dtype(parts), None)
+        return est
+
+    def _combined(self, parts):
+        """The statistics of all the rows of ``parts`` (their ``stats_``)."""
+        return ColumnStats.combine(parts)
+
+    def _columns_view(self, idx):
+        """This scaler restricted to its columns ``idx``: :func:`select_columns`."""
+        return select_columns(self, idx)
+
+    def _select_params(self, full, idx):
+        """Take the parameters that hold one value per feature at ``idx``, in
+        a copy made by :func:`select_columns` (none here)."""
 
     def _map_rows(self, X, copy, inverse):
         """``(output, input)``: the learned map (or its inverse) of ``X``."""
@@ -467,7 +685,8 @@ class RankScaler(ColumnScaler):
                 _quantiles._datasketches()  # (raises, saying how to install it)
             raise ValueError(
                 f"This {type(self).__name__} was fitted by fit with keep_sketch="
-                f"{self.keep_sketch!r}: its exact quantiles keep no sketch to add rows to."
+                f"{self.keep_sketch!r}, or built from known quantiles: its exact quantiles"
+                " keep no sketch to add rows to."
                 " Fit with keep_sketch=True (it needs DataSketches: pip install"
                 " datasketches), or call partial_fit for every batch.")
         keep = self._keeps_sketch() if fit else True
@@ -484,6 +703,20 @@ class RankScaler(ColumnScaler):
         if self.keep_sketch == "auto":
             return _quantiles.available()
         return self.keep_sketch
+
+    def _combined(self, parts):
+        """The rank statistics of the merged sketches of ``parts``; exact
+        statistics without sketches do not merge."""
+        if any(p.sketches is None for p in parts):
+            raise ValueError(
+                f"{type(self).__name__}s fitted by fit keep exact quantiles and no sketches,"
+                " and exact quantiles of parts do not make those of the whole: fit each with"
+                " keep_sketch=True (it needs DataSketches: pip install datasketches), or with"
+                " partial_fit, to merge them.")
+        sketches = parts[0].sketches.copy()
+        for p in parts[1:]:
+            sketches.merge(p.sketches)
+        return _ranks.from_sketches(sketches, self._percentiles(), median=True)
 
     def _samples_seen(self):
         return int(self._n_rows)

@@ -1,7 +1,8 @@
 """Fused loops for the hottest kernels, compiled by numba when it is installed.
 
 numba is optional (the ``fast`` extra).  Where it is present, the per-feature
-affine map, log scaling, unit norm, group normalization, the column
+affine map, log scaling, the power transforms (and the moments their
+fit evaluates at each lambda), unit norm, group normalization, the column
 statistics (moments and extremes per row block, and their merge) and, for
 DataFrames, one column's statistics and affine map run as
 compiled loops (:mod:`skscale._loops`) that read each value once (a row or a
@@ -241,6 +242,18 @@ def power_loop(X, out, P, zero1, box_cox, bounds, n_threads):
         _load()._power_loop(X, out, *args, sign, np.ascontiguousarray(zero1), bool(box_cox),
                             bounds, unusual)
     return np.flatnonzero(unusual)
+
+
+def power_moments_loop(v, lam, series):
+    """``(n, mean, M2, mean_l, C)`` of ``g = expm1(lam t) / lam`` and its
+    derivative in ``lam`` over the values ``t`` of the 1-D float64 array
+    ``v``, for one ``lam`` (:func:`skscale._lambdas._branch_moments`), in
+    one read of ``v``; serial and free of the GIL, so columns can run on
+    threads."""
+    out = np.empty(5)
+    _load()._power_moments(np.ascontiguousarray(v, dtype=np.float64), float(lam), bool(series),
+                           out)
+    return out
 
 
 def batch_stats_loop(X, bounds, moments, extremes, n_threads):

@@ -27,8 +27,9 @@ class DecimalScaler(ColumnScaler):
 
     Parameters
     ----------
-    digits : "auto" or int, default="auto"
-        The exponent ``j``, learned per feature or fixed.
+    digits : "auto", int or array-like of int of shape (n_features,), default="auto"
+        The exponent ``j``, learned per feature, or fixed (for every
+        feature, or one per feature).
     copy : bool, default=True
         False scales in place where the input is a writeable float array.
 
@@ -62,7 +63,7 @@ class DecimalScaler(ColumnScaler):
     _stats_needed = ("extremes",)
 
     _parameter_constraints = {
-        "digits": [StrOptions({"auto"}), Integral],
+        "digits": [StrOptions({"auto"}), Integral, "array-like"],
         "copy": ["boolean"],
     }
 
@@ -75,9 +76,62 @@ class DecimalScaler(ColumnScaler):
     def _accepts_sparse(self):
         return True
 
+    @classmethod
+    def from_digits(cls, digits, *, feature_names=None, n_samples=None, **params):
+        """A fitted scaler that divides each feature by ``10**digits``.
+
+        The digits are fixed (the ``digits`` parameter, one per feature):
+        :meth:`partial_fit` adds rows to the statistics and keeps them, and
+        :func:`skscale.merge` merges the scaler with others of the same
+        digits.
+
+        Parameters
+        ----------
+        digits : int or array-like of int of shape (n_features,)
+            The exponent ``j`` of each feature, -307 to 308.
+        feature_names : list of str, default=None
+            The names of the features (``feature_names_in_``).
+        n_samples : int, default=None
+            The number of rows behind the digits, if known (else 0).
+        **params : dict
+            Other parameters of the scaler (``copy``).
+
+        Returns
+        -------
+        scaler : DecimalScaler
+            Fitted.
+
+        Examples
+        --------
+        >>> from skscale import DecimalScaler
+        >>> DecimalScaler.from_digits([3, -1]).transform([[-991.0, 0.05]])
+        array([[-0.991,  0.5  ]])
+        """
+        from ._columns import known_arrays
+        from ._stats import ColumnStats
+
+        owner = f"{cls.__name__}.from_digits"
+        given, names = known_arrays(owner, feature_names, digits=digits)
+        j = given["digits"]
+        if (j != np.round(j)).any() or (j < _LOWEST).any() or (j > _HIGHEST).any():
+            raise ValueError(f"{owner}: digits must be whole numbers from {_LOWEST} to"
+                             f" {_HIGHEST}; got {digits!r}.")
+        n_rows = _rows(owner, n_samples)
+        unknown = np.full(j.shape, np.nan)
+        stats = ColumnStats(unknown, unknown.copy(), unknown.copy(), unknown.copy(),
+                            unknown.copy(), n_rows)
+        return cls._from_known(stats, names, {**params, "digits": j.astype(np.int64)})
+
     def _learn(self, stats):
-        if self.digits != "auto":
-            j = np.full(stats.min.shape, int(self.digits))
+        if not isinstance(self.digits, str):
+            j = np.asarray(self.digits)
+            if j.ndim == 0:
+                j = np.full(stats.min.shape, int(j))
+            elif j.shape != stats.min.shape or j.dtype.kind not in "iu":
+                raise ValueError(f"digits must be one integer, or one per feature"
+                                 f" ({stats.min.shape[0]} integers); got {self.digits!r}.")
+            else:
+                j = j.astype(np.int64)
         else:
             peak = np.fmax(np.abs(stats.min), np.abs(stats.max))
             empty = ~(peak > 0)  # zeros or all-NaN: j = 0 below
@@ -101,8 +155,18 @@ class DecimalScaler(ColumnScaler):
             raise ValueError(
                 f"{named_column(self, k)[0].upper()}{named_column(self, k)[1:]} needs 10**{j[k]},"
                 " beyond float64: " + ("its values reach 1e308 or more; divide them by a power"
-                                       " of ten first." if self.digits == "auto" else
+                                       " of ten first." if isinstance(self.digits, str) else
                                        "pass digits=308 or fewer."))
         self.digits_ = j
         self.scale_ = 10.0 ** j
         return None, self.scale_, None
+
+
+def _rows(owner, n_samples):
+    """``n_samples`` of a ``from_*`` constructor: a whole number, or 0 for None."""
+    if n_samples is None:
+        return 0
+    if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 0:
+        raise ValueError(f"{owner}: n_samples must be a whole number at least 0; got"
+                         f" {n_samples!r}.")
+    return int(n_samples)

@@ -55,6 +55,9 @@ GRID = _grid()
 _STEEP = 50.0
 #: Values per piece of :func:`moments`: its temporaries stay in cache.
 _PIECE = 1 << 12
+#: Points of :func:`solve` closer than this (relative) interpolate the
+#: slope by its secant, not the cubic through the log-variances.
+_CLOSE = 1e-3
 #: Below this |lambda t|, d/dlambda of expm1(lambda t) / lambda by its series.
 _SERIES = 1e-3
 
@@ -194,7 +197,7 @@ def g_l(lam, t, e=None):
     return out
 
 
-def _branch_moments(v, branch, raw=False):
+def _branch_moments(v, branch, raw=False, compiled=False):
     """``(n, mean, M2, mean_l, C)`` per lambda of ``delta`` over the values
     ``v`` of one branch (shape ``(len(lam),)`` each).
 
@@ -204,12 +207,20 @@ def _branch_moments(v, branch, raw=False):
     follow exactly.  Where ``|l v| < 1e-3`` for a whole row, ``g_l`` comes
     from its series (the difference would cancel there); elsewhere the
     difference loses about ``eps / |l v|`` of the small terms only, which
-    weigh nothing in the sums.
+    weigh nothing in the sums.  With ``compiled`` (and one lambda), the
+    compiled loop of :func:`skscale._compiled.power_moments_loop` does it
+    in one read of ``v``.
     """
     l, alpha, alpha_l, l_l, beta, beta_l = (np.asarray(a, np.float64) for a in branch)
     G = l.size
     if v.size == 0:
         return [np.zeros(G) for _ in range(5)]
+    if compiled and G == 1:
+        from . import _compiled
+
+        series = abs(float(l[0])) * float(np.abs(v).max()) < _SERIES
+        got = [np.array([a]) for a in _compiled.power_moments_loop(v, l[0], series)]
+        return got if raw else _affine(got, branch)
     lc = l[:, None]
     zero = l == 0
     with np.errstate(divide="ignore"):
@@ -282,7 +293,7 @@ def _combine(parts):
     return [n, mean, m2, mean_l, cm]
 
 
-def moments(frame, split, lam, by_branch=False):
+def moments(frame, split, lam, by_branch=False, compiled=False):
     """``(n, mean, M2, mean_l, C)`` of ``delta`` over the values that
     ``split = frame.split(x)`` holds, for each of the lambdas ``lam``:
     their count, the mean and sum of squared deviations of ``delta``, the
@@ -291,7 +302,8 @@ def moments(frame, split, lam, by_branch=False):
     rounding whatever the offset of the data.  With ``by_branch``, the
     moments of ``g`` and ``g_l`` (before the affine map of each side, see
     :class:`Frame`) of the values on the side of the reference point and of
-    the others, apart (shape ``(2, 5, len(lam))``)."""
+    the others, apart (shape ``(2, 5, len(lam))``).  ``compiled``: by the
+    compiled loop, for one lambda (see :func:`_branch_moments`)."""
     lam = np.atleast_1d(np.asarray(lam, np.float64))
     if lam.size == 0:
         return np.zeros((2, 5, 0)) if by_branch else [np.zeros(0) for _ in range(5)]
@@ -299,9 +311,9 @@ def moments(frame, split, lam, by_branch=False):
     # treats as out of reach)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         near, far = frame.branches(lam)
-        parts = [_branch_moments(split[0], near, by_branch)]
+        parts = [_branch_moments(split[0], near, by_branch, compiled)]
         if far is not None and split[1].size:
-            parts.append(_branch_moments(split[1], far, by_branch))
+            parts.append(_branch_moments(split[1], far, by_branch, compiled))
         if by_branch:
             empty = [np.zeros(lam.size) for _ in range(5)]
             return np.array([parts[0], parts[1] if len(parts) > 1 else empty])
@@ -332,7 +344,8 @@ def log_sum(method, x, frame=None, split=None):
     return float((np.sign(x) * np.log1p(np.abs(x))).sum())
 
 
-def solve(evaluate, frames, S, lo, hi, active, tol=1e-10, max_passes=100):
+def solve(evaluate, frames, S, lo, hi, active, tol=1e-10, max_passes=100, start=None,
+          curvature=None):
     """The lambda of each active column that maximizes its likelihood
     within ``[lo, hi]``, and the moments of ``delta`` there.
 
@@ -346,12 +359,22 @@ def solve(evaluate, frames, S, lo, hi, active, tol=1e-10, max_passes=100):
     each pass takes the maximum of the likelihood interpolated on the
     bracket (the log-variance by the cubic through its values and slopes
     at both ends), bisecting instead when that did not halve the bracket,
-    until the step is below ``tol`` relative: about eight passes in all.
+    until the step is below ``tol`` relative (the points close together
+    take the secant of the slopes instead, which rounding spares): about
+    six passes in all.
     The root of the slope is found to far more digits than the maximum of
     the likelihood itself could be (which is flat there to rounding).
+
+    Given a ``start`` near the root (see :func:`warm_start`) and the
+    ``curvature`` of the slope there (its derivative in lambda per value),
+    the search starts there and its first step goes half as far again as
+    the Newton step: it brackets the root with the second pass, closely
+    enough for two or three more.  The result is the same root: only the
+    path to it changes.
     """
     d = len(frames)
-    lam = np.where(active, np.clip(1.0, lo, hi), np.nan)
+    first = 1.0 if start is None else np.where(np.isfinite(start), start, 1.0)
+    lam = np.where(active, np.clip(first, lo, hi), np.nan)
     out = np.full((5, d), np.nan)
     sigma_l = np.array([f.sign * f.L for f in frames])  # d log K / d lambda
 
@@ -378,6 +401,13 @@ def solve(evaluate, frames, S, lo, hi, active, tol=1e-10, max_passes=100):
     a, sa, ha, dha = lam.copy(), slope.copy(), h.copy(), dh.copy()
     b, sb, hb, dhb = (np.full(d, np.nan) for _ in range(4))
     step = np.ones(d)
+    if curvature is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = 1.5 * np.abs(slope / (curvature * _n(out)))
+        floor = 1e-3 * np.maximum(1.0, np.abs(lam))
+        # (a slope that does not fall, as a maximum's should: the plain steps)
+        usable = np.isfinite(newton) & (curvature < 0)
+        step = np.where(usable, np.clip(newton, floor, 1.0), 1.0)
     searching = ~done
     passes = 1
     while searching.any() and passes < max_passes:
@@ -426,6 +456,16 @@ def solve(evaluate, frames, S, lo, hi, active, tol=1e-10, max_passes=100):
         mid = np.where(inside, latest, mid)
         if rounds >= 20:
             mid = 0.5 * (a + b)
+        # Where the next point would be within ``tol`` of the latest one,
+        # the latest is the root to that tolerance (and its moments known):
+        # no pass needed to confirm it.
+        settled = refining & (rounds > 0) & (np.abs(mid - p2) <= tol * np.maximum(
+            1.0, np.abs(mid)))
+        lam[settled] = best[settled]
+        out[:, settled] = best_got[:, settled]
+        refining &= ~settled
+        if not refining.any():
+            break
         s2, h2, dh2, got = point(refining, mid)
         p1, h1, d1 = np.where(refining, p2, p1), np.where(refining, h2_, h1), \
             np.where(refining, d2, d1)
@@ -450,6 +490,42 @@ def solve(evaluate, frames, S, lo, hi, active, tol=1e-10, max_passes=100):
     return lam, out
 
 
+#: Values of each column's subsample in :func:`warm_start`.
+SAMPLE = 1 << 12
+
+
+def warm_start(frames, splits, lo, hi, active, compiled=False):
+    """``(start, curvature)`` for :func:`solve` over columns in memory (their
+    :meth:`Frame.split`), or ``(None, None)`` where they are too short to
+    gain: the root of the likelihood's slope on every ``k``-th value of each
+    branch (about :data:`SAMPLE` values), found to ``1e-6``, and the
+    derivative of that slope per value there (by central differences).  A
+    few passes over 1/k of the data, which leave the exact search about
+    four passes instead of eight."""
+    sizes = [t.size + u.size for t, u in splits]
+    every = max(sizes, default=0) // SAMPLE
+    if every < 4:
+        return None, None
+    sub = [(t[::every], u[::every]) for t, u in splits]
+    n = np.array([t.size + u.size for t, u in sub], dtype=np.float64)
+    active = active & (n > 0)
+    S = np.array([log_sum(f.method, None, f, sp) for f, sp in zip(frames, sub)])
+    evaluate = in_memory(frames, sub, compiled)
+    lam, _ = solve(evaluate, frames, S, lo, hi, active, tol=1e-6)
+    h = 1e-3 * np.maximum(1.0, np.abs(lam))
+    lam_lo, lam_hi = np.maximum(lam - h, lo), np.minimum(lam + h, hi)
+    sigma_l = np.array([f.sign * f.L for f in frames])
+
+    def slope(at):
+        n_, _, m2, _, cm = np.asarray(evaluate(np.where(active, at, np.nan), active))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (-n_ * (sigma_l + cm / m2) + S) / n_
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        curvature = (slope(lam_hi) - slope(lam_lo)) / (lam_hi - lam_lo)
+    return np.where(active, lam, np.nan), np.where(active, curvature, np.nan)
+
+
 def _n(moments):
     return moments[0]
 
@@ -467,10 +543,14 @@ def _hermite_root(a, b, ha, hb, dha, dhb, target):
         q = -0.5 * (B + np.copysign(disc, B))
         r1, r2 = q / A, C / q
         lin = -C / B
+        secant = (target - dha) / (dhb - dha)
     inside = lambda r: np.isfinite(r) & (r >= 0) & (r <= 1)
-    return np.where(np.abs(A) < 1e-12 * (np.abs(B) + np.abs(C)),
-                    np.where(inside(lin), lin, np.nan),
-                    np.where(inside(r1), r1, np.where(inside(r2), r2, np.nan)))
+    got = np.where(np.abs(A) < 1e-12 * (np.abs(B) + np.abs(C)),
+                   np.where(inside(lin), lin, np.nan),
+                   np.where(inside(r1), r1, np.where(inside(r2), r2, np.nan)))
+    # (close together: the secant of the slopes, as in _hermite_roots)
+    close = np.abs(w) < _CLOSE * np.maximum(1.0, np.abs(b))
+    return np.where(close, np.where(inside(secant), secant, np.nan), got)
 
 
 def _hermite_roots(x1, x2, h1, h2, d1, d2, target):
@@ -490,19 +570,24 @@ def _hermite_roots(x1, x2, h1, h2, d1, d2, target):
         s = np.where(np.abs(r1 - 1) < np.abs(r2 - 1), r1, r2)
         s = np.where(np.abs(A) < 1e-12 * (np.abs(B) + np.abs(C)), lin, s)
         s = np.where(disc < 0, np.nan, s)
+        # Close together, h2 - h1 is mostly the rounding of h: the secant of
+        # the slopes (exact to rounding) is the better guess there.
+        close = np.abs(w) < _CLOSE * np.maximum(1.0, np.abs(x2))
+        s = np.where(close, (target - d1) / (d2 - d1), s)
         return x1 + s * w
 
 
-def in_memory(frames, splits):
+def in_memory(frames, splits, compiled=False):
     """``evaluate`` of :func:`solve` over columns held in memory (their
-    :meth:`Frame.split`), columns on threads."""
+    :meth:`Frame.split`), columns on threads (each by the compiled loop
+    with ``compiled``)."""
     def evaluate(lam, active):
         out = np.full((5, len(frames)), np.nan)
         cols = np.flatnonzero(active)
 
         def one(k):
             j = cols[k]
-            return j, moments(frames[j], splits[j], [lam[j]])
+            return j, moments(frames[j], splits[j], [lam[j]], compiled=compiled)
 
         for j, got in _on_threads(len(cols), one):
             out[:, j] = [v[0] for v in got]

@@ -207,6 +207,70 @@ class LogScaler(ColumnScaler):
 
     _X_doc = "array-like, or sparse matrix with offset=1,"
 
+    @classmethod
+    def from_offsets(cls, offset, *, feature_names=None, n_samples=None, **params):
+        """A fitted scaler from the known offset of each feature: ``y =
+        log_base(x + offset)``.
+
+        One offset for every feature is the ``offset`` parameter, fixed.
+        Offsets that differ are those ``offset="auto"`` learns from training
+        minima ``1 - offset``: the scaler is the one fitted on data of those
+        minima, and :meth:`partial_fit` lowers them (so raises the offsets)
+        with later rows below them.  Such an offset must be one that ``1 -
+        (1 - offset)`` gives back exactly (any offset of at least 2**-52,
+        about 2.2e-16, with no digits below 2**-53: 0.5, 3, 1e-3 rounded
+        alike, ...).
+
+        Parameters
+        ----------
+        offset : float or array-like of shape (n_features,)
+            The offset of each feature.
+        feature_names : list of str, default=None
+            The names of the features (``feature_names_in_``).
+        n_samples : int, default=None
+            The number of rows behind the offsets, if known (else 0).
+        **params : dict
+            Other parameters of the scaler (``base``, ``out_of_domain``).
+
+        Returns
+        -------
+        scaler : LogScaler
+            Fitted.
+
+        Examples
+        --------
+        >>> from skscale import LogScaler
+        >>> scaler = LogScaler.from_offsets([1.0, 5.0], base=10)
+        >>> scaler.offset_
+        array([1., 5.])
+        >>> scaler.transform([[9.0, 95.0]])
+        array([[1., 2.]])
+        """
+        from ._columns import known_arrays
+        from ._decimal import _rows
+        from ._stats import ColumnStats
+
+        owner = f"{cls.__name__}.from_offsets"
+        given, names = known_arrays(owner, feature_names, offset=offset)
+        o = given["offset"]
+        n_rows = _rows(owner, n_samples)
+        unknown = np.full(o.shape, np.nan)
+        if (o == o[0]).all():  # one offset: the parameter
+            stats = ColumnStats(unknown, unknown.copy(), unknown.copy(), unknown.copy(),
+                                unknown.copy(), n_rows)
+            return cls._from_known(stats, names, {**params, "offset": float(o[0])})
+        low = 1.0 - o
+        inexact = (1.0 - low) != o
+        if inexact.any():
+            j = int(np.flatnonzero(inexact)[0])
+            raise ValueError(f"{owner}: offset {float(o[j])!r} of feature {j} is not 1 - m for any"
+                             " float64 m, as offsets that differ by feature must be (they are"
+                             " learned as 1 - min); round it, e.g. to 1 - (1 - offset) ="
+                             f" {float(1.0 - low[j])!r}.")
+        stats = ColumnStats(unknown, unknown.copy(), unknown.copy(), low, unknown.copy(),
+                            n_rows)
+        return cls._from_known(stats, names, {**params, "offset": "auto"})
+
     def _accepts_sparse(self):
         # (clipping to the training minimum could move the implicit zeros)
         return self.offset != "auto" and self.offset == 1 and self.out_of_domain != "clip"

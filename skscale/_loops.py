@@ -7,6 +7,8 @@ directory pointed at skscale's own (never the package folder, which
 loops are compiled in each process instead of cached.
 """
 
+import math
+
 import numba
 import numpy as np
 
@@ -636,3 +638,131 @@ def _column_affine(x, valid, bit0, out, first, scale, second, inverse, clip, low
         if bad > 0:
             return start
     return -1
+
+
+# expm1 in the form that vectorizes (numba's calls the C library's, scalar:
+# 3x slower than numpy's here): w = k ln 2 + r with |r| <= ln 2 / 2 as in
+# _exp_reduced, expm1(r) by its Taylor polynomial to r**13 (the next term is
+# below 2e-17 of it), and expm1(w) = 2**k expm1(r) + (2**k - 1), where k = 0
+# for |w| < 0.34 keeps the relative accuracy near 0 (within 1 ulp of the
+# exact value; tests/test_compiled.py measures it).  Beyond w = 709 the result
+# is inf (the moments that use it overflow there anyway: out of reach).
+_T = tuple(1.0 / math.factorial(i) for i in range(14))
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _expm1_parts(w):
+    # (r, expm1(r) - r, the bits of 2**k) for w clamped to [-60, 709]
+    wc = min(max(w, -60.0), 709.0)
+    k = np.floor(wc * _INV_LN2 + 0.5)
+    r = (wc - k * _LN2_HI) - k * _LN2_LO
+    p = _T[12] + r * _T[13]
+    p = _T[11] + r * p
+    p = _T[10] + r * p
+    p = _T[9] + r * p
+    p = _T[8] + r * p
+    p = _T[7] + r * p
+    p = _T[6] + r * p
+    p = _T[5] + r * p
+    p = _T[4] + r * p
+    p = _T[3] + r * p
+    p = _T[2] + r * p
+    return r, r * (r * p), (np.int64(k) + np.int64(1023)) << np.int64(52)
+
+
+@numba.njit(nogil=True, cache=_CACHE, error_model="numpy")
+def _expm1_chunk(x, lam, r, rest, scale_bits, scale, e):
+    # e = expm1(lam x) over the chunk x (r, rest, scale: scratch), as
+    # (2**k - 1) + 2**k r, both exact, then + 2**k (expm1(r) - r): within an
+    # ulp where 2**k expm1(r) + (2**k - 1) is not (just above ln 2 / 2).
+    m = x.shape[0]
+    for i in range(m):
+        r[i], rest[i], scale_bits[i] = _expm1_parts(lam * x[i])
+    for i in range(m):
+        s = scale[i]
+        ei = ((s - 1.0) + s * r[i]) + s * rest[i]
+        e[i] = np.inf if lam * x[i] > 709.0 else ei
+
+
+@numba.njit(nogil=True, cache=_CACHE, error_model="numpy")
+def _g_chunk(x, lam, inv, series, e, g, gl):
+    # g = expm1(lam t) / lam and g_l = d g / d lam from e = expm1(lam t)
+    m = x.shape[0]
+    if lam == 0.0:
+        for i in range(m):
+            g[i], gl[i] = x[i], 0.5 * x[i] * x[i]
+    elif series:
+        for i in range(m):
+            t = x[i]
+            w = lam * t
+            g[i] = e[i] * inv
+            gl[i] = t * t * (0.5 + w * (1 / 3 + w * (1 / 8 + w * (1 / 30 + w / 144))))
+    else:
+        for i in range(m):
+            t = x[i]
+            gi = e[i] * inv
+            g[i] = gi
+            gl[i] = (t * (1.0 + e[i]) - gi) * inv
+
+
+@numba.njit(nogil=True, cache=_CACHE, error_model="numpy", fastmath={"reassoc"})
+def _chunk_sums(g, gl):
+    sum_g, sum_l = 0.0, 0.0
+    for i in range(g.shape[0]):
+        sum_g += g[i]
+        sum_l += gl[i]
+    return sum_g, sum_l
+
+
+@numba.njit(nogil=True, cache=_CACHE, error_model="numpy", fastmath={"reassoc"})
+def _chunk_co_deviations(g, gl, centre):
+    resid, sq, co = 0.0, 0.0, 0.0
+    for i in range(g.shape[0]):
+        dev = g[i] - centre
+        resid += dev
+        sq += dev * dev
+        co += dev * gl[i]
+    return resid, sq, co
+
+
+_MOMENT_CHUNK = 2048
+
+
+@numba.njit(nogil=True, cache=_CACHE, error_model="numpy")
+def _power_moments(v, lam, series, out):
+    # out = (n, mean, M2) of g = expm1(lam t) / lam (t at lam = 0) over the
+    # values t of v, the mean of g_l = d g / d lam, and the co-moment of g
+    # and g_l: skscale._lambdas._branch_moments for one lambda, in one read
+    # of v.  Two passes over each chunk (in L1), chunks merged by Chan's
+    # update; g_l by its series in w = lam t where ``series`` (every |w| <
+    # 1e-3), else (t (1 + e) - g) / lam.
+    n = v.shape[0]
+    inv = 1.0 / lam if lam != 0.0 else 0.0
+    size = min(_MOMENT_CHUNK, n)
+    r, rest, e = np.empty(size), np.empty(size), np.empty(size)
+    g, gl = np.empty(size), np.empty(size)
+    scale = np.empty(size)
+    scale_bits = scale.view(np.int64)
+    count, mean, m2, mean_l, cm = 0.0, 0.0, 0.0, 0.0, 0.0
+    for a in range(0, n, _MOMENT_CHUNK):
+        m = min(_MOMENT_CHUNK, n - a)
+        x = v[a:a + m]
+        if lam != 0.0:
+            _expm1_chunk(x, lam, r[:m], rest[:m], scale_bits[:m], scale[:m], e[:m])
+        _g_chunk(x, lam, inv, series, e[:m], g[:m], gl[:m])
+        sum_g, sum_l = _chunk_sums(g[:m], gl[:m])
+        centre = sum_g / m
+        resid, sq, co = _chunk_co_deviations(g[:m], gl[:m], centre)
+        mb = centre + resid / m
+        mlb = sum_l / m
+        sq -= resid * resid / m
+        co -= mlb * resid
+        total = count + m
+        d, dl = mb - mean, mlb - mean_l
+        w_ab = count * m / total
+        m2 += sq + d * d * w_ab
+        cm += co + d * dl * w_ab
+        mean += d * (m / total)
+        mean_l += dl * (m / total)
+        count = total
+    out[0], out[1], out[2], out[3], out[4] = count, mean, m2, mean_l, cm

@@ -493,7 +493,12 @@ def _power_numpy(X, out, P, zero1, zero2, l1, unknown, inverse, box_cox, feature
         ws = _unwiden(work, d)
         if unknown.any():
             ws[:, unknown] = np.nan
-        if not np.isfinite(np.add.reduce(work, axis=None)):
+        # (beyond float32's range where the output is float32: an error too)
+        if not np.isfinite(np.add.reduce(work, axis=None)) or (
+                out.dtype != np.float64
+                and np.fmax.reduce(np.abs(work), axis=None) > np.finfo(out.dtype).max):
+            with np.errstate(over="ignore"):
+                ws = ws.astype(out.dtype)
             bad = ~np.isfinite(ws) & ~np.isnan(xs) & ~unknown
             if bad.any():
                 if not inverse:

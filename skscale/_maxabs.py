@@ -86,6 +86,50 @@ class MaxAbsScaler(ColumnScaler):
     def _accepts_sparse(self):
         return True  # x / s keeps 0 at 0
 
+    @classmethod
+    def from_max_abs(cls, max_abs, *, feature_names=None, n_samples=None, **params):
+        """A fitted scaler from the known largest magnitude of each feature.
+
+        Its statistics are the extremes ``-max_abs`` and ``max_abs``:
+        :meth:`partial_fit` widens them with later rows, and
+        :func:`skscale.merge` merges the scaler with others exactly.
+
+        Parameters
+        ----------
+        max_abs : float or array-like of shape (n_features,)
+            The largest magnitude of each feature, at least 0.
+        feature_names : list of str, default=None
+            The names of the features (``feature_names_in_``).
+        n_samples : int, default=None
+            The number of rows behind them, if known (else 0).
+        **params : dict
+            Other parameters of the scaler (``clip``).
+
+        Returns
+        -------
+        scaler : MaxAbsScaler
+            Fitted.
+
+        Examples
+        --------
+        >>> from skscale import MaxAbsScaler
+        >>> MaxAbsScaler.from_max_abs([4.0, 0.5]).transform([[-2.0, 0.25]])
+        array([[-0.5,  0.5]])
+        """
+        from ._columns import known_arrays
+        from ._decimal import _rows
+        from ._stats import ColumnStats
+
+        owner = f"{cls.__name__}.from_max_abs"
+        given, names = known_arrays(owner, feature_names, max_abs=max_abs)
+        m = given["max_abs"]
+        if (m < 0).any():
+            raise ValueError(f"{owner}: max_abs must be at least 0; got {float(m.min())!r}.")
+        unknown = np.full(m.shape, np.nan)
+        stats = ColumnStats(unknown, unknown.copy(), unknown.copy(), -m, m.copy(),
+                            _rows(owner, n_samples))
+        return cls._from_known(stats, names, params)
+
     def _learn(self, stats):
         with np.errstate(invalid="ignore"):  # (NaN extremes of all-NaN features)
             self.max_abs_ = np.fmax(np.abs(stats.min), np.abs(stats.max))

@@ -93,6 +93,55 @@ class MinMaxScaler(ColumnScaler):
         self.clip = clip
         self.copy = copy
 
+    @classmethod
+    def from_range(cls, data_min, data_max, *, feature_names=None, n_samples=None, **params):
+        """A fitted scaler from the known minimum and maximum of each feature.
+
+        It is the scaler a fit on data of these extremes gives: the
+        statistics behind it are those extremes, so :meth:`partial_fit`
+        widens them with later rows and :func:`skscale.merge` merges the
+        scaler with others exactly.  (For one range shared by every feature,
+        the ``data_range`` parameter fixes it instead.)
+
+        Parameters
+        ----------
+        data_min, data_max : float or array-like of shape (n_features,)
+            The extremes of each feature, ``data_min <= data_max``.
+        feature_names : list of str, default=None
+            The names of the features (``feature_names_in_``).
+        n_samples : int, default=None
+            The number of rows behind the extremes, if known (else 0).
+        **params : dict
+            Other parameters of the scaler (``feature_range``, ``clip``).
+
+        Returns
+        -------
+        scaler : MinMaxScaler
+            Fitted.
+
+        Examples
+        --------
+        >>> from skscale import MinMaxScaler
+        >>> scaler = MinMaxScaler.from_range([0.0, -1.0], [10.0, 1.0])
+        >>> scaler.transform([[5.0, 0.5]])
+        array([[0.5 , 0.75]])
+        """
+        from ._columns import known_arrays
+        from ._decimal import _rows
+        from ._stats import ColumnStats
+
+        owner = f"{cls.__name__}.from_range"
+        given, names = known_arrays(owner, feature_names, data_min=data_min, data_max=data_max)
+        lo, hi = given["data_min"], given["data_max"]
+        if (lo > hi).any():
+            j = int(np.flatnonzero(lo > hi)[0])
+            raise ValueError(f"{owner}: data_min must be at most data_max; feature {j} has"
+                             f" {float(lo[j])!r} > {float(hi[j])!r}.")
+        unknown = np.full(lo.shape, np.nan)
+        stats = ColumnStats(unknown, unknown.copy(), unknown.copy(), lo, hi,
+                            _rows(owner, n_samples))
+        return cls._from_known(stats, names, params)
+
     def _learn(self, stats):
         lo, hi = _pair(self.feature_range, "feature_range")
         if self.data_range is None:

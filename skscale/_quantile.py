@@ -165,6 +165,65 @@ class QuantileTransformer(RankScaler):
         """
         return super().partial_fit(X, y)
 
+    @classmethod
+    def from_quantiles(cls, quantiles, *, feature_names=None, n_samples=None, **params):
+        """A fitted transformer from the known quantiles of each feature.
+
+        ``quantiles[k]`` is each feature's percentile ``100 k / (n - 1)``
+        (``n = len(quantiles)``: the references are ``linspace(0, 1, n)``,
+        as :meth:`fit` learns them with ``n_quantiles=n``).  The transformer
+        holds no sketch, so it neither continues with :meth:`partial_fit`
+        nor merges.
+
+        Parameters
+        ----------
+        quantiles : array-like of shape (n_quantiles, n_features)
+            Each column non-decreasing and finite.
+        feature_names : list of str, default=None
+            The names of the features (``feature_names_in_``).
+        n_samples : int, default=None
+            The number of rows behind them, if known (else ``n_quantiles``).
+        **params : dict
+            Other parameters (``output_distribution``).
+
+        Returns
+        -------
+        transformer : QuantileTransformer
+            Fitted.
+
+        Examples
+        --------
+        >>> from skscale import QuantileTransformer
+        >>> qt = QuantileTransformer.from_quantiles([[0.0], [1.0], [10.0]])
+        >>> qt.transform([[0.5], [5.5]])
+        array([[0.25],
+               [0.75]])
+        """
+        from ._columns import known_arrays
+        from ._decimal import _rows
+
+        owner = f"{cls.__name__}.from_quantiles"
+        try:
+            q = np.asarray(quantiles, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{owner}: quantiles must be numbers.") from None
+        if q.ndim != 2 or q.shape[0] < 1 or q.shape[1] < 1:
+            raise ValueError(f"{owner}: quantiles must have shape (n_quantiles, n_features);"
+                             f" got {q.shape}.")
+        if not np.isfinite(q).all():
+            raise ValueError(f"{owner}: quantiles must be finite.")
+        if (np.diff(q, axis=0) < 0).any():
+            j = int(np.flatnonzero((np.diff(q, axis=0) < 0).any(axis=0))[0])
+            raise ValueError(f"{owner}: the quantiles of feature {j} must not decrease.")
+        if "n_quantiles" in params and params["n_quantiles"] != q.shape[0]:
+            raise ValueError(f"{owner}: n_quantiles={params['n_quantiles']}, but quantiles"
+                             f" holds {q.shape[0]}.")
+        _, names = known_arrays(owner, feature_names, first=q[0])
+        n_rows = max(_rows(owner, n_samples), q.shape[0])
+        stats = _ranks.Ranks(np.full(q.shape[1], float(n_rows)), q[0].copy(), q[-1].copy(),
+                             np.full(q.shape[1], np.nan), q, 0.0, None, n_rows)
+        return cls._from_known(stats, names, {**params, "n_quantiles": q.shape[0]})
+
     def _percentiles(self):
         return lambda n_rows: 100 * _references(n_rows, self.n_quantiles)
 
@@ -184,6 +243,28 @@ class QuantileTransformer(RankScaler):
                 f"The quantiles of {named_column(self, j)} span more than float64 holds; divide"
                 " its values by a power of ten (e.g. with DecimalScaler) first.")
         return _maps.quantile_tables(self.quantiles_, self.references_)
+
+    def _select_params(self, full, idx):
+        # (the tables lay all columns end to end: built again for these)
+        self._map = _maps.quantile_tables(self.quantiles_, self.references_)
+
+    #: The interpolation tables follow from ``quantiles_`` and ``references_``
+    #: (ten times their size): a JSON model holds those, and the tables are
+    #: built again on loading.
+    _rebuilt = ("_map",)
+
+    def _restored(self):
+        from ._persist import DamagedState
+
+        if not hasattr(self, "quantiles_"):
+            return
+        q, r = getattr(self, "quantiles_", None), getattr(self, "references_", None)
+        if not (isinstance(q, np.ndarray) and isinstance(r, np.ndarray) and q.ndim == 2
+                and r.ndim == 1 and q.shape[0] == r.size and r.size >= 1):
+            raise DamagedState(
+                f"damaged {type(self).__name__}: quantiles_ of shape {np.shape(q)} do not"
+                f" go with references_ of shape {np.shape(r)}")
+        self._map = _maps.quantile_tables(q, r)
 
     def _device_map(self, inverse):
         return _device.quantile_on_device, {"tables": self._map,

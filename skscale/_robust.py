@@ -174,6 +174,59 @@ class RobustScaler(RankScaler):
         """
         return super().partial_fit(X, y)
 
+    @classmethod
+    def from_quantiles(cls, median, q_min, q_max, *, feature_names=None, n_samples=None,
+                       **params):
+        """A fitted scaler from the known median and quantiles of each feature.
+
+        ``q_min`` and ``q_max`` are the percentiles ``quantile_range`` (the
+        quartiles by default) of each feature.  The scaler holds no sketch,
+        so it neither continues with :meth:`partial_fit` nor merges.
+
+        Parameters
+        ----------
+        median : float or array-like of shape (n_features,)
+            The median of each feature.
+        q_min, q_max : float or array-like of shape (n_features,)
+            Its percentiles ``quantile_range``, ``q_min <= median <= q_max``.
+        feature_names : list of str, default=None
+            The names of the features (``feature_names_in_``).
+        n_samples : int, default=None
+            The number of rows behind the quantiles, if known (else 0).
+        **params : dict
+            Other parameters of the scaler (``quantile_range``,
+            ``unit_variance``, ...).
+
+        Returns
+        -------
+        scaler : RobustScaler
+            Fitted.
+
+        Examples
+        --------
+        >>> from skscale import RobustScaler
+        >>> scaler = RobustScaler.from_quantiles(median=[3.0], q_min=[2.0], q_max=[4.0])
+        >>> scaler.transform([[5.0]])
+        array([[1.]])
+        """
+        from ._columns import known_arrays
+        from ._decimal import _rows
+
+        owner = f"{cls.__name__}.from_quantiles"
+        given, names = known_arrays(owner, feature_names, median=median, q_min=q_min,
+                                    q_max=q_max)
+        m, lo, hi = given["median"], given["q_min"], given["q_max"]
+        bad = (lo > m) | (m > hi)
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{owner}: feature {j} must have q_min <= median <= q_max; got"
+                             f" {float(lo[j])!r}, {float(m[j])!r}, {float(hi[j])!r}.")
+        n_rows = _rows(owner, n_samples)
+        unknown = np.full(m.shape, np.nan)  # (extremes: not known)
+        stats = _ranks.Ranks(np.full(m.shape, float(n_rows)), unknown, unknown.copy(), m,
+                             np.vstack([lo, hi]), 0.0, None, n_rows)
+        return cls._from_known(stats, names, params)
+
     def _percentiles(self):
         return self._range()
 

@@ -99,6 +99,11 @@ class RowScaler(BaseScaler):
         tags.requires_fit = False
         return tags
 
+    def _restored(self):
+        # (the layout follows from the parameters: rebuilt, not read from a file)
+        if hasattr(self, "n_features_in_"):
+            self._fit_layout = self._layout(self.n_features_in_)
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check ``X`` and record its number and names of features.
@@ -206,7 +211,7 @@ class RowScaler(BaseScaler):
         _array_api.check_same_namespace(self, data.ns, "sample_stats")
         return data.back(ROW_STATS[data.kind](scaler, data))
 
-    def inverse_transform(self, X, sample_stats=None):
+    def inverse_transform(self, X, sample_stats=None, columns=None):
         """Undo :meth:`transform` given the per-sample statistics.
 
         Parameters
@@ -215,12 +220,21 @@ class RowScaler(BaseScaler):
             Transformed data.
         sample_stats : ndarray or tuple of ndarrays
             What :meth:`sample_stats` returned for the original rows.
+        columns : None
+            Refused: a per-sample scaler scales each row by statistics of
+            all its columns (see the error's message).
 
         Returns
         -------
         X_original : ndarray of shape (n_samples, n_features)
             The original data, to rounding.
         """
+        if columns is not None:
+            raise ValueError(
+                f"{type(self).__name__} scales each row by statistics of all its columns, so"
+                " it maps back whole rows: invert them with the rows' sample_stats and take"
+                " the columns you need, e.g. scaler.inverse_transform(X_new,"
+                " sample_stats=stats)[:, columns].")
         if sample_stats is None:
             raise ValueError(
                 f"{type(self).__name__} scales every sample by statistics of its own,"

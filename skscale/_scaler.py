@@ -59,6 +59,8 @@ class Scaler(BaseScaler):
     {'feature_range': (0, 10)}
     """
 
+    _learned = ("_built_with",)
+
     def __init__(self, method="zscore", params=None):
         self.method = method
         self.params = params

@@ -649,12 +649,18 @@ def sample_rows(est, X, n, seed=0):
 
     names = columns(est, X, reset=not hasattr(est, "n_features_in_"))
     total = X.count()
+    # Bernoulli sampling draws about 1.2 n rows; the n kept are drawn from
+    # them here, not the first n (which would favour the first partitions).
     picked = X if total <= n else X.sample(fraction=min(1.0, 1.2 * n / total), seed=seed)
-    selected = _as_floats(picked.select(*[_quoted(c) for c in names]), names).limit(n)
+    selected = _as_floats(picked.select(*[_quoted(c) for c in names]), names)
     dtype = validate(est, X, reset=not hasattr(est, "n_features_in_"))
     parts = _summaries(est, selected, names, dtype, lambda x, prior, row0: (
         x if prior is None else np.concatenate([prior, x])))
-    return pd.DataFrame(np.concatenate(parts), columns=names)
+    rows = np.concatenate(parts) if parts else np.empty((0, len(names)))
+    if len(rows) > n:
+        keep = np.random.default_rng(seed).choice(len(rows), n, replace=False)
+        rows = rows[np.sort(keep)]
+    return pd.DataFrame(rows, columns=names)
 
 
 _LOG4J = """\

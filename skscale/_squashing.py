@@ -185,6 +185,73 @@ class SquashingScaler(RankScaler):
             raise ValueError(f"max_absolute_value must be a positive finite number; got"
                              f" {self.max_absolute_value!r}.")
 
+    @classmethod
+    def from_quantiles(cls, median, q_min, q_max, *, data_min=None, data_max=None,
+                       feature_names=None, n_samples=None, **params):
+        """A fitted scaler from the known median, percentiles and extremes of
+        each feature.
+
+        ``q_min`` and ``q_max`` are the percentiles ``quantile_range`` (the
+        quartiles by default); the extremes matter only where they coincide
+        (the scale is then half the range) or for a constant feature.  The
+        scaler holds no sketch, so it neither continues with
+        :meth:`partial_fit` nor merges.
+
+        Parameters
+        ----------
+        median : float or array-like of shape (n_features,)
+            The median of each feature.
+        q_min, q_max : float or array-like of shape (n_features,)
+            Its percentiles ``quantile_range``, ``q_min <= median <= q_max``.
+        data_min, data_max : float or array-like of shape (n_features,), default=None
+            Its extremes; needed where ``q_min == q_max``.
+        feature_names : list of str, default=None
+            The names of the features (``feature_names_in_``).
+        n_samples : int, default=None
+            The number of rows behind them, if known (else 0).
+        **params : dict
+            Other parameters of the scaler (``max_absolute_value``, ...).
+
+        Returns
+        -------
+        scaler : SquashingScaler
+            Fitted.
+
+        Examples
+        --------
+        >>> from skscale import SquashingScaler
+        >>> scaler = SquashingScaler.from_quantiles(median=[0.0], q_min=[-1.0], q_max=[1.0])
+        >>> scaler.transform([[1.5]]).round(6)
+        array([[0.727607]])
+        """
+        from ._columns import known_arrays
+        from ._decimal import _rows
+
+        owner = f"{cls.__name__}.from_quantiles"
+        known = {"median": median, "q_min": q_min, "q_max": q_max}
+        if data_min is not None or data_max is not None:
+            known.update(data_min=data_min, data_max=data_max)
+        given, names = known_arrays(owner, feature_names, **known)
+        m, lo, hi = given["median"], given["q_min"], given["q_max"]
+        bad = (lo > m) | (m > hi)
+        if "data_min" in given:
+            bad |= (given["data_min"] > lo) | (hi > given["data_max"])
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{owner}: feature {j} must have data_min <= q_min <= median <="
+                             " q_max <= data_max.")
+        unknown = np.full(m.shape, np.nan)
+        low, high = given.get("data_min", unknown), given.get("data_max", unknown.copy())
+        flat = (lo == hi) & np.isnan(low)
+        if flat.any():
+            raise ValueError(f"{owner}: feature {int(np.flatnonzero(flat)[0])} has q_min =="
+                             " q_max, where the scale is half the range: give data_min and"
+                             " data_max.")
+        n_rows = _rows(owner, n_samples)
+        stats = _ranks.Ranks(np.full(m.shape, float(n_rows)), low, high, m, np.vstack([lo, hi]),
+                             0.0, None, n_rows)
+        return cls._from_known(stats, names, params)
+
     def _learn(self, stats):
         r = _ranks.Ranks(**self._ranks)
         self.quantiles_ = r.values

@@ -295,6 +295,8 @@ def _block_stats(X, w, row0, feature_names, what=BOTH):
         mean = _exact_if_constant(mean + resid / count, lo, hi)
         m2 = m2 - resid * resid / count
     check_overflow(mean, m2, count, feature_names)
+    if "extremes" not in what:  # (computed for the weights alone: a merge must not
+        lo = hi = unknown       # take one block's extremes for all the rows')
     return ColumnStats(count, mean, m2, lo, hi, n)
 
 

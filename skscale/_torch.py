@@ -242,6 +242,11 @@ def batch_norm_layer_values(batch_norm):
     if not _running(batch_norm):
         _refuse_no_running(batch_norm, "Its evaluation-mode output depends on the batch, so"
                            " no fixed weights compute it.")
+    if batch_norm.training:  # (as torch's own fuse_conv_bn_eval asks)
+        raise ValueError(
+            f"{batch_norm!r} is in training mode: it normalizes each batch by that batch's"
+            " statistics, which no fixed weights compute. Folding gives its evaluation-mode"
+            " map: call batch_norm.eval() first.")
     mean, var = _values(batch_norm.running_mean), _values(batch_norm.running_var)
     scale, shift = _affine(batch_norm)
     return (mean, var, float(batch_norm.eps), np.broadcast_to(scale, mean.shape),

@@ -93,6 +93,74 @@ class ZScoreScaler(CallbackSupportMixin, ColumnScaler):
         self.ddof = ddof
         self.copy = copy
 
+    @classmethod
+    def from_stats(cls, mean, std, n_samples, *, feature_names=None, **params):
+        """A fitted scaler from known means and standard deviations.
+
+        The scaler is the one a fit on ``n_samples`` values of each feature
+        with these means and standard deviations gives: ``mean_`` is
+        ``mean`` and ``scale_`` is ``std`` exactly (1 where ``std`` is 0, a
+        constant feature), and the statistics behind them (``stats_``) are
+        complete, so :meth:`partial_fit` adds rows to them and
+        :func:`skscale.merge` merges the scaler with others.
+
+        Parameters
+        ----------
+        mean : float or array-like of shape (n_features,)
+            The mean of each feature.
+        std : float or array-like of shape (n_features,)
+            Its standard deviation (with the ``ddof`` of ``params``, 0 by
+            default), at least 0.
+        n_samples : int or array-like of shape (n_features,)
+            The number of values the mean and standard deviation are of;
+            more than ``ddof``.  It weighs them against later rows.
+        feature_names : list of str, default=None
+            The names of the features (``feature_names_in_``), for data
+            frames.
+        **params : dict
+            Parameters of the scaler (``with_mean``, ``ddof``, ...).
+
+        Returns
+        -------
+        scaler : ZScoreScaler
+            Fitted.
+
+        Examples
+        --------
+        >>> from skscale import ZScoreScaler
+        >>> scaler = ZScoreScaler.from_stats(mean=[10.0, 0.0], std=[2.0, 0.5],
+        ...                                  n_samples=100)
+        >>> scaler.transform([[12.0, 1.0]])
+        array([[1., 2.]])
+        """
+        from ._columns import counts, known_arrays
+        from ._stats import ColumnStats
+
+        owner = f"{cls.__name__}.from_stats"
+        given, names = known_arrays(owner, feature_names, mean=mean, std=std)
+        if (given["std"] < 0).any():
+            raise ValueError(f"{owner}: std must be at least 0; got {given['std'].min()}.")
+        ddof = params.get("ddof", 0)
+        count, n_rows = counts(owner, n_samples, len(given["mean"]),
+                               at_least=ddof if isinstance(ddof, Integral) else 0)
+        with np.errstate(over="ignore"):
+            var = given["std"] ** 2
+            m2 = var * (count - ddof)
+        if not np.isfinite(m2).all():
+            raise ValueError(f"{owner}: std is beyond what float64 holds squared (1e154).")
+        unknown = np.full(count.shape, np.nan)
+        stats = ColumnStats(count, given["mean"], m2, unknown, unknown.copy(), n_rows)
+        est = cls._from_known(stats, names, params)
+        if est.with_std:
+            # var_ from M2 is std**2 to an ulp (M2 / (n - ddof) cannot hit every
+            # float): keep the numbers given, where their square is positive
+            # (elsewhere the constant-feature rule stands).
+            given_scale = var > 0
+            est.var_ = np.where(given_scale, var, est.var_)
+            est.scale_ = np.where(given_scale, given["std"], est.scale_)
+            est._map = (est._map[0], est.scale_, None)
+        return est
+
     _X_doc = "array-like, or sparse matrix with with_mean=False,"
     _sparse_error = ValueError  # as StandardScaler's "Cannot center sparse matrices"
 

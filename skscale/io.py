@@ -1,4 +1,9 @@
-"""Saving and safe loading of skscale estimators with skops.
+"""Saving and safe loading of skscale estimators: skops files, and JSON.
+
+:func:`dump_json` and :func:`load_json` write and read one estimator as
+plain JSON text in the versioned ``skscale-model`` schema (the estimators'
+``to_dict`` and ``from_dict``, :mod:`skscale._json`), which any language
+reads and which loads without running code.
 
 Loading a pickle can run arbitrary code; skops (the optional ``skops`` extra)
 loads only the types that the caller trusts.  :func:`load` trusts exactly
@@ -13,6 +18,7 @@ the archive's directory, which bounds what the reader inflates.  A file that
 is not a skops file, or is damaged, raises one ``ValueError`` that says so.
 """
 
+import json
 import os
 import zipfile
 
@@ -24,7 +30,8 @@ from ._registry import SCALERS
 from ._scaler import Scaler
 from ._stats import ColumnStats
 
-__all__ = ["InconsistentVersionWarning", "dump", "load", "trusted_types"]
+__all__ = ["InconsistentVersionWarning", "dump", "dump_json", "load", "load_json",
+           "trusted_types"]
 
 #: Bytes a skops file may inflate to whatever its size (a fitted scaler of
 #: a million columns takes about 40 MB).
@@ -176,3 +183,85 @@ def _check_inflation(file, name):
         raise ValueError(
             f"cannot load {name}: its members would inflate to {inflated:,} bytes from a file of"
             f" {size:,} bytes; skscale.io loads at most {limit:,} (see skscale.io.MAX_INFLATED)")
+
+
+def dump_json(estimator, file, *, indent=None):
+    """Write one skscale estimator as JSON text (the ``skscale-model`` schema).
+
+    The text holds what :meth:`~skscale.ZScoreScaler.to_dict` returns: the
+    class, the parameters, the feature names, the fitted arrays and the
+    statistics behind them, floats in the shortest form that reads back to
+    the same bits.  ``docs/persistence.md`` describes the schema.
+
+    Parameters
+    ----------
+    estimator : estimator
+        An estimator of :data:`skscale.SCALERS`, a ``Scaler`` or an
+        ``AutoScaler``, fitted or not.
+    file : str, path or text file object
+        Where to write it.
+    indent : int, default=None
+        Indent the JSON for reading (None: one line, the smallest).
+
+    Examples
+    --------
+    >>> import io
+    >>> from skscale import MinMaxScaler
+    >>> from skscale.io import dump_json, load_json
+    >>> text = io.StringIO()
+    >>> dump_json(MinMaxScaler().fit([[0.0], [10.0]]), text)
+    >>> _ = text.seek(0)
+    >>> load_json(text).transform([[5.0]])
+    array([[0.5]])
+    """
+    data = estimator.to_dict()
+    if isinstance(file, (str, os.PathLike)):
+        with open(file, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=indent, allow_nan=False)
+            f.write("\n")
+    else:
+        json.dump(data, file, indent=indent, allow_nan=False)
+
+
+def load_json(file):
+    """Read an estimator that :func:`dump_json` (or ``to_dict``) wrote.
+
+    Loading runs no code from the file: it builds only skscale's estimator
+    classes and checks their fitted arrays as :func:`load` does.
+
+    Parameters
+    ----------
+    file : str, path or text file object
+        A JSON model file.
+
+    Returns
+    -------
+    estimator : estimator
+        Fitted as it was saved.
+
+    Raises
+    ------
+    ValueError
+        Where the file is not JSON, not a skscale model, names a class this
+        version does not know, has a schema version it does not read, or
+        is damaged; the message says which.
+
+    Examples
+    --------
+    See :func:`dump_json`.
+    """
+    from . import _json
+
+    name = repr(os.fspath(file)) if isinstance(file, (str, os.PathLike)) else "the file"
+    try:
+        if isinstance(file, (str, os.PathLike)):
+            with open(file, encoding="utf-8") as f:
+                data = json.load(f)
+        else:
+            data = json.load(file)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"cannot load {name}: it is not JSON text ({err})") from None
+    try:
+        return _json.from_dict(data)
+    except _json.ModelFileError as err:
+        raise ValueError(f"cannot load {name}: {err}") from None

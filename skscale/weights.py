@@ -440,6 +440,12 @@ def fold_batch_norm_into(layer, batch_norm):
     if not isinstance(layer, (torch.nn.Linear, torch.nn.modules.conv._ConvNd)):
         raise TypeError(f"fold_batch_norm_into folds into a torch.nn.Linear or a convolution;"
                         f" got {layer!r}. fold_batch_norm folds into weight arrays.")
+    if transposed and layer.groups > 1:
+        raise ValueError(
+            f"fold_batch_norm_into does not fold into a grouped transposed convolution"
+            f" ({layer!r}): its weight holds each group's output channels along axis 1 for"
+            " that group's input channels only. Fold into an ungrouped layer, or apply the"
+            " batch normalization after it.")
     weight = layer.weight.detach()
     bias = None if layer.bias is None else layer.bias.detach()
     with warnings.catch_warnings():

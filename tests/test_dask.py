@@ -280,3 +280,17 @@ def test_dask_is_imported_only_for_dask_input():
             "    cls().fit_transform(np.ones((4, 4)) + np.eye(4))\n"
             "assert 'dask' not in sys.modules, 'dask was imported'\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_set_output_leaves_dask_results_lazy():
+    # scikit-learn's set_output would collect a Dask result into a pandas
+    # frame in memory: the lazy collection comes back instead, its blocks
+    # scaled as in memory.
+    X = np.random.default_rng(5).normal(size=(400, 3)) * [1, 10, 100]
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    want = ZScoreScaler().fit(X).transform(X)
+    for data in (da.from_array(X, chunks=(100, 3)), dd.from_pandas(frame, npartitions=4)):
+        est = ZScoreScaler().set_output(transform="pandas").fit(data)
+        for out in (est.transform(data), est.fit_transform(data)):
+            assert dask.is_dask_collection(out)
+            np.testing.assert_allclose(np.asarray(out.compute()), want, rtol=1e-12, atol=1e-12)

@@ -1,6 +1,7 @@
 """The documentation covers the package: every public name has its page in the
 API reference, and every page of the site is in its table of contents."""
 
+import importlib
 import re
 from pathlib import Path
 
@@ -27,6 +28,7 @@ def test_every_public_name_has_an_api_entry():
     public = {f"skscale.{n}" for n in skscale.__all__ if n not in ("io", "weights")}
     public |= {f"skscale.io.{n}" for n in skscale.io.__all__}
     public |= {f"skscale.weights.{n}" for n in skscale.weights.__all__}
+    public |= {f"skscale.onnx.{n}" for n in importlib.import_module("skscale.onnx").__all__}
     entries = _api_entries()
     assert public - entries == set(), "public names without an API page"
     assert entries - public == set(), "API entries that are not public names"

@@ -75,6 +75,26 @@ def test_lambdas_and_outputs_equal_sklearn(method, standardize):
     _assert_inverse(ours, X_new, Y, standardize)
 
 
+@pytest.mark.parametrize("method", METHODS)
+def test_search_started_from_a_subsample_finds_the_maximum(method):
+    # Long enough columns start the exact search from a subsample's root:
+    # the lambdas are still scikit-learn's (or as likely), and each is the
+    # maximum of scipy's likelihood to within 1e-5 either side (where it
+    # falls by far more than scipy's rounding, about 1e-11).
+    X = _columns(method, n=5 * _lambdas.SAMPLE, seed=3)
+    assert X.shape[0] // _lambdas.SAMPLE >= 4  # (the subsample is taken)
+    ours = PowerTransformer(method).fit(X)
+    ref = skp.PowerTransformer(method=method).fit(X)
+    llf = _llf(method)
+    rel = np.abs(ours.lambdas_ - ref.lambdas_) / np.maximum(1, np.abs(ref.lambdas_))
+    for j in np.flatnonzero(rel > 1e-6):
+        assert llf(ours.lambdas_[j], X[:, j]) >= llf(ref.lambdas_[j], X[:, j]) - 1e-9
+    for j, lam in enumerate(ours.lambdas_):
+        step = 1e-5 * max(1.0, abs(lam))
+        here = llf(lam, X[:, j])
+        assert here >= max(llf(lam - step, X[:, j]), llf(lam + step, X[:, j])) - 1e-8
+
+
 def _assert_inverse(pt, X, Y, standardize):
     """The round trip within 64 ulps of x, and of y carried back through the
     slope of the map at x (the conditioning of the map, measured)."""

@@ -17,6 +17,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -290,3 +291,16 @@ def test_column_names_with_dots_backticks_and_spaces(spark, name):
     if not hasattr(est, "sample_stats"):
         back = np.array([[r[c] for c in scaled] for r in est.inverse_transform(out).collect()])
         assert_close(back, values[:, :2])
+
+
+def test_set_output_leaves_spark_results_lazy(frames):
+    # A pandas or polars output setting is for data in memory: a Spark
+    # DataFrame comes back as one, as it would without the setting.
+    df, memory = frames("other")
+    want = ZScoreScaler().fit(memory).transform(memory)
+    est = ZScoreScaler().set_output(transform="pandas").fit(df.select(NAMES))
+    for out in (est.transform(df), est.fit_transform(df.select(NAMES))):
+        assert type(out).__name__ == "DataFrame" and hasattr(out, "rdd")
+        assert_close(collect(out), want)
+    with sklearn.config_context(transform_output="polars"):
+        assert hasattr(UnitNormScaler().transform(df.select(NAMES)), "rdd")

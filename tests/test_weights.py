@@ -402,3 +402,9 @@ def test_folding_refuses_what_it_cannot_fold():
         fold_batch_norm(np.ones((3, 2)), None, torch.nn.LayerNorm(3))
     with pytest.raises(TypeError, match="Linear or a convolution"):
         fold_batch_norm_into(torch.nn.LayerNorm(3), torch.nn.BatchNorm1d(3))
+    in_training = _trained_bn(torch.nn.BatchNorm1d, 4, (8, 4)).train()
+    with pytest.raises(ValueError, match=r"training mode.*batch_norm\.eval\(\)"):
+        fold_batch_norm_into(torch.nn.Linear(3, 4, dtype=torch.float64), in_training)
+    with pytest.raises(ValueError, match="grouped transposed convolution"):
+        fold_batch_norm_into(torch.nn.ConvTranspose2d(4, 6, 3, groups=2, dtype=torch.float64),
+                             _trained_bn(torch.nn.BatchNorm2d, 6, (8, 6, 5, 5)))

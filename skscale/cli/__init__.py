@@ -1,4 +1,4 @@
-"""The ``skscale`` console script: fit, transform, inverse and info on files.
+"""The ``skscale`` console script: fit, transform, inverse, info and check on files.
 
 Parquet and CSV files are streamed in record batches with pyarrow (extra
 ``cli``), so peak memory stays flat however long the file: ``fit`` feeds each
@@ -94,14 +94,18 @@ def main(argv=None):
         skscale transform scaler.skops test.parquet -o out.parquet [--keep-stats]
         skscale inverse scaler.skops out.parquet -o back.parquet
         skscale info scaler.skops
+        skscale check scaler.skops new.parquet [-o report.csv]
 
     Files are Parquet or CSV by extension (``--format`` overrides), read and
     written ``--chunk-rows`` rows at a time.  Columns not scaled pass through
     unchanged and in place; nulls stay null; scaled integer columns become
     float64.  Models are saved with skops (loaded with
-    :func:`skscale.io.load`), or joblib for a ``.joblib`` path or
-    ``--format joblib``: a pickle, which ``transform``, ``inverse`` and
-    ``info`` load only with ``--trust-pickle``.  Per-sample
+    :func:`skscale.io.load`), as JSON for a ``.json`` path (loaded with
+    :func:`skscale.io.load_json`), or with joblib for a ``.joblib`` path or
+    ``--format joblib``: a pickle, which ``transform``, ``inverse``,
+    ``info`` and ``check`` load only with ``--trust-pickle``.  ``check``
+    prints how a file's columns have drifted from the training data (see
+    ``check_drift``), or writes that report as CSV with ``-o``.  Per-sample
     methods (unit, layer, instance and group norm) learn nothing at fit,
     which records the columns; ``inverse`` needs each row's statistics, which
     ``transform --keep-stats`` writes as extra columns.

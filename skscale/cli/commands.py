@@ -1,8 +1,8 @@
-"""The subcommands: ``fit``, ``transform``, ``inverse`` and ``info``.
+"""The subcommands: ``fit``, ``transform``, ``inverse``, ``info`` and ``check``.
 
 Each reads its arguments, refuses an output that is one of its inputs, asks
 :mod:`.models` for the scaler, :mod:`.tables` for the file and
-:mod:`.streams` to run the file through it; ``info`` prints to stdout.
+:mod:`.streams` to run the file through it; ``info`` and ``check`` print to stdout.
 Nothing here knows a method by name.
 """
 
@@ -14,7 +14,7 @@ from . import models, tables
 from .columns import select_columns
 from .errors import CLIError, note
 from .outputs import refuse_same
-from .streams import fit_file, map_file
+from .streams import check_file, fit_file, map_file
 
 
 def requested_columns(args):
@@ -167,4 +167,35 @@ def cmd_info(args):
     print("\n".join(lines) + "\n\n" + table_text(["column", *per_column], rows))
 
 
-COMMANDS = {"fit": cmd_fit, "transform": cmd_transform, "inverse": cmd_inverse, "info": cmd_info}
+def share(v):
+    """A share, a mean or a shift of a drift report, short: NaN as '-'."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (int, np.integer)):
+        return str(v)
+    return "-" if np.isnan(v) else f"{v:.4g}"
+
+
+def cmd_check(args):
+    est = models.load_model(args.model, args)
+    if args.output is not None:
+        refuse_same(args.output, [("model", args.model), ("data", args.data)])
+    data = open_data(args.data, args)
+    drift = check_file(est, data, args)
+    if args.output is None:
+        print(table_text(list(drift.columns),
+                         [[share(v) for v in r] for r in drift.itertuples(index=False)]))
+        return
+    from .outputs import output
+
+    with output(args.output) as sink:
+        text = drift.to_csv(index=False).encode("utf-8")
+        if isinstance(sink, str):
+            with open(sink, "wb") as f:
+                f.write(text)
+        else:
+            sink.write(text)
+
+
+COMMANDS = {"fit": cmd_fit, "transform": cmd_transform, "inverse": cmd_inverse, "info": cmd_info,
+            "check": cmd_check}

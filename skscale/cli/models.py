@@ -6,9 +6,11 @@ methods only through :mod:`skscale._registry` and ``Scaler``'s ``METHODS``,
 and what a method learned only through the estimator's own attributes.
 
 A model is a skops file (``.skops``: loaded by :func:`skscale.io.load`, which
-runs no code from the file) or a joblib pickle (``.joblib``, ``.pkl``,
-``.pickle``: loading one runs whatever code it holds, so it is refused unless
-the user passes ``--trust-pickle``).  Any other extension needs ``--format``.
+runs no code from the file), a JSON file (``.json``: the ``skscale-model``
+schema, :func:`skscale.io.load_json`, which runs none either) or a joblib
+pickle (``.joblib``, ``.pkl``, ``.pickle``: loading one runs whatever code it
+holds, so it is refused unless the user passes ``--trust-pickle``).  Any
+other extension needs ``--format``.
 """
 
 import ast
@@ -24,7 +26,8 @@ from .errors import CLIError
 from .options import STATS_PREFIX, formats
 from .outputs import output
 
-MODEL_FORMATS = {".skops": "skops", ".joblib": "joblib", ".pkl": "joblib", ".pickle": "joblib"}
+MODEL_FORMATS = {".skops": "skops", ".json": "json", ".joblib": "joblib", ".pkl": "joblib",
+                 ".pickle": "joblib"}
 _ZIP = b"PK\x03\x04"
 
 
@@ -34,8 +37,8 @@ def model_format(path, args):
     fmt = formats(args)[1] or MODEL_FORMATS.get(os.path.splitext(path)[1].lower())
     if fmt is None:
         raise CLIError(f"cannot tell the model format of {path!r} from its extension: name it"
-                       " .skops (loads safely) or .joblib (a pickle), or pass --format skops"
-                       " or --format joblib")
+                       " .skops or .json (both load safely) or .joblib (a pickle), or pass"
+                       " --format skops, json or joblib")
     return fmt
 
 
@@ -88,7 +91,16 @@ def save_model(est, path, fmt):
     from .. import io
 
     with output(path) as sink:
-        if isinstance(sink, str):
+        if fmt == "json":
+            text = _io.StringIO()
+            io.dump_json(est, text)
+            data = (text.getvalue() + "\n").encode("utf-8")
+            if isinstance(sink, str):
+                with open(sink, "wb") as f:
+                    f.write(data)
+            else:
+                sink.write(data)
+        elif isinstance(sink, str):
             (joblib.dump if fmt == "joblib" else io.dump)(est, sink)
         else:  # a stream: the zip writer and joblib want a file they can seek
             buffer = _io.BytesIO()
@@ -99,8 +111,9 @@ def save_model(est, path, fmt):
 def load_model(path, args):
     """A fitted skscale scaler with column names, checked as it loads.
 
-    A skops file goes through :func:`skscale.io.load`; a pickle only with
-    ``--trust-pickle``, and otherwise is not opened at all.
+    A skops file goes through :func:`skscale.io.load`, a JSON file through
+    :func:`skscale.io.load_json`; a pickle only with ``--trust-pickle``, and
+    otherwise is not opened at all.
     """
     from .._scaler import METHODS
 
@@ -119,6 +132,9 @@ def load_model(path, args):
         else:  # a pipe (<(...), /dev/stdin): read once, into memory
             source = _io.BytesIO(f.read())
             head = source.getvalue()[:4]
+    if fmt == "json" and (head[:1] == b"\x80" or head == _ZIP):
+        what = "a pickle" if head[:1] == b"\x80" else "a zip archive (a skops file?)"
+        raise CLIError(f"cannot load {path!r}: it is {what}, not JSON text")
     if fmt == "skops" and head != _ZIP:
         what = "a pickle" if head[:1] == b"\x80" else "not a skops file (a zip archive)"
         raise CLIError(f"cannot load {path!r}: it is {what}"
@@ -143,13 +159,17 @@ def _load(source, fmt, path):
             import joblib
 
             return joblib.load(source)
+        if fmt == "json":
+            if not isinstance(source, str):
+                source = _io.TextIOWrapper(source, encoding="utf-8")
+            return io.load_json(source)
         return io.load(source)
     except ImportError:
         raise
     except DamagedState as err:
         raise CLIError(f"cannot load {path!r}: {err}") from None
     except ValueError as err:
-        if fmt == "skops":  # skscale.io's own words, naming the file where it has a name
+        if fmt in ("skops", "json"):  # skscale.io's own words, naming the file where it has one
             raise CLIError(str(err).replace("the file", repr(path), 1)) from None
         raise _damaged(path, err) from None
     except TypeError as err:

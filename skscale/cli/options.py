@@ -18,10 +18,10 @@ def formats(args):
     """``(data_format, model_format)`` from the ``--format`` options (None: by extension)."""
     given = args.format or []
     data = [f for f in given if f in ("parquet", "csv")]
-    model = [f for f in given if f in ("skops", "joblib")]
+    model = [f for f in given if f in ("skops", "joblib", "json")]
     if len(data) > 1 or len(model) > 1:
         raise CLIError("--format takes one data format (parquet, csv) and one model"
-                       f" format (skops, joblib); got {', '.join(given)}")
+                       f" format (skops, json, joblib); got {', '.join(given)}")
     return (data or [None])[0], (model or [None])[0]
 
 
@@ -52,9 +52,10 @@ def build_parser():
     default = Scaler().method  # (the method a Scaler takes when none is named)
 
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--format", action="append", choices=["parquet", "csv", "skops", "joblib"],
-                        help="read and write data as parquet or csv, and the model as skops or"
-                             " joblib, whatever the extensions say (may be given twice)")
+    common.add_argument("--format", action="append",
+                        choices=["parquet", "csv", "skops", "json", "joblib"],
+                        help="read and write data as parquet or csv, and the model as skops,"
+                             " json or joblib, whatever the extensions say (may be given twice)")
     common.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bar and no notes (errors still print)")
 
@@ -91,8 +92,9 @@ def build_parser():
     fit = sub.add_parser("fit", parents=[common, data], help="learn a scaler from a data file")
     fit.add_argument("data", help="training data (.parquet or .csv)")
     fit.add_argument("-o", "--output", required=True,
-                     help="model file: .skops, or .joblib for a pickle (other names need"
-                          " --format); '-' writes it to stdout")
+                     help="model file: .skops, .json (plain text any language reads), or"
+                          " .joblib for a pickle (other names need --format); '-' writes it"
+                          " to stdout")
     fit.add_argument("--method", default=default, help=f"one of {', '.join(METHODS)}"
                      f" (default: {default})")
     fit.add_argument("--param", action="append", metavar="NAME=VALUE",
@@ -120,4 +122,11 @@ def build_parser():
 
     info = sub.add_parser("info", parents=[common, trust], help="what a fitted scaler learned")
     info.add_argument("model", help="model file written by 'skscale fit'")
+
+    check = sub.add_parser("check", parents=[common, data, trust],
+                           help="how a data file has drifted from what a scaler was fitted on")
+    check.add_argument("model", help="model file written by 'skscale fit'")
+    check.add_argument("data", help="data file (.parquet or .csv)")
+    check.add_argument("-o", "--output",
+                       help="write the report as CSV there ('-': stdout) instead of a table")
     return parser

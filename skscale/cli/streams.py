@@ -13,6 +13,8 @@ import itertools
 import os
 import sys
 
+import numpy as np
+
 from sklearn.base import clone
 
 from . import tables
@@ -170,3 +172,21 @@ def map_file(est, data, out, args, apply, added=(), dropped=(), record=None):
                 raise in_rows(data.path, start, len(X), err) from None
             writer.write_table(tables.rebuild(table, schema_out, columns,
                                               Y.astype(dtype, copy=False), masks, extra))
+
+
+def check_file(est, data, args):
+    """The drift report of ``data``'s rows against ``est``'s training
+    reference, each chunk summarized as it is read (memory stays flat)."""
+    from .._drift import counts, reference, report
+
+    columns = list(est.feature_names_in_)
+    data.check_scalable(columns, why=", which the scaler needs")
+    ref = reference(est)
+    total = None
+    for start, _, X, _ in matrices(data, args, columns, np.float64, read=columns):
+        try:
+            part = counts(est, X, ref)
+        except ValueError as err:
+            raise in_rows(data.path, start, len(X), err) from None
+        total = part if total is None else total.merge(part)
+    return report(est, total, ref)
