@@ -362,6 +362,16 @@ class AutoScaler(BaseScaler):
                 " partitions only), and transform with df.mapInPandas.")
         return data
 
+    def _in_memory(self, X, reset, inverse=False):
+        """``X`` through the door as a host array (what the drift report
+        reads), refusing Dask collections and device arrays."""
+        data = self._input(X, reset, inverse)
+        if data.kind not in ("dense",) or data.ns is not None:
+            raise TypeError(
+                f"this takes numpy, pandas or polars data; got {data.kind} input: pass a dense"
+                " array in memory (X.compute() or a host copy), part by part if need be.")
+        return data.X
+
     def _fit_device(self, data):
         """Decide on a uniform sample of the rows of the device array
         ``data.X``, copied to the host (with the statistics of every row
