@@ -3,10 +3,10 @@ Per-column choices: what AutoScaler chose, and why
 ==================================================
 
 A table with columns of different kinds wants different scalings: a
-log-normal income a log step, a sensor with gross errors the median and
-inter-quartile range, 8-bit values their known range, an indicator nothing
-at all.  ``AutoScaler`` profiles each column, gives it a diagnosis, and fits
-the method the diagnosis calls for.  This example shows each column before and
+log-normal income a log step, a sensor with gross errors a robust scaling
+that softly clips them, a rating code nothing (its values are levels), an
+indicator nothing at all.  ``AutoScaler`` profiles each column, tells its
+kind, judges its shape, and fits the method that calls for.  This example shows each column before and
 after, titled with its diagnosis, then what it chose on scikit-learn's
 breast-cancer and digits data, and last how much it changes a distance-based
 model's score.
@@ -37,7 +37,7 @@ X = pd.DataFrame({
     "temperature": rng.normal(15, 8, n),
     "income": rng.lognormal(10, 1, n),
     "sensor": sensor,
-    "brightness": rng.integers(0, 256, n).astype(float),
+    "rating": rng.integers(1, 6, n).astype(float),
     "member": rng.integers(0, 2, n).astype(float),
     "refunds": np.where(rng.random(n) < 0.85, 0.0, rng.gamma(2, 20, n)),
 })
@@ -45,7 +45,7 @@ X_train, X_test = train_test_split(X, random_state=0)
 auto = AutoScaler().fit(X_train)
 report = auto.report_
 with pd.option_context("display.max_colwidth", 200, "display.width", 200):
-    print(report[["column", "diagnosis", "method", "params"]].to_string(index=False))
+    print(report[["column", "kind", "diagnosis", "method", "params"]].to_string(index=False))
     print()
     for column, reason in zip(report["column"], report["reason"]):
         print(f"{column}: {reason}")
@@ -54,11 +54,12 @@ with pd.option_context("display.max_colwidth", 200, "display.width", 200):
 # Each column before and after
 # ----------------------------
 #
-# Top: the training values as they are; bottom: after ``AutoScaler``.  Only
-# the logarithm changes a column's shape (income loses its right tail); the
-# other methods are affine and move and stretch it.  The robust scaling keeps
-# the ordinary sensor readings spread over a few units where z-scores would
-# squeeze them into a sliver next to the fault code.
+# Top: the training values as they are; bottom: after ``AutoScaler``.  The
+# logarithm changes the income's shape (it loses its right tail); squashing
+# keeps the ordinary sensor readings spread over a few units, where z-scores
+# would squeeze them into a sliver next to the fault code, and pulls the fault
+# code in to about 3; the other methods are affine and move and stretch a
+# column.
 
 Z = auto.transform(X_train)
 fig, axes = plt.subplots(2, len(X.columns), figsize=(13, 4.6))
@@ -78,7 +79,7 @@ fig.tight_layout()
 # The sensor, zoomed in
 # ---------------------
 #
-# The ordinary readings under z-score and under the robust scaling that
+# The ordinary readings under z-score and under the squashing that
 # ``AutoScaler`` chose: the fault codes inflate the standard deviation about
 # 70 times, so z-scores put every ordinary reading within a hundredth or so of
 # each other.
@@ -88,20 +89,20 @@ j = list(X.columns).index("sensor")
 zscore = ZScoreScaler().fit(X_train[["sensor"]]).transform(X_train[["sensor"]])[:, 0]
 fig, ax = plt.subplots(figsize=(6.5, 2.6))
 ax.hist(zscore[ordinary], bins=40, alpha=0.7, label="z-score", color="#cc0000")
-ax.hist(Z[ordinary, j], bins=40, alpha=0.7, label="robust (AutoScaler)", color="#3465a4")
+ax.hist(Z[ordinary, j], bins=40, alpha=0.7, label="squashing (AutoScaler)", color="#3465a4")
 ax.set_xlabel("scaled ordinary readings")
 ax.legend(fontsize=8)
 fig.tight_layout()
 print(f"spread of the ordinary readings: z-score {zscore[ordinary].std():.3f},"
-      f" robust {Z[ordinary, j].std():.3f}")
+      f" squashing {Z[ordinary, j].std():.3f}")
 
 # %%
 # On real data
 # ------------
 #
 # The diagnoses ``AutoScaler`` gives the 30 breast-cancer features (areas and
-# concavities with long right tails) and the 64 digits pixels (many almost
-# always 0, a few always 0).
+# concavities with long right tails) and the 64 digits pixels (integers
+# sharing 0..16, a few always 0).
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 2.8))
 for ax, (name, data) in zip(axes, [("breast cancer", load_breast_cancer()),

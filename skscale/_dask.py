@@ -489,3 +489,34 @@ def _on_partition(part, *stats, out_dtype, width, flat, partition_info=None, **k
     where = f"dask partition {(partition_info or {}).get('number', '?')}"
     out = _call(part, stats, flat=flat, where=where, **kw)
     return pd.DataFrame(out, index=part.index, columns=columns)
+
+
+def reservoir(est, X, size, seed):
+    """The :class:`~skscale._sample.Reservoir` of ``size`` rows of ``X``: a
+    uniform sample of all its rows, each block's drawn on its worker (keys
+    seeded by ``seed`` and the block's number, positions in block order),
+    merged in a tree."""
+    import dask
+
+    blocks, where = _row_blocks(X)
+    sample_of = dask.delayed(_reservoir_of_block, pure=True)
+    parts = [sample_of(est, b, size, seed, i, at) for i, (b, at) in enumerate(zip(blocks, where))]
+    (merged,) = dask.compute(_tree(parts, functools.partial(_merge_pairwise, _merged_reservoir)))
+    if merged is None:
+        est._validate(_probe(X, rows=0), reset=False)
+        raise ValueError(f"{type(est).__name__} got a dask collection with no rows.")
+    return merged
+
+
+def _reservoir_of_block(est, block, size, seed, part, where):
+    from ._sample import PART_SHIFT, Reservoir
+
+    if len(block) == 0:
+        return None
+    with _Located(where):
+        x = est._validate(block, reset=False)
+        return Reservoir.of(x, size, seed, part=part, first=part << PART_SHIFT)
+
+
+def _merged_reservoir(a, b):
+    return a.merge(b)

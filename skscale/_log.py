@@ -301,7 +301,9 @@ class LogScaler(ColumnScaler):
             self.offset_ = np.full(stats.min.shape, offset)
             self._shift = 1.0 - self.offset_
             hi, lo = _two_sum(1.0, -offset)
-            if lo != 0:  # 1 - offset is no float64: add the offset exactly instead
+            # 1 - offset is no float64, or is 1 (offset 0: log1p(x - 1) would lose the
+            # digits of a small x): add the offset exactly instead
+            if lo != 0 or offset == 0:
                 self._split = (hi, lo)
             self._check_domain(stats.min, "training data")
         return None

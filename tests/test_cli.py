@@ -406,7 +406,8 @@ def test_the_installed_console_script(table_and_oracle, tmp_path):
     assert bad.stderr.startswith("skscale: error: ") and not (tmp_path / "o.txt").exists()
 
 
-def test_auto_decides_on_the_first_chunk_and_info_shows_why(table_and_oracle, tmp_path, capsys):
+def test_auto_decides_on_a_sample_of_every_chunk_and_info_shows_why(table_and_oracle, tmp_path,
+                                                                    capsys):
     from skscale import AutoScaler
 
     table, X = table_and_oracle
@@ -414,15 +415,42 @@ def test_auto_decides_on_the_first_chunk_and_info_shows_why(table_and_oracle, tm
     model, out = tmp_path / "m.skops", tmp_path / "out.parquet"
     assert run(capsys, "fit", "--method", "auto", "--chunk-rows", CHUNK, data, "-o", model)[0] == 0
     assert run(capsys, "transform", model, data, "-o", out, "--chunk-rows", CHUNK)[0] == 0
-    oracle = AutoScaler()  # the same batches in memory: decided on the first
-    for i in range(0, N_ROWS, CHUNK):
-        oracle.partial_fit(pd.DataFrame(X[i:i + CHUNK], columns=COLUMNS))
+    oracle = AutoScaler().fit(pd.DataFrame(X, columns=COLUMNS))  # every row in memory
     assert_close(matrix(read(out)), oracle.transform(pd.DataFrame(X, columns=COLUMNS)))
     status, text, _ = run(capsys, "info", model)
     assert status == 0 and text.startswith("method: auto (AutoScaler)")
+    assert f"decided on: a uniform sample of {N_ROWS} rows of {N_ROWS}" in text
     for row in oracle.report_.itertuples():
-        assert any(line.startswith(row.column) and row.diagnosis in line and row.reason in line
-                   for line in text.splitlines()), row.column
+        assert any(line.startswith(row.column) and row.kind in line and row.diagnosis in line
+                   and row.reason in line for line in text.splitlines()), row.column
+
+
+def test_auto_on_a_file_sorted_by_one_column_chooses_as_in_memory(tmp_path, capsys):
+    from skscale import AutoScaler
+
+    rng = np.random.default_rng(11)
+    n = 6000
+    frame = pd.DataFrame({"price": rng.lognormal(7, 1, n), "carat": rng.lognormal(-0.4, 0.5, n),
+                          "depth": rng.normal(61, 1.5, n), "table": rng.normal(57, 2, n),
+                          "stock": rng.negative_binomial(1, 0.05, n).astype(float)})
+    frame = frame.sort_values("price").reset_index(drop=True)  # as a file sorted by price
+    data = tmp_path / "sorted.parquet"
+    frame.to_parquet(data)
+    model = tmp_path / "m.joblib"
+    assert run(capsys, "fit", "--method", "auto", "--chunk-rows", 1000, data, "-o", model)[0] == 0
+    decided = joblib.load(model).report_
+    whole = AutoScaler().fit(frame).report_
+    keys = ["column", "kind", "diagnosis", "method", "params"]
+    pd.testing.assert_frame_equal(decided[keys], whole[keys])
+    first = AutoScaler().fit(frame.iloc[:1000]).report_  # what the first chunk alone says
+    assert (first["method"] != whole["method"]).any()
+    # a first pass decides; the second fits the chosen methods only, on every row
+    fitted = joblib.load(model)
+    in_memory = AutoScaler().fit(frame)
+    np.testing.assert_allclose(fitted.transform(frame), in_memory.transform(frame), rtol=1e-9,
+                               atol=1e-9)
+    assert [type(e) for _, chain in fitted.groups_ for e in chain] == \
+        [type(e) for _, chain in in_memory.groups_ for e in chain]  # (grouped as fit groups)
 
 
 # ---------------------------------------------------------------- what fit leaves out, and why

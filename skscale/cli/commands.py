@@ -153,7 +153,12 @@ def cmd_info(args):
     if models.is_per_sample(est):
         lines.append("learned: nothing per column (each row is scaled by statistics of its own)")
     if hasattr(est, "report_"):  # AutoScaler: what it chose per column, and why
-        report = est.report_[["column", "diagnosis", "method", "params", "reason"]]
+        report = est.report_
+        if "sample" in report:  # (files of 0.1.0 decided on their first batch, unsaid)
+            lines.append(f"decided on: a uniform sample of {int(report['sample'].max())} rows"
+                         f" of {int(report['rows'].max())}")
+        report = report[[c for c in ("column", "kind", "distinct", "diagnosis", "method",
+                                     "params", "reason") if c in report]]
         print("\n".join(lines) + "\n\n" + table_text(
             list(report.columns), [[str(v) for v in r] for r in report.itertuples(index=False)]))
         return

@@ -1,10 +1,11 @@
 """Files streamed through estimators chunk by chunk: fit, and map to a new file.
 
 It may touch what :mod:`.tables` reads and :mod:`.outputs` writes, the
-estimator it is given (``fit``, ``partial_fit`` and the call it is asked to
-map) and a progress bar on the terminal's stderr.  How a stream of chunks is
-cut into ``partial_fit`` batches is the estimator's own ``_stream_batches``;
-every fit goes through :func:`fit_stream`.
+estimator it is given (``fit``, ``partial_fit``, AutoScaler's first pass
+``_observe`` and the call it is asked to map) and a progress bar on the
+terminal's stderr.  How a stream of chunks is cut into ``partial_fit``
+batches is the estimator's own ``_stream_batches``; every fit goes through
+:func:`fit_stream`.
 """
 
 import contextlib
@@ -96,6 +97,18 @@ def fit_stream(est, blocks, columns, path):
     return est
 
 
+def sample_stream(est, blocks, columns, path):
+    """A first pass of ``blocks`` for an estimator that decides on a sample
+    of every row before it fits (AutoScaler): each block folded into its
+    sample, then the decision."""
+    for start, X in blocks:
+        try:
+            est._observe(frame(X, columns))
+        except ValueError as err:
+            raise in_rows(path, start, len(X), err) from None
+    return est._decide_observed()
+
+
 def fit_file(template, data, args, columns, left_out=None):
     """A clone of ``template`` fitted on ``data``'s ``columns``.
 
@@ -110,12 +123,18 @@ def fit_file(template, data, args, columns, left_out=None):
             raise CLIError(f"{data.path!r} has no numeric column to scale"
                            f"{data.delimiter_hint()}")
         est = clone(template)
-        blocks = ((start, X) for start, _, X, _ in matrices(
-            data, args, columns, data.work_dtype(columns), read=columns))
-        if is_per_sample(est) and data.fmt != "csv":  # (the types are the file's own)
-            blocks = itertools.islice(blocks, 1)
+
+        def read():
+            blocks = ((start, X) for start, _, X, _ in matrices(
+                data, args, columns, data.work_dtype(columns), read=columns))
+            if is_per_sample(est) and data.fmt != "csv":  # (the types are the file's own)
+                blocks = itertools.islice(blocks, 1)
+            return blocks
+
         try:
-            return fit_stream(est, blocks, columns, data.path)
+            if hasattr(est, "_observe"):  # (AutoScaler: a first pass decides, on every row)
+                sample_stream(est, read(), columns, data.path)
+            return fit_stream(est, read(), columns, data.path)
         except NotANumber as err:
             if left_out is None or err.column not in columns:
                 raise
