@@ -112,8 +112,9 @@ class AutoScaler(BaseScaler):
     beside a uniform sample of all rows seen (a reservoir of ``sample_size``
     rows), and decides on that sample when the scaler is first used
     (:meth:`transform`, ``report_``); later batches update the chosen
-    methods only.  A Dask collection is decided on a uniform sample of its
-    rows, and each chosen method is then fitted on every block; a device
+    methods only.  A Dask collection or a Spark DataFrame is decided on a
+    uniform sample of its rows, and each chosen method is then fitted on
+    every block (on the executors); a device
     array (under array API dispatch) on a uniform sample copied to the host,
     and each chosen method is then fitted and applied on its device.
 
@@ -254,8 +255,8 @@ class AutoScaler(BaseScaler):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data: numpy, pandas, polars or Dask. NaN values are
-            ignored.
+            Training data: numpy, pandas, polars, Dask, Spark or a device
+            array. NaN values are ignored.
         y : None
             Ignored.
 
@@ -271,6 +272,8 @@ class AutoScaler(BaseScaler):
                 self._fit_namespace = _array_api._key(data.ns)
             if data.kind == "dask":
                 return self._fit_dask(data.X)
+            if data.kind == "spark":
+                return self._fit_spark(data.X)
             if data.kind == "device":
                 return self._fit_device(data)
             X = data.X
@@ -306,10 +309,11 @@ class AutoScaler(BaseScaler):
         with unchanged_on_error(self, deep=True):
             first = not self.__sklearn_is_fitted__()
             data = self._input(X, reset=first)
-            if data.kind in ("dask", "device"):
+            if data.kind in ("dask", "spark", "device"):
+                what = {"dask": "Dask collection", "spark": "Spark DataFrame",
+                        "device": "device array"}[data.kind]
                 raise TypeError(f"AutoScaler.partial_fit takes batches in host memory; fit a"
-                                f" {'Dask collection' if data.kind == 'dask' else 'device array'}"
-                                " with fit (it decides on a uniform sample of its rows).")
+                                f" {what} with fit (it decides on a uniform sample of its rows).")
             X = data.X
             names = self._feature_names()
             if hasattr(self, "groups_"):  # decided: the chosen methods only
@@ -352,15 +356,8 @@ class AutoScaler(BaseScaler):
             delattr(self, attr)
 
     def _input(self, X, reset, inverse=False):
-        """``X`` through the door, refusing what the column routing cannot take."""
-        data = self._door(X, reset=reset, inverse=inverse)
-        if data.kind == "spark":
-            raise TypeError(
-                "AutoScaler takes numpy, pandas, polars, Dask and device data, not a Spark"
-                " DataFrame: fit it on a uniform sample of the rows, e.g."
-                " df.sample(fraction=0.01).toPandas() (df.limit(n) would read the first"
-                " partitions only), and transform with df.mapInPandas.")
-        return data
+        """``X`` through the door."""
+        return self._door(X, reset=reset, inverse=inverse)
 
     def _in_memory(self, X, reset, inverse=False):
         """``X`` through the door as a host array (what the drift report
@@ -408,6 +405,23 @@ class AutoScaler(BaseScaler):
             _fit_chain(chain, arr[:, cols], cols, names, "fit")
         return self
 
+    def _fit_spark(self, X):
+        """Decide on a uniform sample of the rows of the Spark DataFrame ``X``
+        (drawn on the executors, every partition alike) beside the
+        statistics of every row, then fit each chosen method on the frame's
+        columns, each step on what the steps before it make of them
+        (lazily)."""
+        from . import _spark
+
+        names = self._feature_names()
+        sample = _spark.sample_rows(self, X, self.sample_size, seed=self.random_state)
+        self._decide(Profile.of(sample.to_numpy(np.float64), names,
+                                _spark.merged_stats(self, X, what=("moments", "extremes"))))
+        for cols, chain in self.groups_:
+            _fit_chain(chain, X.select(*[_spark.column(names[j]) for j in cols]), cols, names,
+                       "fit")
+        return self
+
     def transform(self, X):
         """Scale each column by the method chosen for it.
 
@@ -415,7 +429,7 @@ class AutoScaler(BaseScaler):
         ----------
         X : array-like of shape (n_samples, n_features)
             Data to scale. NaN values pass through. A Dask collection is
-            scaled block by block, lazily.
+            scaled block by block, a Spark DataFrame batch by batch, lazily.
 
         Returns
         -------
@@ -497,6 +511,13 @@ class AutoScaler(BaseScaler):
                 return data.X.map_partitions(step)
             return data.X.rechunk({1: -1}).map_blocks(
                 step, dtype=np.float32 if data.X.dtype == np.float32 else np.float64)
+        if data.kind == "spark":  # each method maps its columns, found by name, lazily
+            out = data.X
+            for cols, chain in self.groups_:
+                with _named(cols, self._feature_names(), chain):
+                    for est in (chain[::-1] if inverse else chain):
+                        out = (est.inverse_transform if inverse else est.transform)(out)
+            return out
         if data.kind == "device":
             return self._run_device(data, inverse)
         X = data.X

@@ -141,7 +141,7 @@ def _sql_name(name):
     return "`" + name.replace("`", "``") + "`"
 
 
-def _quoted(name):
+def column(name):
     """A reference to the column ``name`` taken literally (dots, spaces, backticks)."""
     from pyspark.sql import functions as F
 
@@ -156,7 +156,7 @@ def _as_floats(X, names):
             and _type(f) not in ("float", "double")}
     if not cast:
         return X
-    return X.select(*[_quoted(c).cast("double").alias(c) if c in cast else _quoted(c)
+    return X.select(*[column(c).cast("double").alias(c) if c in cast else column(c)
                       for c in X.columns])
 
 
@@ -237,7 +237,7 @@ def _summaries(est, X, names, dtype, summarize, whole=False, parts=False, locate
                 "value": pa.array([None if error else pickle.dumps(summary)], pa.binary()),
                 "error": pa.array([error], pa.string())})
 
-    selected = _as_floats(X.select(*[_quoted(n) for n in names]), names)
+    selected = _as_floats(X.select(*[column(n) for n in names]), names)
     found = sorted(_map_in_arrow(selected, run, _SUMMARY).collect(), key=lambda r: r.part)
     for r in found:
         if r.error is not None:
@@ -652,7 +652,7 @@ def sample_rows(est, X, n, seed=0):
     # Bernoulli sampling draws about 1.2 n rows; the n kept are drawn from
     # them here, not the first n (which would favour the first partitions).
     picked = X if total <= n else X.sample(fraction=min(1.0, 1.2 * n / total), seed=seed)
-    selected = _as_floats(picked.select(*[_quoted(c) for c in names]), names)
+    selected = _as_floats(picked.select(*[column(c) for c in names]), names)
     dtype = validate(est, X, reset=not hasattr(est, "n_features_in_"))
     parts = _summaries(est, selected, names, dtype, lambda x, prior, row0: (
         x if prior is None else np.concatenate([prior, x])))

@@ -216,8 +216,8 @@ def test_errors_name_the_column_the_partition_and_the_row(spark):
         ZScoreScaler().fit(spark.createDataFrame([(1.0,)], "y double")).transform(df)
     with pytest.raises(ValueError, match="0 sample"):  # as for an empty array
         ZScoreScaler().fit(df.filter(F.col("x") < -1))
-    with pytest.raises(TypeError, match="sample"):
-        AutoScaler().fit(df)
+    with pytest.raises(TypeError, match="partial_fit takes batches in host memory"):
+        AutoScaler().partial_fit(df)
     fitted = ZScoreScaler().fit(df.filter(F.col("x") < 100))
     for lazy in (fitted.transform(df), UnitNormScaler().transform(df)):  # raised at the action
         with pytest.raises(Exception, match=r"partition 1 .*'x' at row 7\b"):
@@ -304,3 +304,38 @@ def test_set_output_leaves_spark_results_lazy(frames):
         assert_close(collect(out), want)
     with sklearn.config_context(transform_output="polars"):
         assert hasattr(UnitNormScaler().transform(df.select(NAMES)), "rdd")
+
+
+@pytest.mark.parametrize("model", [None, "linear"])
+def test_auto_scaler_decides_on_a_sample_and_fits_on_the_executors(spark, model):
+    # A log-normal, a count with zeros, a code, a sorted ID, a negative left
+    # skew and a column with nulls, in 5 partitions; sorted by the log-normal
+    # column, so that the first partition alone would mislead. With every row
+    # in the sample, the decisions are the in-memory fit's, and so are the
+    # transforms and the inverse.
+    rng = np.random.default_rng(6)
+    n = 3000
+    money = np.sort(rng.lognormal(3, 1, n))
+    counts = rng.poisson(0.7, n).astype(float)
+    code = rng.integers(1, 5, n).astype(float)
+    ident = np.arange(n, dtype=float)
+    left = -rng.gamma(1.5, 2.0, n)
+    holes = rng.normal(10, 2, n)
+    holes[rng.random(n) < 0.1] = np.nan
+    X = np.column_stack([money, counts, code, ident, left, holes])
+    names = ["money", "visits", "grade", "id", "margin", "sensor"]
+    rows = [tuple(None if np.isnan(v) else float(v) for v in r) + (f"r{i}",)
+            for i, r in enumerate(X)]
+    schema = ", ".join(f"{c} double" for c in names) + ", key string"
+    df = spark.createDataFrame(spark.sparkContext.parallelize(rows, 5), schema).cache()
+    memory = pd.DataFrame(X, columns=names)
+    est = AutoScaler(model=model).fit(df.select(*names))
+    ref = AutoScaler(model=model).fit(memory)
+    assert est.report_["method"].tolist() == ref.report_["method"].tolist()
+    assert est.report_["kind"].tolist() == ref.report_["kind"].tolist()
+    first_partition = AutoScaler(model=model).fit(memory.iloc[:n // 5]).report_["method"]
+    assert first_partition[0] != est.report_["method"][0] == "log + zscore"
+    out = est.transform(df)
+    assert out.columns == df.columns
+    assert_close(collect(out, names), ref.transform(memory), 1e-10)
+    assert_close(collect(est.inverse_transform(out), names), X, 1e-10)
