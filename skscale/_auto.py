@@ -206,6 +206,14 @@ class AutoScaler(BaseScaler):
         self.sample_size = sample_size
         self.random_state = random_state
 
+    def _drift_reference(self):
+        from . import _drift
+
+        return _drift.auto(self)
+
+    def _drift_rows(self, X):
+        return self._in_memory(X, False)
+
     def __setstate__(self, state):
         # (a scaler saved by 0.1.0 has the parameters of then: today's get their defaults)
         super().__setstate__(state)

@@ -64,7 +64,8 @@ from contextlib import contextmanager
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
+from sklearn.base import (BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context,
+                          clone)
 from sklearn.utils.validation import (_check_feature_names, _check_n_features, check_is_fitted,
                                       validate_data)
 
@@ -309,6 +310,8 @@ def _detached(est, X):
 class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """The door, tags and conventions common to all skscale estimators."""
 
+    _skeleton = True  # (no model file names it: see skscale._json.classes)
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)  # (scikit-learn wraps transform for set_output)
         for name in ("transform", "fit_transform"):
@@ -450,6 +453,27 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
         from . import _drift
 
         return _drift.check_drift(self, X)
+
+    def _drift_reference(self):
+        """What :meth:`check_drift` sets new data against
+        (:func:`skscale._drift.reference`); a per-sample scaler has none."""
+        from . import _drift
+
+        raise _drift.no_reference(self)
+
+    def _clip_range(self):
+        """``{clip_low, clip_high}`` where the transform clips, else empty."""
+        return {}
+
+    def _drift_rows(self, X):
+        """``X`` as :meth:`check_drift` reads it: rows in memory."""
+        data = self._door(X, reset=False)
+        if data.kind not in ("dense",):
+            raise TypeError(
+                f"check_drift takes numpy, pandas or polars data; got {data.kind} input:"
+                " pass a dense array in memory (X.toarray(), X.compute() or a host copy),"
+                " part by part if need be.")
+        return data.X
 
     def _restored(self):
         """Rebuild what a model file does not hold, after its state is set
@@ -666,3 +690,18 @@ class BaseScaler(VersionStampMixin, OneToOneFeatureMixin, TransformerMixin, Base
 
 # BaseScaler's own fit_transform is TransformerMixin's, wrapped for set_output.
 BaseScaler.fit_transform = _lazy_as_they_are(TransformerMixin.fit_transform)
+
+
+def narrowest_dtype(parts):
+    """The narrowest ``_fit_dtype`` of the parts (as fit notes it)."""
+    return min((np.dtype(p._fit_dtype) for p in parts), key=lambda d: d.itemsize)
+
+
+def fresh_like(first):
+    """An unfitted clone of ``first`` that knows its columns, ready to be
+    given merged statistics."""
+    est = clone(first)
+    est.n_features_in_ = first.n_features_in_
+    if hasattr(first, "feature_names_in_"):
+        est.feature_names_in_ = first.feature_names_in_.copy()
+    return est

@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from . import _array_api, _dask, _spark, _torch
-from ._base import partial_fit_context, unchanged_on_error
+from ._base import fresh_like, partial_fit_context, unchanged_on_error
 from ._columns import COLUMN_MAPS, COLUMN_STATS, ColumnScaler
 from ._errors import named_column
 from ._stats import ColumnStats
@@ -176,6 +176,11 @@ class BatchNormScaler(ColumnScaler):
         self.channel_axis = channel_axis
         self.warm_start = warm_start
 
+    def _drift_reference(self):
+        from . import _drift
+
+        return _drift.batch_norm(self)
+
     @classmethod
     def from_torch(cls, module, batch_size=256, *, frozen=True):
         """A fitted scaler from a trained ``torch.nn.BatchNorm1d`` (``2d``, ``3d``).
@@ -339,8 +344,6 @@ class BatchNormScaler(ColumnScaler):
         order given: each part's steps folded onto the state the earlier
         parts left, as :meth:`_fold` would have (the start values, mean 0
         and variance 1, are replaced by that state)."""
-        from ._merge import fresh_like
-
         est = fresh_like(parts[0])
         mean, var, steps = parts[0].running_mean_, parts[0].running_var_, \
             parts[0].num_batches_tracked_

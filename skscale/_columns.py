@@ -27,8 +27,8 @@ from sklearn.base import _fit_context
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from . import _array_api, _dask, _device, _quantiles, _ranks, _spark
-from ._base import (_FLOATS, BaseScaler, Input, has_callbacks, partial_fit_context,
-                    unchanged_on_error)
+from ._base import (_FLOATS, BaseScaler, Input, fresh_like, has_callbacks, narrowest_dtype,
+                    partial_fit_context, unchanged_on_error)
 from ._kernels import affine, affine_columns
 from ._stats import BOTH, ColumnStats
 
@@ -356,6 +356,8 @@ class ColumnScaler(BaseScaler):
     :class:`RankScaler`).
     """
 
+    _skeleton = True
+
     _clip_bounds = None  # (low, high) for output clipping, set by _learn
     #: The statistics _learn reads: "moments" (count, mean, M2), "extremes" (min, max).
     _stats_needed = BOTH
@@ -390,6 +392,11 @@ class ColumnScaler(BaseScaler):
                 setattr(cls, name, decorate(own) if decorate else own)
 
     # --- learning: statistics in, parameters out
+
+    def _drift_reference(self):
+        from . import _drift
+
+        return _drift.from_stats(self)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -580,8 +587,6 @@ class ColumnScaler(BaseScaler):
         """One scaler from fitted ``parts`` of this class, equal parameters and
         the same columns in the same order (see :func:`skscale.merge`): their
         statistics combined, the parameters learned from them."""
-        from ._merge import fresh_like, narrowest_dtype
-
         est = fresh_like(parts[0])
         est._store(est._combined([p._statistics_so_far() for p in parts]),
                    narrowest_dtype(parts), None)
@@ -672,6 +677,8 @@ class RankScaler(ColumnScaler):
     own way (``_keep``, ``_statistics_so_far``); they have the parameters
     ``sketch_size`` and ``keep_sketch``.
     """
+
+    _skeleton = True
 
     _learned = ColumnScaler._learned + ("_ranks", "_n_rows")
 

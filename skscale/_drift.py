@@ -53,13 +53,16 @@ def reference(est):
     """``{min, max, mean, std, missing, clip_low, clip_high}``: per column,
     what ``est`` learned of its training data (NaN where it learned nothing
     of it) and the input range outside which its transform clips (infinite
-    where it does not)."""
-    for cls in type(est).__mro__:
-        if cls in _REFERENCES:
-            return _REFERENCES[cls](est)
-    raise TypeError(f"{type(est).__name__} scales each row by statistics of its own and"
-                    " learns nothing of the columns' training data, so there is no reference"
-                    " to check new data against.")
+    where it does not).  Each class says which of the references below is
+    its own (``_drift_reference``); a per-sample scaler has none."""
+    return est._drift_reference()
+
+
+def no_reference(est):
+    """The refusal of a scaler that learns nothing of its columns."""
+    return TypeError(f"{type(est).__name__} scales each row by statistics of its own and"
+                     " learns nothing of the columns' training data, so there is no reference"
+                     " to check new data against.")
 
 
 def _nothing(d):
@@ -69,35 +72,18 @@ def _nothing(d):
             "clip_high": np.full(d, np.inf)}
 
 
-def _from_stats(est):
+def from_stats(est):
+    """A column scaler's reference: its statistics core's."""
     s = est.stats_
     ref = _nothing(est.n_features_in_)
     with np.errstate(invalid="ignore", divide="ignore"):
         ref.update(min=s.min, max=s.max, mean=s.mean, std=np.sqrt(s.var(0)),
                    missing=1.0 - s.count / s.n_rows if s.n_rows else ref["missing"])
-    ref.update(_clipping(est))
+    ref.update(est._clip_range())
     return ref
 
 
-def _clipping(est):
-    """The input range outside which ``est``'s transform clips."""
-    from ._log import LogScaler
-    from ._maxabs import MaxAbsScaler
-    from ._minmax import MinMaxScaler
-    from ._quantile import QuantileTransformer
-
-    if isinstance(est, MinMaxScaler) and est.clip:
-        return {"clip_low": est.data_min_, "clip_high": est.data_max_}
-    if isinstance(est, MaxAbsScaler) and est.clip:
-        return {"clip_low": -est.max_abs_, "clip_high": est.max_abs_}
-    if isinstance(est, LogScaler) and est._domain_policy() == "clip":
-        return {"clip_low": est._low}
-    if isinstance(est, QuantileTransformer):  # (0 and 1 beyond the extreme quantiles)
-        return {"clip_low": est.quantiles_[0], "clip_high": est.quantiles_[-1]}
-    return {}
-
-
-def _ranked(est):
+def ranked(est):
     """Quantile and squashing scaling: the count and extremes they rank."""
     r = est._ranks
     ref = _nothing(est.n_features_in_)
@@ -105,11 +91,11 @@ def _ranked(est):
         if est._n_rows:
             ref["missing"] = 1.0 - r["count"] / est._n_rows
     ref.update(min=r["min"], max=r["max"])
-    ref.update(_clipping(est))
+    ref.update(est._clip_range())
     return ref
 
 
-def _power(est):
+def power(est):
     """A power transform: the count (and, with its grid statistics, the
     extremes) of the finite values."""
     ref = _nothing(est.n_features_in_)
@@ -121,7 +107,8 @@ def _power(est):
     return ref
 
 
-def _robust(est):
+def robust(est):
+    """Robust scaling: the count, and the extremes its sketches keep."""
     ref = _nothing(est.n_features_in_)
     with np.errstate(invalid="ignore", divide="ignore"):
         if est._n_rows:
@@ -133,13 +120,14 @@ def _robust(est):
     return ref
 
 
-def _batch_norm(est):
+def batch_norm(est):
+    """Batch normalization: its running mean and variance."""
     ref = _nothing(est.n_features_in_)
     ref.update(mean=est.running_mean_, std=np.sqrt(est.running_var_))
     return ref
 
 
-def _auto(est):
+def auto(est):
     """What AutoScaler measured of each column at fit, and where the first
     step chosen for it clips."""
     r = est._report
@@ -148,36 +136,9 @@ def _auto(est):
         ref[key] = np.array([row[key] for row in r], dtype=np.float64)
     for cols, chain in est.groups_:
         if chain:
-            clip = _clipping(chain[0])
-            for key, value in clip.items():
+            for key, value in chain[0]._clip_range().items():
                 ref[key][cols] = value
     return ref
-
-
-def _scaler(est):
-    from sklearn.utils.validation import check_is_fitted
-
-    check_is_fitted(est)
-    return reference(est.scaler_)
-
-
-def _references():
-    from ._auto import AutoScaler
-    from ._batch_norm import BatchNormScaler
-    from ._columns import ColumnScaler
-    from ._robust import RobustScaler
-    from ._scaler import Scaler
-
-    from ._power import PowerTransformer
-    from ._quantile import QuantileTransformer
-    from ._squashing import SquashingScaler
-
-    return {BatchNormScaler: _batch_norm, RobustScaler: _robust, ColumnScaler: _from_stats,
-            AutoScaler: _auto, Scaler: _scaler, QuantileTransformer: _ranked,
-            SquashingScaler: _ranked, PowerTransformer: _power}
-
-
-_REFERENCES = _references()
 
 
 def counts(est, X, ref=None):
@@ -231,21 +192,7 @@ def report(est, drift, ref=None):
 
 
 def check_drift(est, X):
-    """``est.check_drift(X)``: the report of the rows ``X`` in memory."""
-    from ._auto import AutoScaler
-    from ._scaler import Scaler
-
-    if isinstance(est, Scaler):
-        return check_drift(est._fitted(), X)
+    """``est.check_drift(X)``: the report of the rows ``X`` in memory (as
+    ``est._drift_rows`` reads them)."""
     ref = reference(est)
-    if isinstance(est, AutoScaler):
-        X = est._in_memory(X, False)
-    else:
-        data = est._door(X, reset=False)
-        if data.kind not in ("dense",):
-            raise TypeError(
-                f"check_drift takes numpy, pandas or polars data; got {data.kind} input:"
-                " pass a dense array in memory (X.toarray(), X.compute() or a host copy),"
-                " part by part if need be.")
-        X = data.X
-    return report(est, counts(est, X, ref), ref)
+    return report(est, counts(est, est._drift_rows(X), ref), ref)

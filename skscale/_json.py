@@ -45,11 +45,22 @@ _DTYPES = ("float64", "float32", "float16", "int64", "int32", "int16", "int8", "
 
 def classes():
     """``{name: class}`` of every class a model file may name: the
-    estimators of :data:`skscale.SCALERS`, ``Scaler`` and ``AutoScaler``."""
-    from ._registry import SCALERS
-    from ._scaler import METHODS, Scaler
+    estimators of :data:`skscale.SCALERS`, ``Scaler`` and ``AutoScaler``,
+    found among the loaded subclasses of scikit-learn's ``BaseEstimator``
+    (the skeletons they share, marked ``_skeleton``, left out).  A model's
+    own class is loaded by the time its ``from_dict`` runs, and the classes
+    that hold others (``Scaler``, ``AutoScaler``) load every method;
+    :func:`skscale.io.load_json` loads them all first."""
+    from sklearn.base import BaseEstimator
 
-    return {cls.__name__: cls for cls in (*SCALERS.values(), *METHODS.values(), Scaler)}
+    found, todo = {}, [BaseEstimator]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            todo.append(sub)
+            if (sub.__module__.startswith("skscale.") and not sub.__name__.startswith("_")
+                    and not sub.__dict__.get("_skeleton", False)):
+                found[sub.__name__] = sub
+    return found
 
 
 def _objects():

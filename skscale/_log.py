@@ -207,6 +207,11 @@ class LogScaler(ColumnScaler):
 
     _X_doc = "array-like, or sparse matrix with offset=1,"
 
+    def _clip_range(self):
+        """The input range outside which the transform clips (see
+        :meth:`check_drift`)."""
+        return {"clip_low": self._low} if self._domain_policy() == "clip" else {}
+
     @classmethod
     def from_offsets(cls, offset, *, feature_names=None, n_samples=None, **params):
         """A fitted scaler from the known offset of each feature: ``y =

@@ -83,6 +83,11 @@ class MaxAbsScaler(ColumnScaler):
 
     _X_doc = "array-like or sparse matrix"
 
+    def _clip_range(self):
+        """The input range outside which the transform clips (see
+        :meth:`check_drift`)."""
+        return {"clip_low": -self.max_abs_, "clip_high": self.max_abs_} if self.clip else {}
+
     def _accepts_sparse(self):
         return True  # x / s keeps 0 at 0
 

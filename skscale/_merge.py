@@ -155,18 +155,3 @@ def _in_first_order(scalers):
             order = {c: j for j, c in enumerate(other)}
             out.append(select_columns(s, np.array([order[c] for c in names])))
     return out
-
-
-def narrowest_dtype(parts):
-    """The narrowest ``_fit_dtype`` of the parts (as fit notes it)."""
-    return min((np.dtype(p._fit_dtype) for p in parts), key=lambda d: d.itemsize)
-
-
-def fresh_like(first):
-    """An unfitted clone of ``first`` that knows its columns, ready to be
-    given merged statistics."""
-    est = clone(first)
-    est.n_features_in_ = first.n_features_in_
-    if hasattr(first, "feature_names_in_"):
-        est.feature_names_in_ = first.feature_names_in_.copy()
-    return est

@@ -93,6 +93,11 @@ class MinMaxScaler(ColumnScaler):
         self.clip = clip
         self.copy = copy
 
+    def _clip_range(self):
+        """The input range outside which the transform clips (see
+        :meth:`check_drift`)."""
+        return {"clip_low": self.data_min_, "clip_high": self.data_max_} if self.clip else {}
+
     @classmethod
     def from_range(cls, data_min, data_max, *, feature_names=None, n_samples=None, **params):
         """A fitted scaler from the known minimum and maximum of each feature.

@@ -142,6 +142,11 @@ class PowerTransformer(ColumnScaler):
 
     _X_doc = "array-like"
 
+    def _drift_reference(self):
+        from . import _drift
+
+        return _drift.power(self)
+
     @classmethod
     def from_lambdas(cls, lambdas, mean=None, std=None, *, feature_names=None, n_samples=None,
                      **params):

@@ -129,6 +129,17 @@ class QuantileTransformer(RankScaler):
 
     _X_doc = "array-like"
 
+    def _clip_range(self):
+        """The input range outside which the transform clips (see
+        :meth:`check_drift`)."""
+        # (0 and 1 beyond the extreme quantiles)
+        return {"clip_low": self.quantiles_[0], "clip_high": self.quantiles_[-1]}
+
+    def _drift_reference(self):
+        from . import _drift
+
+        return _drift.ranked(self)
+
     def fit(self, X, y=None):
         """Learn the exact quantiles of each feature at ``n_quantiles`` levels.
 

@@ -132,6 +132,11 @@ class RobustScaler(RankScaler):
     _X_doc = "array-like, or sparse matrix with with_centering=False,"
     _sparse_error = ValueError  # as RobustScaler's "Cannot center sparse matrices"
 
+    def _drift_reference(self):
+        from . import _drift
+
+        return _drift.robust(self)
+
     def _accepts_sparse(self):
         return not self.with_centering
 

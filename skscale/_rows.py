@@ -94,6 +94,8 @@ class RowScaler(BaseScaler):
     ``inverse_transform`` needs the statistics.
     """
 
+    _skeleton = True
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.requires_fit = False

@@ -67,6 +67,15 @@ class Scaler(BaseScaler):
 
     _parameter_constraints = {"method": [StrOptions(set(METHODS))], "params": [None, dict]}
 
+    def _drift_reference(self):
+        check_is_fitted(self)
+        return self.scaler_._drift_reference()
+
+    def check_drift(self, X):
+        return self._fitted().check_drift(X)
+
+    check_drift.__doc__ = BaseScaler.check_drift.__doc__
+
     def set_params(self, **params):
         """Set parameters; ``params__<name>`` sets one parameter of the method.
 

@@ -132,6 +132,11 @@ class SquashingScaler(RankScaler):
     _skips_infinite = True  # (they map to the bounds)
     _resumable_params = {"keep_sketch": "auto"}
 
+    def _drift_reference(self):
+        from . import _drift
+
+        return _drift.ranked(self)
+
     def fit(self, X, y=None):
         """Learn the exact median, percentiles and extremes of each feature.
 

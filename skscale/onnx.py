@@ -94,6 +94,7 @@ def register():
         raise ImportError('skscale.onnx needs skl2onnx and onnx: pip install "skscale[onnx]"'
                           ) from err
 
+    from . import _scaler  # noqa: F401  (loads every estimator class a model may be)
     from ._json import classes
 
     for name, cls in classes().items():
