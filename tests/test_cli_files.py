@@ -17,7 +17,6 @@ import stat
 import subprocess
 import sys
 import threading
-import time
 import zipfile
 
 import joblib
@@ -31,7 +30,7 @@ import skops.io as sio
 
 import skscale
 from skscale import SCALERS
-from skscale.cli import main
+from skscale.cli import main, outputs
 
 
 def run(capsys, *argv):
@@ -243,9 +242,10 @@ def test_stale_temporary_files_of_the_same_output_are_removed(folder, capsys):
     other = folder / ".other.csv.skscale-0123abcd.tmp"
     for path in (old, fresh, other):
         path.write_text("left by a killed run")
-    two_days_ago = time.time() - 2 * 24 * 3600
+    # (twice the age at which a temporary file counts as left behind)
+    long_ago = os.stat(fresh).st_mtime - 2 * outputs.STALE_AFTER
     for path in (old, other):
-        os.utime(path, (two_days_ago, two_days_ago))
+        os.utime(path, (long_ago, long_ago))
     assert run(capsys, "transform", folder / "m.skops", folder / "t.csv",
                "-o", folder / "out.csv")[0] == 0
     assert not old.exists()
