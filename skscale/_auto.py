@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _array_api, _frames
 from ._base import BaseScaler, partial_fit_context, unchanged_on_error
 from ._columns import inverse_of_columns, select_columns
-from ._diagnose import Diagnosis, kind_of, shape_of, shared_range
+from ._diagnose import SHAPE_FROM, Diagnosis, kind_of, shape_of, shared_range
 from ._errors import column_label, raise_non_finite
 from ._profile import Profile
 from ._registry import SCALERS, column_methods
@@ -132,9 +132,10 @@ class AutoScaler(BaseScaler):
         for arrays): those columns are scaled by min-max over that range.
     sparse_zeros : float, default=0.5
         Share of zeros from which a column counts as sparse.
-    shape : float, default=0.3
+    shape : float, default=0.4
         Distance from a normal shape from which a shape-changing map is
-        considered.
+        considered (0.4: about a gamma distribution of shape 8, moment
+        skewness 0.7, or a log-normal one of sigma 0.2).
     far_out : float, default=0.01
         Share of values beyond 3 IQR of the quartiles (after the best map)
         from which a column counts as having outliers.
@@ -195,7 +196,7 @@ class AutoScaler(BaseScaler):
 
     _learned = ("_report",)
 
-    def __init__(self, *, model=None, rules=None, bounds=None, sparse_zeros=0.5, shape=0.3,
+    def __init__(self, *, model=None, rules=None, bounds=None, sparse_zeros=0.5, shape=SHAPE_FROM,
                  far_out=0.01, sample_size=100_000, random_state=0):
         self.model = model
         self.rules = rules
@@ -217,7 +218,7 @@ class AutoScaler(BaseScaler):
     def __setstate__(self, state):
         # (a scaler saved by 0.1.0 has the parameters of then: today's get their defaults)
         super().__setstate__(state)
-        for name, default in (("shape", 0.3), ("far_out", 0.01), ("sample_size", 100_000),
+        for name, default in (("shape", SHAPE_FROM), ("far_out", 0.01), ("sample_size", 100_000),
                               ("random_state", 0)):
             vars(self).setdefault(name, default)
 
