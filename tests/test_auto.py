@@ -226,6 +226,21 @@ def test_counts_get_log1p_and_positive_values_plain_log():
                                    rtol=1e-9, atol=1e-12)
 
 
+def test_mild_skew_is_left_to_zscore_and_marked_skew_is_reshaped():
+    # Gamma columns of known skewness (2 / sqrt(shape)), checked with scipy:
+    # shape 32 (0.35) and 12 (0.58) are mild, shape 2 (1.41) and 1 (2) marked.
+    from scipy.stats import skew
+    rng = np.random.default_rng(3)
+    X = np.column_stack([rng.gamma(k, 1.0, 5000) for k in (32, 12, 2, 1)])
+    assert np.allclose(skew(X), 2 / np.sqrt([32, 12, 2, 1]), rtol=0.2)
+    report = AutoScaler().fit(X).report_
+    assert list(report["method"][:2]) == ["zscore", "zscore"]
+    assert set(report["method"][2:]) <= {"power", "log + zscore"}
+    assert (report["normality"][:2] < 0.4).all() and (report["normality"][2:] > 0.6).all()
+    # the threshold is a parameter: from 0.2 the milder columns get a map too
+    assert (AutoScaler(shape=0.2).fit(X).report_["method"] != "zscore").sum() >= 3
+
+
 def test_power_and_squashing_steps_agree_with_sklearn_and_skrub():
     from skrub import SquashingScaler
     from sklearn.preprocessing import PowerTransformer
