@@ -454,6 +454,14 @@ def test_power_loop_agrees_with_numpy_kernel(method):
     left = _compiled.power_loop(X, np.empty_like(X), est._map, method == "box-cox",
                                 _blocks.block_bounds(*X.shape), 2)
     assert 0 < left.size < n if method == "yeo-johnson" else left.size < n
+    fresh, same = np.empty_like(X), X.copy()  # in place: the rows left stay as they were
+    bounds = _blocks.block_bounds(*X.shape)
+    _compiled.power_loop(X, fresh, est._map, method == "box-cox", bounds, 2)
+    np.testing.assert_array_equal(
+        _compiled.power_loop(same, same, est._map, method == "box-cox", bounds, 2), left)
+    done = np.setdiff1d(np.arange(n), left)
+    np.testing.assert_array_equal(same[left], X[left])
+    np.testing.assert_array_equal(same[done], fresh[done])
     with _config.config_context(compiled=True):
         got = est.transform(X)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
