@@ -227,19 +227,27 @@ def log_loop(X, out, shift, log_base, bounds, n_threads):
     return int(bad.argmax()) if bad.any() else -1
 
 
-def power_loop(X, out, P, zero1, box_cox, bounds, n_threads):
+#: Rows of a tile of the power loop: about this many values a tile, so its
+#: scratch (the parameters repeated along it) stays in L1.
+POWER_TILE = 512
+
+
+def power_loop(X, out, P, box_cox, bounds, n_threads):
     """The near side of :func:`skscale._maps.power`'s forward map in one
-    compiled pass over the blocks of rows ``bounds[b]:bounds[b + 1]``
-    (``out`` may be ``X``), with its per-feature arrays ``P`` where every
-    ``|a1|`` allows ``exp`` for ``expm1`` (``P["fast"]``).  Returns the rows
-    left unwritten for the numpy kernel: those with a value on the far side
-    of the reference point, one the map refuses, an infinity or an
-    exponent beyond +-700."""
-    unusual = np.zeros(X.shape[0], dtype=np.uint8)
-    sign = np.zeros(X.shape[1]) if box_cox else np.ascontiguousarray(P["sign"])
-    args = [np.ascontiguousarray(P[k]) for k in ("c", "pc", "l1", "a1", "b1", "b1_fast")]
+    compiled pass over the blocks of rows ``bounds[b]:bounds[b + 1]`` of the
+    C-contiguous ``X`` (``out``, also C-contiguous, may be ``X``), with its
+    per-feature arrays ``P``.  Returns the rows left for the numpy kernel
+    (unwritten where ``out`` is ``X``): those with a value on the far side
+    of the reference point, one the map refuses, an infinity, an exponent
+    beyond +-700 or a result beyond ``out``'s type."""
+    n, d = X.shape
+    unusual = np.zeros(n, dtype=np.uint8)
+    sign = np.zeros(d) if box_cox else np.ascontiguousarray(P["sign"], dtype=np.float64)
+    args = [np.ascontiguousarray(P[k], dtype=np.float64) for k in ("c", "pc", "l1", "a1", "b1")]
+    limit = _FLOAT32_OVERFLOW if out.dtype == np.float32 else np.inf
     with _parallel(n_threads):
-        _load()._power_loop(X, out, *args, sign, np.ascontiguousarray(zero1), bool(box_cox),
+        _load()._power_loop(X.reshape(-1), out.reshape(-1), d, *args, sign, bool(box_cox),
+                            limit, max(1, POWER_TILE // max(d, 1)), np.may_share_memory(X, out),
                             bounds, unusual)
     return np.flatnonzero(unusual)
 

@@ -226,6 +226,9 @@ def _branch_moments(v, branch, raw=False, compiled=False):
     with np.errstate(divide="ignore"):
         inv = np.where(zero, 0.0, 1.0 / np.where(zero, 1.0, l))[:, None]  # (a product is cheaper)
     series = np.abs(l) * float(np.abs(v).max()) < _SERIES
+    # g_l = (t (1 + e) - g) / l: the division applied to its sums, not to
+    # every value (rows of l = 0 or of the series hold g_l itself)
+    scale_l = np.where(zero | series, 1.0, inv[:, 0])
     piece = max(_PIECE, (1 << 16) // G)
     parts = []
     e, gl = np.empty((G, min(piece, v.size))), np.empty((G, min(piece, v.size)))
@@ -240,8 +243,7 @@ def _branch_moments(v, branch, raw=False, compiled=False):
             np.multiply(ee, t, out=gg)
             np.add(gg, t, out=gg)                      # t (1 + e)
             np.multiply(ee, inv, out=ee)               # g
-            np.subtract(gg, ee, out=gg)
-            np.multiply(gg, inv, out=gg)               # g_l
+            np.subtract(gg, ee, out=gg)                # g_l / scale_l
             if zero.any():
                 ee[zero] = t
                 gg[zero] = t * t / 2
@@ -251,11 +253,11 @@ def _branch_moments(v, branch, raw=False, compiled=False):
             mean = ee.sum(axis=1) / m
             np.subtract(ee, mean[:, None], out=ee)    # deviations of g
             resid = ee.sum(axis=1)
-            mean_l = gg.sum(axis=1) / m
-            # (einsum, not BLAS: these run on the kernels' threads, where
-            # BLAS's own threads would fight them for the cores)
-            m2 = np.einsum("ij,ij->i", ee, ee)
-            cm = np.einsum("ij,ij->i", ee, gg)
+            mean_l = gg.sum(axis=1) * scale_l / m
+            # (a product in place, then numpy's pairwise sum: einsum took
+            # twice as long; BLAS's threads would fight the kernels' own)
+            cm = np.multiply(gg, ee, out=gg).sum(axis=1) * scale_l
+            m2 = np.multiply(ee, ee, out=ee).sum(axis=1)
             m2 -= resid * resid / m
             cm -= mean_l * resid
             parts.append((np.full(G, float(m)), mean + resid / m, m2, mean_l, cm))

@@ -9,7 +9,9 @@ loops are compiled in each process instead of cached.
 
 import math
 
+import llvmlite.ir
 import numba
+import numba.extending
 import numpy as np
 
 _CACHE = bool(numba.config.CACHE_DIR)
@@ -358,81 +360,122 @@ def _log_loop(x, out, shift, log_base, bounds, bad):
                 out_row[j] = y if a == a and a != 0.0 else a / log_base
 
 
-# exp by fdlibm's reduction, in the form that vectorizes: w = k ln 2 + r
-# with k = rint(w / ln 2) (ln 2 split in two, so k ln 2 is exact), exp(r)
-# = 1 + 2r / (2 - c) with c = r - r**2 P(r**2), the minimax polynomial of
-# fdlibm's exp, and 2**k built from its bits by the caller.  Within 1 ulp of
-# the exact value, as the C library's is (tests/test_compiled.py measures it).
 _INV_LN2 = 1.44269504088896338700e+00
-_EXP_P = (1.66666666666666019037e-01, -2.77777777770155933842e-03,
-          6.61375632143793436117e-05, -1.65339022054652515390e-06,
-          4.13813679705723846039e-08)
+
+
+# Bit casts of one float64: a loop then takes floats apart value by value,
+# not through arrays viewed as integers, and vectorizes whole.
+@numba.extending.intrinsic
+def _bits(typingctx, x):
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], llvmlite.ir.IntType(64))
+    return numba.types.uint64(numba.types.float64), codegen
+
+
+@numba.extending.intrinsic
+def _float(typingctx, x):
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], llvmlite.ir.DoubleType())
+    return numba.types.float64(numba.types.uint64), codegen
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _exp_reduced(w, k, scale):
-    # |w| <= 700, k = rint(w / ln 2) as a float, scale = 2**k
-    p1, p2, p3, p4, p5 = _EXP_P
-    hi = w - k * _LN2_HI
-    lo = k * _LN2_LO
-    r = hi - lo
-    t = r * r
-    c = r - t * (p1 + t * (p2 + t * (p3 + t * (p4 + t * p5))))
-    return (1.0 - ((lo - (r * c) / (2.0 - c)) - hi)) * scale
+def _power_log(v, c, pc, sign, positive):
+    # (t, flag) for one value, without branches (see _power_loop)
+    a = (v - c) * pc
+    u = 1.0 + a
+    ub = _bits(u)
+    # u = 2**k * m, m in [sqrt(2)/2, sqrt(2)) (as _log_loop)
+    high = (ub >> np.uint64(32)) + np.uint64(0x3ff00000 - 0x3fe6a09e)
+    k = np.float64(np.int32(high >> np.uint64(20)) - np.int32(0x3ff))
+    m = _float((((high & np.uint64(0xfffff)) + np.uint64(0x3fe6a09e)) << np.uint64(32))
+               | (ub & np.uint64(0xffffffff)))
+    t = _log1p_reduced(a, u, m, k)
+    t = t if a == a and a != 0.0 else a  # NaN passes through (its bits give a number)
+    # (a is NaN for a number where a parameter is not finite)
+    flag = (v * sign < 0.0) | (positive & (v <= 0.0)) | (a <= -1.0) | (abs(a) == np.inf) \
+        | ((a != a) & (v == v))
+    return t, flag
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _power_exp(t, l1, a1, b1, limit):
+    # (y, flag) for one t, without branches.  expm1, not exp(w) - 1: a1
+    # grows as the spread shrinks beside the mean, and would magnify exp's
+    # rounding near 1.
+    w = l1 * t
+    hi, rest, scale_bits = _expm1_parts(w)
+    s = _float(np.uint64(scale_bits))
+    e = ((s - 1.0) + s * hi) + s * rest
+    y = a1 * (t if l1 == 0.0 else e) + b1
+    y = y if t == t else t
+    return y, (abs(w) > 700.0) | (not abs(y) <= limit) & (t == t)
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _power_tile(x, dst, t, c, pc, l1, a1, b1, sign, positive, limit):
+    # dst = y of x, the parameters tiled to x's length (t: scratch);
+    # whether any value is flagged.  Two loops, each vectorized whole (one
+    # took 25% longer).  Slices indexed from 0: numba's wrap of a negative
+    # index would turn the loads into gathers.
+    bad = False
+    for i in range(x.shape[0]):
+        t[i], flag = _power_log(np.float64(x[i]), c[i], pc[i], sign[i], positive)
+        bad |= flag
+    for i in range(x.shape[0]):
+        dst[i], flag = _power_exp(t[i], l1[i], a1[i], b1[i], limit)
+        bad |= flag
+    return bad
 
 
 @numba.njit(parallel=True, cache=_CACHE, error_model="numpy")
-def _power_loop(x, out, c, pc, l1, a1, b1, b1_fast, sign, zero1, positive, bounds, unusual):
-    # The near side of skscale._maps.power's forward map, row by row:
-    # t = log1p((x - c) * pc), y = a1 * exp(l1 * t) + (b1 - a1), or a1 t +
-    # b1 where l1 is 0.  A row holding a value on the other side (sign * x
-    # < 0), one the map refuses (positive only: x <= 0), an infinity, or an
-    # exponent beyond +-700 is left as it is (X itself, in place) and
-    # flagged for the numpy kernel; NaN passes through.
-    n_blocks, d = len(bounds) - 1, np.uint64(x.shape[1])
-    for b in numba.prange(n_blocks):
-        a_row, u, m, k = np.empty(d), np.empty(d), np.empty(d), np.empty(d)
-        t_row, w_row, kk, scale = np.empty(d), np.empty(d), np.empty(d), np.empty(d)
-        u_bits, m_bits = u.view(np.uint64), m.view(np.uint64)
-        scale_bits = scale.view(np.int64)
-        for i in range(bounds[b], bounds[b + 1]):
-            row, flag = x[i], False
+def _power_loop(x, out, d, c, pc, l1, a1, b1, sign, positive, limit, tile_rows, in_place,
+                bounds, unusual):
+    # The near side of skscale._maps.power's forward map on the flat
+    # (C-order) x of rows of d values: t = log1p((x - c) * pc), y = a1 *
+    # expm1(l1 * t) + b1, or a1 t + b1 where l1 is 0.  A row holding a value
+    # on the other side (sign * x < 0), one the map refuses (positive only:
+    # x <= 0), an infinity, an exponent beyond +-700, a result beyond
+    # ``limit`` or NaN from a number is flagged for the numpy kernel and, in
+    # place, left as it is; NaN passes through.  Tiles of whole rows run as
+    # flat loops, the parameters repeated to the tile's length: along rows
+    # of 20 values the vector loop left a scalar remainder on every row.
+    size = tile_rows * d
+    for blk in numba.prange(len(bounds) - 1):
+        tc, tpc, tl1, ta1 = np.empty(size), np.empty(size), np.empty(size), np.empty(size)
+        tb1, tsign, buf = np.empty(size), np.empty(size), np.empty(size, out.dtype)
+        tt = np.empty(size)
+        for r in range(tile_rows):
             for j in range(d):
-                v = np.float64(row[j])
-                a = (v - c[j]) * pc[j]
-                flag |= (v * sign[j] < 0.0) | (positive & (v <= 0.0)) | (a <= -1.0) | \
-                    (abs(a) == np.inf)
-                a_row[j], u[j] = a, 1.0 + a
-            if flag:
-                unusual[i] = 1
+                i = r * d + j
+                tc[i], tpc[i], tl1[i], ta1[i] = c[j], pc[j], l1[j], a1[j]
+                tb1[i], tsign[i] = b1[j], sign[j]
+        for r0 in range(bounds[blk], bounds[blk + 1], tile_rows):
+            rows = min(tile_rows, bounds[blk + 1] - r0)
+            s, n = r0 * d, rows * d
+            # in place, the tile is written only once no row of it is flagged
+            # (two calls: one slice chosen at run time would not vectorize)
+            if in_place:
+                bad = _power_tile(x[s:s + n], buf[:n], tt, tc, tpc, tl1, ta1, tb1, tsign,
+                                  positive, limit)
+            else:
+                bad = _power_tile(x[s:s + n], out[s:s + n], tt, tc, tpc, tl1, ta1, tb1,
+                                  tsign, positive, limit)
+            if not bad:
+                if in_place:
+                    out[s:s + n] = buf[:n]
                 continue
-            for j in range(d):  # u = 2**k * m, m in [sqrt(2)/2, sqrt(2)) (as _log_loop)
-                high = (u_bits[j] >> np.uint64(32)) + np.uint64(0x3ff00000 - 0x3fe6a09e)
-                k[j] = np.float64(np.int32(high >> np.uint64(20)) - np.int32(0x3ff))
-                m_bits[j] = ((((high & np.uint64(0xfffff)) + np.uint64(0x3fe6a09e))
-                              << np.uint64(32)) | (u_bits[j] & np.uint64(0xffffffff)))
-            for j in range(d):
-                a = a_row[j]
-                t = _log1p_reduced(a, u[j], m[j], k[j]) if a != 0.0 else a
-                w = l1[j] * t
-                t_row[j], w_row[j] = t, w
-                flag |= abs(w) > 700.0
-                q = np.floor(w * _INV_LN2 + 0.5)
-                q = q if abs(w) <= 700.0 else 0.0  # (NaN, and rows flagged, build 2**0)
-                kk[j] = q
-                scale_bits[j] = (np.int64(q) + np.int64(1023)) << np.int64(52)
-            if flag:
-                unusual[i] = 1
-                continue
-            out_row = out[i]
-            for j in range(d):
-                a = a_row[j]
-                if zero1[j]:
-                    y = a1[j] * t_row[j] + b1[j]
-                else:
-                    y = a1[j] * _exp_reduced(w_row[j], kk[j], scale[j]) + b1_fast[j]
-                out_row[j] = y if a == a else a
-
+            for r in range(rows):
+                row_bad = False
+                for j in range(d):
+                    t, flag = _power_log(np.float64(x[s + r * d + j]), c[j], pc[j], sign[j],
+                                         positive)
+                    _, flag2 = _power_exp(t, l1[j], a1[j], b1[j], limit)
+                    row_bad |= flag | flag2
+                if row_bad:
+                    unusual[r0 + r] = 1
+                elif in_place:
+                    out[s + r * d:s + (r + 1) * d] = buf[r * d:(r + 1) * d]
 
 # The loops below take one column of a DataFrame (a 1-D array); the caller
 # runs them on several columns at once from a thread pool (nogil), so they
@@ -641,40 +684,39 @@ def _column_affine(x, valid, bit0, out, first, scale, second, inverse, clip, low
 
 
 # expm1 in the form that vectorizes (numba's calls the C library's, scalar:
-# 3x slower than numpy's here): w = k ln 2 + r with |r| <= ln 2 / 2 as in
-# _exp_reduced, expm1(r) by its Taylor polynomial to r**13 (the next term is
-# below 2e-17 of it), and expm1(w) = 2**k expm1(r) + (2**k - 1), where k = 0
-# for |w| < 0.34 keeps the relative accuracy near 0 (within 1 ulp of the
-# exact value; tests/test_compiled.py measures it).  Beyond w = 709 the result
-# is inf (the moments that use it overflow there anyway: out of reach).
-_T = tuple(1.0 / math.factorial(i) for i in range(14))
+# 3x slower than numpy's here), by fdlibm's exp: w = k ln 2 + r with k =
+# rint(w / ln 2) and r = hi - lo (ln 2 split in two, so k ln 2 is exact),
+# expm1(r) = r + r c / (2 - c) with c = r - r**2 P(r**2), P the minimax
+# polynomial of fdlibm's exp, and expm1(w) = 2**k expm1(r) + (2**k - 1),
+# where k = 0 for |w| < 0.34 keeps the relative accuracy near 0 (within 1 ulp
+# of the exact value; tests/test_compiled.py measures it).  Beyond w = 709
+# the result is inf (the moments that use it overflow there anyway: out of
+# reach).  (A Taylor polynomial to r**13 instead of the quotient was 25%
+# slower.)
+_EXP_P = (1.66666666666666019037e-01, -2.77777777770155933842e-03,
+          6.61375632143793436117e-05, -1.65339022054652515390e-06,
+          4.13813679705723846039e-08)
 
 
 @numba.njit(inline="always", error_model="numpy")
 def _expm1_parts(w):
-    # (r, expm1(r) - r, the bits of 2**k) for w clamped to [-60, 709]
+    # (hi, expm1(r) - hi, the bits of 2**k) for w clamped to [-60, 709]
+    p1, p2, p3, p4, p5 = _EXP_P
     wc = min(max(w, -60.0), 709.0)
     k = np.floor(wc * _INV_LN2 + 0.5)
-    r = (wc - k * _LN2_HI) - k * _LN2_LO
-    p = _T[12] + r * _T[13]
-    p = _T[11] + r * p
-    p = _T[10] + r * p
-    p = _T[9] + r * p
-    p = _T[8] + r * p
-    p = _T[7] + r * p
-    p = _T[6] + r * p
-    p = _T[5] + r * p
-    p = _T[4] + r * p
-    p = _T[3] + r * p
-    p = _T[2] + r * p
-    return r, r * (r * p), (np.int64(k) + np.int64(1023)) << np.int64(52)
+    hi = wc - k * _LN2_HI
+    lo = k * _LN2_LO
+    r = hi - lo
+    t = r * r
+    c = r - t * (p1 + t * (p2 + t * (p3 + t * (p4 + t * p5))))
+    return hi, (r * c) / (2.0 - c) - lo, (np.int64(k) + np.int64(1023)) << np.int64(52)
 
 
 @numba.njit(nogil=True, cache=_CACHE, error_model="numpy")
 def _expm1_chunk(x, lam, r, rest, scale_bits, scale, e):
     # e = expm1(lam x) over the chunk x (r, rest, scale: scratch), as
-    # (2**k - 1) + 2**k r, both exact, then + 2**k (expm1(r) - r): within an
-    # ulp where 2**k expm1(r) + (2**k - 1) is not (just above ln 2 / 2).
+    # (2**k - 1) + 2**k hi, both exact, then + 2**k (expm1(r) - hi): within
+    # an ulp where 2**k expm1(r) + (2**k - 1) is not (just above ln 2 / 2).
     m = x.shape[0]
     for i in range(m):
         r[i], rest[i], scale_bits[i] = _expm1_parts(lam * x[i])

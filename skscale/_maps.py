@@ -451,12 +451,11 @@ def power(X, out, p, *, inverse=False, box_cox=False, feature_names=None):
     zero1, zero2 = P["l1"] == 0, P["l2"] == 0
     l1 = np.where(zero1, 1.0, P["l1"])  # (columns at 0 are redone below)
     unknown = np.isnan(P["l1"])  # (no training value: NaN out)
-    if not inverse and P["fast"] and not unknown.any() and _compiled.wanted(X) \
-            and X.flags.c_contiguous:
+    if not inverse and not unknown.any() and _compiled.wanted(X) and X.flags.c_contiguous \
+            and out.flags.c_contiguous:
         # The compiled loop does the near side in one pass; the rows it
         # leaves (the far side, what it refuses) take the numpy kernel below.
-        left = _compiled.power_loop(X, out, P, zero1, box_cox,
-                                    block_bounds(*X.shape), n_threads())
+        left = _compiled.power_loop(X, out, P, box_cox, block_bounds(*X.shape), n_threads())
         numpy_map = functools.partial(_power_numpy, P=P, zero1=zero1, zero2=zero2, l1=l1,
                                       unknown=unknown, inverse=inverse, box_cox=box_cox,
                                       feature_names=feature_names)

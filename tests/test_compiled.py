@@ -434,22 +434,6 @@ def test_log_loop_errors_name_the_input_like_numpy(monkeypatch, in_place, bad, m
         assert Xc[2000, 1] == bad  # the bad row itself is never overwritten
 
 
-def test_exp_of_the_power_loop_is_within_one_ulp():
-    # The compiled power transform's exp (fdlibm's reduction), against a
-    # correctly rounded reference over the exponents it takes.
-    import mpmath
-    from reference import correctly_rounded
-
-    loops = _compiled._load()
-    rng = np.random.default_rng(8)
-    w = np.concatenate([rng.uniform(-700, 700, 3000), rng.uniform(-1, 1, 3000),
-                        rng.normal(0, 1e-8, 500), [0.0, -0.0, 700.0, -700.0, 1e-300]])
-    k = np.floor(w * loops._INV_LN2 + 0.5)
-    got = np.array([loops._exp_reduced(v, q, 2.0 ** q) for v, q in zip(w, k)])
-    exact = correctly_rounded(mpmath.exp, w)
-    assert np.max(np.abs(got - exact) / np.spacing(exact)) <= 1.0
-
-
 @pytest.mark.parametrize("method", ["yeo-johnson", "box-cox"])
 def test_power_loop_agrees_with_numpy_kernel(method):
     from skscale import PowerTransformer
@@ -467,14 +451,21 @@ def test_power_loop_agrees_with_numpy_kernel(method):
     # far-side values (column 2, both signs) and lambdas of 0 leave rows to numpy
     with _config.config_context(compiled=False):
         want = est.transform(X)
-    left = _compiled.power_loop(X, np.empty_like(X), dict(est._map, b1_fast=est._map["b1"] -
-                                est._map["a1"]), est._map["l1"] == 0, method == "box-cox",
+    left = _compiled.power_loop(X, np.empty_like(X), est._map, method == "box-cox",
                                 _blocks.block_bounds(*X.shape), 2)
     assert 0 < left.size < n if method == "yeo-johnson" else left.size < n
+    fresh, same = np.empty_like(X), X.copy()  # in place: the rows left stay as they were
+    bounds = _blocks.block_bounds(*X.shape)
+    _compiled.power_loop(X, fresh, est._map, method == "box-cox", bounds, 2)
+    np.testing.assert_array_equal(
+        _compiled.power_loop(same, same, est._map, method == "box-cox", bounds, 2), left)
+    done = np.setdiff1d(np.arange(n), left)
+    np.testing.assert_array_equal(same[left], X[left])
+    np.testing.assert_array_equal(same[done], fresh[done])
     with _config.config_context(compiled=True):
         got = est.transform(X)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
-    # exp and log1p within an ulp each, a1 at most 1e3: to 1e-12 of the unit
+    # expm1 and log1p within an ulp each: to 1e-12 of the unit
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
     if method == "box-cox":  # a value the map refuses is named by its row in X
         bad = X.copy()
@@ -482,6 +473,28 @@ def test_power_loop_agrees_with_numpy_kernel(method):
         with _config.config_context(compiled=True), \
                 pytest.raises(ValueError, match=f"at row {n - 5}: -1.0 is not positive"):
             est.transform(bad)
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+def test_power_loop_leaves_float32_overflow_to_numpy(in_place):
+    # ((x + 1)**3 - 1) / 3 at x = 1e14 is beyond float32's range: an error
+    # naming the row on both kernels, never an infinity
+    from skscale import PowerTransformer
+
+    X = np.random.default_rng(11).uniform(0, 10, (3 * _blocks.block_rows(2) + 5, 2))
+    X = X.astype(np.float32)
+    X[2000, 1] = 1e14
+    est = PowerTransformer.from_lambdas([3.0, 3.0], standardize=False, copy=not in_place)
+    for compiled in (True, False):
+        with _config.config_context(compiled=compiled), \
+                pytest.raises(ValueError, match="olumn 1 at row 2000: .* beyond the range"):
+            est.transform(X.copy())
+    X[2000, 1] = 1e12  # within range: the kernels agree
+    with _config.config_context(compiled=True):
+        got = est.transform(X.copy())
+    with _config.config_context(compiled=False):
+        want = est.transform(X.copy())
+    np.testing.assert_allclose(got, want, rtol=2 ** -23, atol=0)
 
 
 def test_expm1_of_the_power_moments_is_within_one_ulp():
