@@ -76,7 +76,8 @@ class ColumnStats:
         values are skipped.  Given the statistics of earlier rows as
         ``prior``, returns those of all rows, merged in the same step.
         """
-        if sample_weight is None and X.flags.c_contiguous and _compiled.wanted(X):
+        seen = 0 if prior is None else int(prior.n_rows) * X.shape[1]
+        if sample_weight is None and X.flags.c_contiguous and _compiled.wanted(X, seen):
             stats = _compiled_stats(X, what, prior)
             if stats is not None:
                 return stats

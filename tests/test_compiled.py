@@ -542,3 +542,32 @@ def test_power_fit_by_compiled_moments_agrees_with_numpy(method):
     with _config.config_context(compiled=True):
         got = PowerTransformer(method=method).fit(X).lambdas_
     np.testing.assert_allclose(got, want, rtol=1e-9)
+
+
+def test_a_stream_of_small_batches_takes_the_compiled_loops_once_it_is_large(monkeypatch):
+    # Under compiled="auto", batches below MIN_SIZE values take the numpy
+    # kernels until the stream has seen MIN_SIZE values in all; then the
+    # compiled loops, and the statistics still agree with numpy's own.
+    from skscale import ZScoreScaler, _compiled, _stats
+
+    monkeypatch.setitem(_config._CONFIG, "compiled", "auto")
+    monkeypatch.setattr(_compiled, "MIN_SIZE", 4_000)
+    took = []
+    real = _stats._compiled_stats
+    monkeypatch.setattr(_stats, "_compiled_stats",
+                        lambda X, what, prior: took.append(len(X)) or real(X, what, prior))
+    X = np.random.default_rng(5).normal(1e3, 2.0, (1_000, 10))
+    scaler = ZScoreScaler()
+    for batch in np.array_split(X, 10):  # 1,000 values each
+        scaler.partial_fit(batch)
+    assert len(took) == 7  # batches 4 to 10: with their own, 4,000 values or more
+    ZScoreScaler().fit(X[:300])  # a fit of 3,000 values alone stays on numpy
+    assert len(took) == 7
+    from fractions import Fraction  # the oracle: exact rational mean and variance
+
+    for j in range(X.shape[1]):
+        x = [Fraction(v) for v in X[:, j]]
+        mean = sum(x) / len(x)
+        var = sum((v - mean) ** 2 for v in x) / len(x)
+        assert abs(scaler.mean_[j] - float(mean)) <= 1e-14 * float(mean)
+        assert abs(scaler.var_[j] - float(var)) <= 1e-12 * float(var)
