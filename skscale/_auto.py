@@ -135,7 +135,7 @@ class AutoScaler(BaseScaler):
     shape : float, default=0.4
         Distance from a normal shape from which a shape-changing map is
         considered (0.4: about a gamma distribution of shape 8, moment
-        skewness 0.7, or a log-normal one of sigma 0.2).
+        skewness 0.7, or a log-normal one of sigma 0.23).
     far_out : float, default=0.01
         Share of values beyond 3 IQR of the quartiles (after the best map)
         from which a column counts as having outliers.

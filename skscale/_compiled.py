@@ -47,8 +47,8 @@ _DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 def wanted(X, seen=0):
     """Whether the compiled loops should process the array ``X``: enabled by
     :func:`skscale.set_config`, numba importable, a float32 or float64 array
-    and (under ``"auto"``) at least :data:`MIN_SIZE` values, counting the
-    ``seen`` values of earlier batches of the same stream (a ``partial_fit``
+    and (under ``"auto"``) at least :data:`MIN_SIZE` values, counting with
+    its own the ``seen`` values of earlier batches of the same stream (a ``partial_fit``
     over many small batches is worth loading them for; whether it takes them
     depends on the stream alone, not on what else the process ran)."""
     mode = _config._CONFIG["compiled"]

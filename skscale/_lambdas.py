@@ -358,8 +358,9 @@ def solve(evaluate, frames, S, lo, hi, active, tol=1e-10, max_passes=100, start=
     ``lambda = 1`` (clipped into the bounds) the slope says which way to
     go; steps find where it changes sign (or reach a bound, which is then
     the answer, as for scipy's bounded search): each one twice the last, or,
-    where the slope falls towards 0, half as far again as the secant of the
-    two latest slopes says (one pass fewer where a start was off).  Then
+    where the slope falls towards 0 and the secant of the two latest slopes
+    says its root is farther, half as far again as that, up to four times
+    the last (a pass fewer where a start was off).  Then
     each pass takes the maximum of the likelihood interpolated on the
     bracket (the log-variance by the cubic through its values and slopes
     at both ends), bisecting instead when that did not halve the bracket,
@@ -430,14 +431,15 @@ def solve(evaluate, frames, S, lo, hi, active, tol=1e-10, max_passes=100, start=
         lam[exact], done[exact] = nxt[exact], True
         out[:, exact] = got[:, exact]
         going = searching & ~turned & ~at_bound
-        # The next step: half as far again as where the secant of the two
-        # latest slopes meets 0 (a slope that falls nearly linearly, as
-        # where a subsample's start was off, is bracketed by the next
-        # pass), within 1/1000 to 4 times the last step; else twice it.
+        # The next step: twice the last, or up to four times where half as
+        # far again as the secant of the two latest slopes reaches (a slope
+        # that falls nearly linearly, as where a subsample's start was off,
+        # is bracketed by the next pass); never less than twice, so a slope
+        # that decays slowly is bracketed as fast as by doubling.
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             secant = 1.5 * np.abs(s2 * (nxt - a) / (s2 - sa))
         falling = np.isfinite(secant) & (np.abs(s2) < np.abs(sa))
-        step[going] = np.where(falling, np.clip(secant, 1e-3 * step, 4 * step), 2 * step)[going]
+        step[going] = np.where(falling, np.clip(secant, 2 * step, 4 * step), 2 * step)[going]
         a[going], sa[going], ha[going], dha[going] = nxt[going], s2[going], h2[going], \
             dh2[going]
         searching = going

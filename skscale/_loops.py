@@ -409,7 +409,7 @@ def _power_exp(t, l1, a1, b1, limit):
     e = ((s - 1.0) + s * hi) + s * rest
     y = a1 * (t if l1 == 0.0 else e) + b1
     y = y if t == t else t
-    return y, (abs(w) > 700.0) | (not abs(y) <= limit) & (t == t)
+    return y, (abs(w) > 700.0) | (not abs(y) < limit) & (t == t)
 
 
 @numba.njit(inline="always", error_model="numpy")

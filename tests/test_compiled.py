@@ -497,8 +497,25 @@ def test_power_loop_leaves_float32_overflow_to_numpy(in_place):
     np.testing.assert_allclose(got, want, rtol=2 ** -23, atol=0)
 
 
+@pytest.mark.parametrize("method", ["box-cox", "yeo-johnson"])
+def test_power_loop_leaves_float64_overflow_to_numpy(method):
+    # A column of spread 1e-9 standardized: a value far out maps beyond
+    # float64's range (w below 700, the result above 1.8e308): an error on
+    # both kernels, never an infinity
+    from skscale import PowerTransformer
+
+    X = np.random.default_rng(0).normal(3, 1e-9, (1000, 1))
+    est = PowerTransformer(method=method).fit(X)
+    P = est._map
+    x = P["c"][0] + np.expm1(695 / P["l1"][0]) / P["pc"][0]
+    for compiled in (True, False):
+        with _config.config_context(compiled=compiled), \
+                pytest.raises(ValueError, match="beyond the range of float64"):
+            est.transform(np.full((2 * _blocks.block_rows(1), 1), x))
+
+
 def test_expm1_of_the_power_moments_is_within_one_ulp():
-    # The power fit's compiled expm1 (a reduction and a Taylor polynomial),
+    # The power fit's compiled expm1 (fdlibm's reduction and quotient),
     # against a correctly rounded reference over the exponents it takes.
     import mpmath
     from reference import correctly_rounded
